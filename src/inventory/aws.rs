@@ -1,0 +1,579 @@
+//! AWS part of the inventory. Datasets mirror the bulk APIs they come from (authorization details,
+//! credential report, account summary, …) so that a file export and a live collection fill the same
+//! structs. Policy documents are kept parsed ([`PolicyDocument`]), conditions included.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Cloud, Collected, CoverageEntry, Dataset, MergeError, ScopeNode, Timestamp};
+use crate::policy::PolicyDocument;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct AwsInventory {
+    /// The organization seen from its management account: tree, SCPs and their targets.
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub organization: Collected<AwsOrganization>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<AwsAccount>,
+}
+
+impl AwsInventory {
+    pub fn is_empty(&self) -> bool {
+        self.organization.is_not_requested() && self.accounts.is_empty()
+    }
+
+    pub fn account(&self, id: &str) -> Option<&AwsAccount> {
+        self.accounts.iter().find(|a| a.account_id == id)
+    }
+
+    pub(crate) fn coverage(&self, out: &mut Vec<CoverageEntry>) {
+        if !self.organization.is_not_requested() {
+            let scope = match self.organization.get() {
+                Some(o) => o.management_account_id.clone(),
+                None => "organization".to_string(),
+            };
+            push(out, scope, Dataset::AwsOrganization, &self.organization);
+        }
+        for a in &self.accounts {
+            let id = &a.account_id;
+            push(out, id.clone(), Dataset::AwsAuthorizationDetails, &a.authorization_details);
+            push(out, id.clone(), Dataset::AwsCredentialReport, &a.credential_report);
+            push(out, id.clone(), Dataset::AwsAccountSummary, &a.account_summary);
+            push(out, id.clone(), Dataset::AwsPasswordPolicy, &a.password_policy);
+            push(out, id.clone(), Dataset::AwsIdentityProviders, &a.identity_providers);
+            for r in &a.regions {
+                let scope = format!("{id}/{}", r.region);
+                push(out, scope.clone(), Dataset::AwsCloudTrail, &r.cloudtrail);
+                push(out, scope.clone(), Dataset::AwsAccessAnalyzer, &r.access_analyzer);
+                push(out, scope, Dataset::AwsEc2Metadata, &r.ec2_metadata);
+            }
+        }
+    }
+
+    pub(crate) fn merge(&mut self, other: AwsInventory) -> Result<(), MergeError> {
+        self.organization.merge(other.organization, "organization", Dataset::AwsOrganization)?;
+        for acct in other.accounts {
+            match self.accounts.iter_mut().find(|a| a.account_id == acct.account_id) {
+                Some(mine) => mine.merge(acct)?,
+                None => self.accounts.push(acct),
+            }
+        }
+        Ok(())
+    }
+}
+
+fn push<T>(out: &mut Vec<CoverageEntry>, scope: String, dataset: Dataset, c: &Collected<T>) {
+    out.push(CoverageEntry { cloud: Cloud::Aws, scope, service: dataset.service().to_string(), dataset, state: c.state() });
+}
+
+/// One AWS account and what was read from it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AwsAccount {
+    pub account_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub authorization_details: Collected<AuthorizationDetails>,
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub credential_report: Collected<CredentialReport>,
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub account_summary: Collected<AccountSummary>,
+    /// `Collected(None)` means the read worked and the account has no password policy.
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub password_policy: Collected<Option<PasswordPolicy>>,
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub identity_providers: Collected<IdentityProviders>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<AwsRegion>,
+}
+
+impl AwsAccount {
+    pub fn new(account_id: impl Into<String>) -> Self {
+        AwsAccount {
+            account_id: account_id.into(),
+            name: None,
+            authorization_details: Collected::NotRequested,
+            credential_report: Collected::NotRequested,
+            account_summary: Collected::NotRequested,
+            password_policy: Collected::NotRequested,
+            identity_providers: Collected::NotRequested,
+            regions: Vec::new(),
+        }
+    }
+
+    fn merge(&mut self, o: AwsAccount) -> Result<(), MergeError> {
+        let id = self.account_id.clone();
+        if self.name.is_none() {
+            self.name = o.name;
+        }
+        self.authorization_details.merge(o.authorization_details, &id, Dataset::AwsAuthorizationDetails)?;
+        self.credential_report.merge(o.credential_report, &id, Dataset::AwsCredentialReport)?;
+        self.account_summary.merge(o.account_summary, &id, Dataset::AwsAccountSummary)?;
+        self.password_policy.merge(o.password_policy, &id, Dataset::AwsPasswordPolicy)?;
+        self.identity_providers.merge(o.identity_providers, &id, Dataset::AwsIdentityProviders)?;
+        for r in o.regions {
+            match self.regions.iter_mut().find(|m| m.region == r.region) {
+                Some(m) => {
+                    let scope = format!("{id}/{}", r.region);
+                    m.cloudtrail.merge(r.cloudtrail, &scope, Dataset::AwsCloudTrail)?;
+                    m.access_analyzer.merge(r.access_analyzer, &scope, Dataset::AwsAccessAnalyzer)?;
+                    m.ec2_metadata.merge(r.ec2_metadata, &scope, Dataset::AwsEc2Metadata)?;
+                }
+                None => self.regions.push(r),
+            }
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// IAM: GetAccountAuthorizationDetails
+
+/// Users, groups, roles and managed policies of one account (`GetAccountAuthorizationDetails`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct AuthorizationDetails {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<IamUser>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<IamGroup>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<IamRole>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<ManagedPolicy>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IamUser {
+    pub name: String,
+    pub id: String,
+    pub arn: String,
+    #[serde(default = "root_path", skip_serializing_if = "is_root_path")]
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attached_policies: Vec<AttachedPolicy>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inline_policies: Vec<InlinePolicy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions_boundary: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IamGroup {
+    pub name: String,
+    pub id: String,
+    pub arn: String,
+    #[serde(default = "root_path", skip_serializing_if = "is_root_path")]
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attached_policies: Vec<AttachedPolicy>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inline_policies: Vec<InlinePolicy>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IamRole {
+    pub name: String,
+    pub id: String,
+    pub arn: String,
+    #[serde(default = "root_path", skip_serializing_if = "is_root_path")]
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<Timestamp>,
+    /// The trust policy (`AssumeRolePolicyDocument`), parsed with its conditions.
+    pub trust_policy: PolicyDocument,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attached_policies: Vec<AttachedPolicy>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inline_policies: Vec<InlinePolicy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions_boundary: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_region: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub instance_profiles: Vec<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+}
+
+impl IamRole {
+    /// Service-linked roles (path `/aws-service-role/`) are created and trusted by AWS services;
+    /// their trust policy cannot be edited.
+    pub fn is_service_linked(&self) -> bool {
+        self.path.starts_with("/aws-service-role/")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AttachedPolicy {
+    pub name: String,
+    pub arn: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct InlinePolicy {
+    pub name: String,
+    pub document: PolicyDocument,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ManagedPolicy {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub arn: String,
+    #[serde(default = "root_path", skip_serializing_if = "is_root_path")]
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_version_id: Option<String>,
+    #[serde(default)]
+    pub attachment_count: u32,
+    #[serde(default = "yes")]
+    pub is_attachable: bool,
+    /// The default version's document; other versions are not kept (they grant nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<PolicyDocument>,
+}
+
+impl ManagedPolicy {
+    pub fn is_aws_managed(&self) -> bool {
+        crate::policy::arn::Arn::parse(&self.arn).is_some_and(|a| a.account == "aws")
+    }
+}
+
+fn root_path() -> String {
+    "/".to_string()
+}
+fn is_root_path(p: &str) -> bool {
+    p == "/"
+}
+fn yes() -> bool {
+    true
+}
+
+// ---------------------------------------------------------------------------------------------
+// IAM: credential report, account summary, password policy, identity providers
+
+/// The IAM credential report: one row per user plus `<root_account>` (real AWS; moto omits it).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct CredentialReport {
+    /// When AWS generated the report (reports can be up to 4 hours old).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_at: Option<Timestamp>,
+    #[serde(default)]
+    pub rows: Vec<CredentialReportRow>,
+}
+
+impl CredentialReport {
+    pub fn root(&self) -> Option<&CredentialReportRow> {
+        self.rows.iter().find(|r| r.is_root())
+    }
+
+    pub fn users(&self) -> impl Iterator<Item = &CredentialReportRow> {
+        self.rows.iter().filter(|r| !r.is_root())
+    }
+}
+
+pub const ROOT_USER: &str = "<root_account>";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CredentialReportRow {
+    pub user: String,
+    pub arn: String,
+    pub user_creation_time: ReportTime,
+    /// `None` where AWS reports `not_supported` (the root row).
+    pub password_enabled: Option<bool>,
+    pub password_last_used: ReportTime,
+    pub password_last_changed: ReportTime,
+    pub password_next_rotation: ReportTime,
+    pub mfa_active: bool,
+    pub access_keys: [AccessKeySlot; 2],
+    pub certificates: [CertificateSlot; 2],
+}
+
+impl CredentialReportRow {
+    pub fn is_root(&self) -> bool {
+        self.user == ROOT_USER
+    }
+}
+
+/// `access_key_N_*` columns of one row. Neither the report nor authorization details carries the
+/// key id, so a key is named by its slot.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AccessKeySlot {
+    pub active: bool,
+    /// Creation or last rotation of the key in this slot.
+    pub last_rotated: ReportTime,
+    pub last_used_date: ReportTime,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_service: Option<String>,
+}
+
+impl AccessKeySlot {
+    pub fn absent() -> Self {
+        AccessKeySlot {
+            active: false,
+            last_rotated: ReportTime::NotApplicable,
+            last_used_date: ReportTime::NotApplicable,
+            last_used_region: None,
+            last_used_service: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CertificateSlot {
+    pub active: bool,
+    pub last_rotated: ReportTime,
+}
+
+/// A date column of the credential report, with AWS's documented non-date values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportTime {
+    At(Timestamp),
+    /// `N/A`: the credential does not exist or was never used.
+    NotApplicable,
+    /// `no_information`: never used since AWS started tracking (before 2015 for passwords, 2015-04-22 for keys).
+    NoInformation,
+    /// `not_supported`: the column does not apply to this row (root password fields).
+    NotSupported,
+}
+
+impl ReportTime {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "N/A" | "" => Ok(ReportTime::NotApplicable),
+            "no_information" => Ok(ReportTime::NoInformation),
+            "not_supported" => Ok(ReportTime::NotSupported),
+            other => Timestamp::parse(other)
+                .map(ReportTime::At)
+                .map_err(|_| format!("expected a date, N/A, no_information or not_supported, found {other:?}")),
+        }
+    }
+
+    pub fn at(self) -> Option<Timestamp> {
+        match self {
+            ReportTime::At(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub fn as_report_str(&self) -> String {
+        match self {
+            ReportTime::At(t) => t.to_rfc3339(),
+            ReportTime::NotApplicable => "N/A".into(),
+            ReportTime::NoInformation => "no_information".into(),
+            ReportTime::NotSupported => "not_supported".into(),
+        }
+    }
+}
+
+impl Serialize for ReportTime {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.as_report_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ReportTime {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        ReportTime::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// `GetAccountSummary`: counts and flags, kept as AWS names them (`AccountMFAEnabled`, …).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(transparent)]
+pub struct AccountSummary(pub BTreeMap<String, i64>);
+
+impl AccountSummary {
+    fn flag(&self, key: &str) -> Option<bool> {
+        self.0.get(key).map(|v| *v > 0)
+    }
+    pub fn root_mfa_enabled(&self) -> Option<bool> {
+        self.flag("AccountMFAEnabled")
+    }
+    pub fn root_access_keys_present(&self) -> Option<bool> {
+        self.flag("AccountAccessKeysPresent")
+    }
+}
+
+/// `GetAccountPasswordPolicy`. Fields AWS omits are `None`/false as AWS defines them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PasswordPolicy {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_password_length: Option<u32>,
+    #[serde(default)]
+    pub require_symbols: bool,
+    #[serde(default)]
+    pub require_numbers: bool,
+    #[serde(default)]
+    pub require_uppercase_characters: bool,
+    #[serde(default)]
+    pub require_lowercase_characters: bool,
+    #[serde(default)]
+    pub allow_users_to_change_password: bool,
+    #[serde(default)]
+    pub expire_passwords: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_password_age: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_reuse_prevention: Option<u32>,
+    #[serde(default)]
+    pub hard_expiry: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct IdentityProviders {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub oidc: Vec<OidcProvider>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub saml: Vec<SamlProvider>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OidcProvider {
+    pub arn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub client_ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SamlProvider {
+    pub arn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<Timestamp>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Organizations
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AwsOrganization {
+    pub id: String,
+    pub management_account_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature_set: Option<String>,
+    /// Root, OUs and accounts, with parent links.
+    #[serde(default)]
+    pub nodes: Vec<ScopeNode>,
+    #[serde(default)]
+    pub scps: Vec<ServiceControlPolicy>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ServiceControlPolicy {
+    pub id: String,
+    pub name: String,
+    pub arn: String,
+    #[serde(default)]
+    pub aws_managed: bool,
+    pub document: PolicyDocument,
+    /// Ids of the roots, OUs and accounts the policy is attached to.
+    #[serde(default)]
+    pub targets: Vec<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Regional datasets
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AwsRegion {
+    pub region: String,
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub cloudtrail: Collected<Vec<Trail>>,
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub access_analyzer: Collected<AccessAnalyzer>,
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub ec2_metadata: Collected<Ec2Metadata>,
+}
+
+/// A trail as seen from one region (`DescribeTrails` with shadow trails, plus its status and selectors).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Trail {
+    pub name: String,
+    pub arn: String,
+    pub home_region: String,
+    #[serde(default)]
+    pub multi_region: bool,
+    #[serde(default)]
+    pub organization_trail: bool,
+    #[serde(default)]
+    pub log_file_validation: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    /// `GetTrailStatus.IsLogging`; `None` if the status could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logging: Option<bool>,
+    /// Management events the trail records: "All", "ReadOnly", "WriteOnly" or none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub management_events: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct AccessAnalyzer {
+    #[serde(default)]
+    pub analyzers: Vec<Analyzer>,
+    /// Active external-access findings.
+    #[serde(default)]
+    pub findings: Vec<AnalyzerFinding>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Analyzer {
+    pub arn: String,
+    pub name: String,
+    /// ACCOUNT, ORGANIZATION, ACCOUNT_UNUSED_ACCESS, …
+    pub analyzer_type: String,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AnalyzerFinding {
+    pub id: String,
+    pub resource: String,
+    pub resource_type: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub principals: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<String>,
+    #[serde(default)]
+    pub is_public: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Ec2Metadata {
+    /// Account-level default for new instances (`GetInstanceMetadataDefaults`): "required", "optional" or unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_http_tokens: Option<String>,
+    #[serde(default)]
+    pub instances: Vec<Ec2Instance>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Ec2Instance {
+    pub instance_id: String,
+    pub state: String,
+    /// "required" (IMDSv2 only) or "optional" (IMDSv1 allowed).
+    pub http_tokens: String,
+    /// "enabled" or "disabled".
+    pub http_endpoint: String,
+}

@@ -1,0 +1,484 @@
+//! The inventory: one serde model for everything Portcullis knows about the clouds it scanned.
+//!
+//! Sources (live collectors, exported files, snapshots) fill it; checks only read it. Every dataset a
+//! source can provide is wrapped in [`Collected`], so "we could not read this" is a value a check must
+//! handle, never an empty list that looks clean. Coverage is derived from those wrappers
+//! ([`Inventory::coverage`]), so it cannot drift from the data.
+
+pub mod aws;
+pub mod azure;
+pub mod gcp;
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+pub use aws::AwsInventory;
+pub use azure::AzureInventory;
+pub use gcp::GcpInventory;
+
+/// Version tag written into, and required from, every snapshot.
+pub const SCHEMA: &str = "portcullis.inventory/v1";
+
+/// Everything collected in one run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Inventory {
+    pub schema: String,
+    /// When the data was collected (or exported). Checks measure ages against the scan time, not this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_at: Option<Timestamp>,
+    /// Human-readable description of each source that went into this inventory.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
+    #[serde(default, skip_serializing_if = "AwsInventory::is_empty")]
+    pub aws: AwsInventory,
+    #[serde(default, skip_serializing_if = "AzureInventory::is_empty")]
+    pub azure: AzureInventory,
+    #[serde(default, skip_serializing_if = "GcpInventory::is_empty")]
+    pub gcp: GcpInventory,
+}
+
+impl Default for Inventory {
+    fn default() -> Self {
+        Inventory {
+            schema: SCHEMA.to_string(),
+            generated_at: None,
+            sources: Vec::new(),
+            aws: AwsInventory::default(),
+            azure: AzureInventory::default(),
+            gcp: GcpInventory::default(),
+        }
+    }
+}
+
+impl Inventory {
+    /// One coverage entry per (cloud, scope, dataset), in inventory order.
+    pub fn coverage(&self) -> Vec<CoverageEntry> {
+        let mut out = Vec::new();
+        self.aws.coverage(&mut out);
+        self.azure.coverage(&mut out);
+        self.gcp.coverage(&mut out);
+        out
+    }
+
+    /// Fold another partial inventory (another source) into this one.
+    pub fn merge(&mut self, other: Inventory) -> Result<(), MergeError> {
+        self.generated_at = match (self.generated_at, other.generated_at) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self.sources.extend(other.sources);
+        self.aws.merge(other.aws)?;
+        self.azure.merge(other.azure)?;
+        self.gcp.merge(other.gcp)?;
+        Ok(())
+    }
+}
+
+/// Two sources both claimed the same dataset for the same scope.
+#[derive(Debug, thiserror::Error)]
+#[error("two sources provide {dataset} for {scope}; give each dataset once")]
+pub struct MergeError {
+    pub scope: String,
+    pub dataset: Dataset,
+}
+
+/// The outcome of reading one dataset for one scope.
+///
+/// Serialized externally tagged: `{"collected": …}`, `{"denied": {"action": …}}`,
+/// `{"failed": {"error": …}}` or `"not_requested"` (the default when a field is absent).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Collected<T> {
+    Collected(T),
+    /// The cloud refused the read; `action` names the permission that was missing.
+    Denied {
+        action: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+    /// The read failed for another reason (network, throttling past retries, malformed answer).
+    Failed { error: String },
+    /// No source was asked for this dataset.
+    #[default]
+    NotRequested,
+}
+
+impl<T> Collected<T> {
+    pub fn get(&self) -> Option<&T> {
+        match self {
+            Collected::Collected(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The data, or the reason it is missing, ready for a check to turn into `not_evaluated`.
+    pub fn require(&self, dataset: Dataset) -> Result<&T, Missing> {
+        match self {
+            Collected::Collected(v) => Ok(v),
+            other => Err(Missing { dataset, state: other.state() }),
+        }
+    }
+
+    pub fn state(&self) -> CoverageState {
+        match self {
+            Collected::Collected(_) => CoverageState::Collected,
+            Collected::Denied { action, message } => {
+                CoverageState::Denied { action: action.clone(), message: message.clone() }
+            }
+            Collected::Failed { error } => CoverageState::Failed { error: error.clone() },
+            Collected::NotRequested => CoverageState::NotRequested,
+        }
+    }
+
+    pub fn is_not_requested(&self) -> bool {
+        matches!(self, Collected::NotRequested)
+    }
+
+    /// Merge two views of one dataset: a collected value wins over any gap; two values conflict.
+    pub(crate) fn merge(&mut self, other: Collected<T>, scope: &str, dataset: Dataset) -> Result<(), MergeError> {
+        match (&*self, &other) {
+            (Collected::Collected(_), Collected::Collected(_)) => {
+                Err(MergeError { scope: scope.to_string(), dataset })
+            }
+            (Collected::Collected(_), _) | (_, Collected::NotRequested) => Ok(()),
+            _ => {
+                *self = other;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Why a check could not read what it needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Missing {
+    pub dataset: Dataset,
+    pub state: CoverageState,
+}
+
+impl fmt::Display for Missing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.dataset;
+        match &self.state {
+            CoverageState::Denied { action, message } => {
+                write!(f, "{} was denied: missing permission {action}", d.describe())?;
+                if let Some(m) = message {
+                    write!(f, " ({m})")?;
+                }
+                Ok(())
+            }
+            CoverageState::Failed { error } => write!(f, "{} could not be read: {error}", d.describe()),
+            CoverageState::NotRequested => {
+                write!(f, "{} was not provided (give {})", d.describe(), d.how_to_provide())
+            }
+            // A check only reports Missing for data it does not have; say so plainly if misused.
+            CoverageState::Collected => write!(f, "{} is incomplete", d.describe()),
+        }
+    }
+}
+
+/// Coverage of one dataset, flattened for reports.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CoverageEntry {
+    pub cloud: Cloud,
+    /// Account id, subscription id or project id; regional datasets add `/region`.
+    pub scope: String,
+    pub service: String,
+    pub dataset: Dataset,
+    #[serde(flatten)]
+    pub state: CoverageState,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum CoverageState {
+    Collected,
+    Denied {
+        action: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+    Failed { error: String },
+    NotRequested,
+}
+
+impl CoverageState {
+    pub fn label(&self) -> &'static str {
+        match self {
+            CoverageState::Collected => "collected",
+            CoverageState::Denied { .. } => "denied",
+            CoverageState::Failed { .. } => "failed",
+            CoverageState::NotRequested => "not_requested",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cloud {
+    Aws,
+    Azure,
+    Gcp,
+}
+
+impl Cloud {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cloud::Aws => "aws",
+            Cloud::Azure => "azure",
+            Cloud::Gcp => "gcp",
+        }
+    }
+}
+
+impl fmt::Display for Cloud {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Every dataset a source can provide. Checks name the datasets they read; collectors fetch only
+/// the datasets the selected checks need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dataset {
+    AwsAuthorizationDetails,
+    AwsCredentialReport,
+    AwsAccountSummary,
+    AwsPasswordPolicy,
+    AwsIdentityProviders,
+    AwsOrganization,
+    AwsCloudTrail,
+    AwsAccessAnalyzer,
+    AwsEc2Metadata,
+    AzureDirectory,
+    AzureRoleAssignments,
+    AzurePolicyAssignments,
+    AzureDiagnosticSettings,
+    AzureLighthouse,
+    GcpIamPolicy,
+    GcpServiceAccounts,
+    GcpOrgPolicies,
+    GcpLogging,
+}
+
+impl Dataset {
+    pub fn cloud(self) -> Cloud {
+        use Dataset::*;
+        match self {
+            AwsAuthorizationDetails | AwsCredentialReport | AwsAccountSummary | AwsPasswordPolicy
+            | AwsIdentityProviders | AwsOrganization | AwsCloudTrail | AwsAccessAnalyzer
+            | AwsEc2Metadata => Cloud::Aws,
+            AzureDirectory | AzureRoleAssignments | AzurePolicyAssignments | AzureDiagnosticSettings
+            | AzureLighthouse => Cloud::Azure,
+            GcpIamPolicy | GcpServiceAccounts | GcpOrgPolicies | GcpLogging => Cloud::Gcp,
+        }
+    }
+
+    /// The cloud service this dataset comes from (the `service` of a coverage entry).
+    pub fn service(self) -> &'static str {
+        use Dataset::*;
+        match self {
+            AwsAuthorizationDetails | AwsCredentialReport | AwsAccountSummary | AwsPasswordPolicy
+            | AwsIdentityProviders => "iam",
+            AwsOrganization => "organizations",
+            AwsCloudTrail => "cloudtrail",
+            AwsAccessAnalyzer => "accessanalyzer",
+            AwsEc2Metadata => "ec2",
+            AzureDirectory => "entra",
+            AzureRoleAssignments | AzurePolicyAssignments => "authorization",
+            AzureDiagnosticSettings => "monitor",
+            AzureLighthouse => "managedservices",
+            GcpIamPolicy | GcpOrgPolicies => "resourcemanager",
+            GcpServiceAccounts => "iam",
+            GcpLogging => "logging",
+        }
+    }
+
+    /// A short human description, used in `not_evaluated` messages.
+    pub fn describe(self) -> &'static str {
+        use Dataset::*;
+        match self {
+            AwsAuthorizationDetails => "the IAM authorization details (users, groups, roles, policies)",
+            AwsCredentialReport => "the IAM credential report",
+            AwsAccountSummary => "the IAM account summary",
+            AwsPasswordPolicy => "the IAM account password policy",
+            AwsIdentityProviders => "the IAM OIDC and SAML providers",
+            AwsOrganization => "the AWS Organizations structure and SCPs",
+            AwsCloudTrail => "the CloudTrail trails",
+            AwsAccessAnalyzer => "the IAM Access Analyzer analyzers and findings",
+            AwsEc2Metadata => "the EC2 instance metadata options",
+            AzureDirectory => "the Entra ID directory (users, service principals, credentials)",
+            AzureRoleAssignments => "the Azure role assignments",
+            AzurePolicyAssignments => "the Azure Policy assignments",
+            AzureDiagnosticSettings => "the subscription diagnostic settings",
+            AzureLighthouse => "the Azure Lighthouse delegations",
+            GcpIamPolicy => "the GCP IAM policies",
+            GcpServiceAccounts => "the GCP service accounts and keys",
+            GcpOrgPolicies => "the GCP organization policies",
+            GcpLogging => "the GCP audit-log configuration and sinks",
+        }
+    }
+
+    /// How a user can supply this dataset: file flags and the read permissions a live scan needs.
+    pub fn how_to_provide(self) -> &'static str {
+        use Dataset::*;
+        match self {
+            AwsAuthorizationDetails => {
+                "--aws-authorization-details FILE, or a live scan with iam:GetAccountAuthorizationDetails"
+            }
+            AwsCredentialReport => {
+                "--aws-credential-report FILE, or a live scan with iam:GenerateCredentialReport and iam:GetCredentialReport"
+            }
+            AwsAccountSummary => "--aws-account-summary FILE, or a live scan with iam:GetAccountSummary",
+            AwsPasswordPolicy => {
+                "--aws-password-policy FILE, or a live scan with iam:GetAccountPasswordPolicy"
+            }
+            AwsIdentityProviders => {
+                "a live scan with iam:ListOpenIDConnectProviders and iam:ListSAMLProviders"
+            }
+            AwsOrganization => "a live scan of the management account with organizations:List*/Describe*",
+            AwsCloudTrail => "a live scan with cloudtrail:DescribeTrails and cloudtrail:GetTrailStatus",
+            AwsAccessAnalyzer => "a live scan with access-analyzer:ListAnalyzers and access-analyzer:ListFindings",
+            AwsEc2Metadata => "a live scan with ec2:DescribeInstances and ec2:GetInstanceMetadataDefaults",
+            AzureDirectory | AzureRoleAssignments | AzurePolicyAssignments | AzureDiagnosticSettings
+            | AzureLighthouse => "a live Azure scan (--azure)",
+            GcpIamPolicy | GcpServiceAccounts | GcpOrgPolicies | GcpLogging => "a live GCP scan (--gcp)",
+        }
+    }
+}
+
+impl fmt::Display for Dataset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The serde name, so messages and JSON agree.
+        let v = serde_json::to_value(self).map_err(|_| fmt::Error)?;
+        f.write_str(v.as_str().unwrap_or("dataset"))
+    }
+}
+
+/// A node of a cloud's scope tree (AWS org root/OU/account, Azure tenant/management group/
+/// subscription, GCP organization/folder/project). Kept as a flat list with parent links.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScopeNode {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub kind: ScopeKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// Lifecycle state as the cloud reports it (ACTIVE, SUSPENDED, Enabled, DELETE_REQUESTED …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScopeKind {
+    AwsOrganizationRoot,
+    AwsOrganizationalUnit,
+    AwsAccount,
+    AzureTenant,
+    AzureManagementGroup,
+    AzureSubscription,
+    GcpOrganization,
+    GcpFolder,
+    GcpProject,
+}
+
+/// A point in time, serialized as RFC 3339.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub OffsetDateTime);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        Timestamp(OffsetDateTime::now_utc())
+    }
+
+    pub fn parse(s: &str) -> Result<Self, time::error::Parse> {
+        OffsetDateTime::parse(s.trim(), &Rfc3339).map(|t| Timestamp(t.to_offset(time::UtcOffset::UTC)))
+    }
+
+    /// Whole days from `self` to `later` (negative if `later` is earlier).
+    pub fn days_until(self, later: Timestamp) -> i64 {
+        (later.0 - self.0).whole_days()
+    }
+
+    pub fn to_rfc3339(self) -> String {
+        // Rfc3339 formatting only fails for years outside 0..=9999, which parsing never produces.
+        self.0.format(&Rfc3339).unwrap_or_else(|_| self.0.to_string())
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_rfc3339())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Timestamp::parse(&s)
+            .map_err(|e| serde::de::Error::custom(format!("invalid RFC 3339 timestamp {s:?}: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collected_serializes_externally_tagged_and_defaults_to_not_requested() {
+        let c: Collected<u32> = Collected::Denied { action: "iam:GetCredentialReport".into(), message: None };
+        let j = serde_json::to_string(&c).unwrap();
+        assert_eq!(j, r#"{"denied":{"action":"iam:GetCredentialReport"}}"#);
+        let back: Collected<u32> = serde_json::from_str(&j).unwrap();
+        assert_eq!(back, c);
+        let nr: Collected<u32> = serde_json::from_str(r#""not_requested""#).unwrap();
+        assert!(nr.is_not_requested());
+    }
+
+    #[test]
+    fn require_names_the_missing_permission() {
+        let c: Collected<u32> = Collected::Denied { action: "iam:GetCredentialReport".into(), message: None };
+        let m = c.require(Dataset::AwsCredentialReport).unwrap_err();
+        assert!(m.to_string().contains("missing permission iam:GetCredentialReport"), "{m}");
+        let nr: Collected<u32> = Collected::NotRequested;
+        let m = nr.require(Dataset::AwsCredentialReport).unwrap_err();
+        assert!(m.to_string().contains("--aws-credential-report"), "{m}");
+    }
+
+    #[test]
+    fn merge_prefers_collected_and_rejects_two_values() {
+        let mut a: Collected<u32> = Collected::NotRequested;
+        a.merge(Collected::Collected(1), "s", Dataset::AwsCredentialReport).unwrap();
+        assert_eq!(a, Collected::Collected(1));
+        a.merge(Collected::Failed { error: "x".into() }, "s", Dataset::AwsCredentialReport).unwrap();
+        assert_eq!(a, Collected::Collected(1));
+        assert!(a.merge(Collected::Collected(2), "s", Dataset::AwsCredentialReport).is_err());
+    }
+
+    #[test]
+    fn timestamps_parse_aws_spellings_and_normalize_to_utc() {
+        let t = Timestamp::parse("2014-09-08T21:28:13+00:00").unwrap();
+        assert_eq!(t.to_rfc3339(), "2014-09-08T21:28:13Z");
+        let t2 = Timestamp::parse("2014-09-08T23:28:13.123+02:00").unwrap();
+        assert_eq!(t2.0.unix_timestamp(), t.0.unix_timestamp());
+        assert!(Timestamp::parse("yesterday").is_err());
+        assert_eq!(t.days_until(Timestamp::parse("2014-09-18T21:28:13Z").unwrap()), 10);
+    }
+
+    #[test]
+    fn dataset_display_matches_serde_name() {
+        assert_eq!(Dataset::AwsCredentialReport.to_string(), "aws_credential_report");
+    }
+}

@@ -1,0 +1,7 @@
+//! Portcullis: audit cloud accounts against account compromise.
+//!
+//! Data walks one way: sources ([`import`]) → [`inventory`] → [`checks`] (run by [`engine`]) →
+//! [`finding`]s → outputs ([`report`]).
+
+pub mod inventory;
+pub mod policy;
