@@ -4,4 +4,5 @@
 //! [`finding`]s → outputs ([`report`]).
 
 pub mod inventory;
+pub mod import;
 pub mod policy;

@@ -1,0 +1,168 @@
+//! File sources: exports a person can make with the AWS CLI, and our own snapshots.
+//!
+//! Each parser takes the text and an `origin` (the file path, or `demo/…`) so that every error
+//! names the file and the place in it. None of them panics on any input.
+
+mod aws_authorization_details;
+mod aws_credential_report;
+mod aws_iam_files;
+mod snapshot;
+
+use std::path::{Path, PathBuf};
+
+pub use aws_authorization_details::parse_authorization_details;
+pub use aws_credential_report::parse_credential_report;
+pub use aws_iam_files::{parse_account_summary, parse_password_policy};
+pub use snapshot::{parse_snapshot, write_snapshot};
+
+use crate::inventory::{Collected, Inventory, MergeError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{origin}: cannot read: {source}")]
+    Io { origin: String, source: std::io::Error },
+    /// Malformed content; `place` is a JSON path, a line/column, or empty.
+    #[error("{origin}: {}{message}", place_prefix(.place))]
+    Invalid { origin: String, place: String, message: String },
+    #[error("{0}")]
+    Conflict(#[from] MergeError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+fn place_prefix(place: &str) -> String {
+    if place.is_empty() { String::new() } else { format!("{place}: ") }
+}
+
+impl ImportError {
+    pub(crate) fn invalid(origin: &str, place: impl Into<String>, message: impl Into<String>) -> Self {
+        ImportError::Invalid { origin: origin.to_string(), place: place.into(), message: message.into() }
+    }
+
+    /// From a serde_json error tracked with its path (`RoleDetailList[3].AssumeRolePolicyDocument`).
+    pub(crate) fn json(origin: &str, e: serde_path_to_error::Error<serde_json::Error>) -> Self {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let place = if path == "." || path.is_empty() {
+            format!("line {} column {}", inner.line(), inner.column())
+        } else {
+            format!("{path} (line {} column {})", inner.line(), inner.column())
+        };
+        // serde_json appends " at line L column C" to its messages; the place already says it.
+        let msg = inner.to_string();
+        let msg = msg.rsplit_once(" at line ").map(|(m, _)| m.to_string()).unwrap_or(msg);
+        ImportError::invalid(origin, place, msg)
+    }
+}
+
+/// Deserialize JSON text, reporting the path of any error.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str, origin: &str) -> Result<T, ImportError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let v = serde_path_to_error::deserialize(&mut de).map_err(|e| ImportError::json(origin, e))?;
+    de.end().map_err(|e| ImportError::invalid(origin, format!("line {} column {}", e.line(), e.column()), "trailing characters after the JSON document"))?;
+    Ok(v)
+}
+
+pub(crate) fn read_text(path: &Path) -> Result<String, ImportError> {
+    let origin = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| ImportError::Io { origin: origin.clone(), source })?;
+    String::from_utf8(bytes).map_err(|e| {
+        ImportError::invalid(&origin, format!("byte {}", e.utf8_error().valid_up_to()), "not UTF-8 text")
+    })
+}
+
+/// The file sources given on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct FileSources {
+    pub inventory: Vec<PathBuf>,
+    pub aws_authorization_details: Vec<PathBuf>,
+    pub aws_credential_report: Vec<PathBuf>,
+    pub aws_password_policy: Option<PathBuf>,
+    pub aws_account_summary: Option<PathBuf>,
+}
+
+impl FileSources {
+    pub fn is_empty(&self) -> bool {
+        self.inventory.is_empty()
+            && self.aws_authorization_details.is_empty()
+            && self.aws_credential_report.is_empty()
+            && self.aws_password_policy.is_none()
+            && self.aws_account_summary.is_none()
+    }
+
+    /// Read every file and fold them into one inventory.
+    pub fn load(&self) -> Result<Inventory, ImportError> {
+        let mut texts = Texts::default();
+        for p in &self.inventory {
+            texts.inventory.push((p.display().to_string(), read_text(p)?));
+        }
+        for p in &self.aws_authorization_details {
+            texts.authorization_details.push((p.display().to_string(), read_text(p)?));
+        }
+        for p in &self.aws_credential_report {
+            texts.credential_report.push((p.display().to_string(), read_text(p)?));
+        }
+        if let Some(p) = &self.aws_password_policy {
+            texts.password_policy = Some((p.display().to_string(), read_text(p)?));
+        }
+        if let Some(p) = &self.aws_account_summary {
+            texts.account_summary = Some((p.display().to_string(), read_text(p)?));
+        }
+        texts.load()
+    }
+}
+
+/// Source texts with their origins; what [`FileSources::load`] reads and what the demo embeds.
+#[derive(Debug, Clone, Default)]
+pub struct Texts {
+    pub inventory: Vec<(String, String)>,
+    pub authorization_details: Vec<(String, String)>,
+    pub credential_report: Vec<(String, String)>,
+    pub password_policy: Option<(String, String)>,
+    pub account_summary: Option<(String, String)>,
+}
+
+impl Texts {
+    pub fn load(&self) -> Result<Inventory, ImportError> {
+        let mut inv = Inventory::default();
+        for (origin, text) in &self.inventory {
+            inv.merge(parse_snapshot(text, origin)?)?;
+        }
+        for (origin, text) in &self.authorization_details {
+            inv.merge(parse_authorization_details(text, origin)?)?;
+        }
+        for (origin, text) in &self.credential_report {
+            inv.merge(parse_credential_report(text, origin)?)?;
+        }
+        // Password policy and account summary files carry no account id: they belong to the one
+        // account the other sources describe.
+        let single = |what: &str, origin: &str, inv: &mut Inventory| -> Result<usize, ImportError> {
+            match inv.aws.accounts.len() {
+                1 => Ok(0),
+                0 => Err(ImportError::Usage(format!(
+                    "{origin}: a {what} file names no account; give it together with --aws-authorization-details or --aws-credential-report for the same account"
+                ))),
+                n => Err(ImportError::Usage(format!(
+                    "{origin}: a {what} file names no account, and the other sources describe {n} accounts"
+                ))),
+            }
+        };
+        if let Some((origin, text)) = &self.password_policy {
+            let policy = parse_password_policy(text, origin)?;
+            let i = single("password policy", origin, &mut inv)?;
+            let acct = &mut inv.aws.accounts[i];
+            let id = acct.account_id.clone();
+            acct.password_policy.merge(Collected::Collected(policy), &id, crate::inventory::Dataset::AwsPasswordPolicy)?;
+            inv.sources.push(format!("aws password policy: {origin}"));
+        }
+        if let Some((origin, text)) = &self.account_summary {
+            let summary = parse_account_summary(text, origin)?;
+            let i = single("account summary", origin, &mut inv)?;
+            let acct = &mut inv.aws.accounts[i];
+            let id = acct.account_id.clone();
+            acct.account_summary.merge(Collected::Collected(summary), &id, crate::inventory::Dataset::AwsAccountSummary)?;
+            inv.sources.push(format!("aws account summary: {origin}"));
+        }
+        Ok(inv)
+    }
+}
