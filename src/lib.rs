@@ -4,5 +4,13 @@
 //! [`finding`]s → outputs ([`report`]).
 
 pub mod inventory;
+pub mod app;
+pub mod checks;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod engine;
+pub mod finding;
 pub mod import;
 pub mod policy;
+pub mod report;

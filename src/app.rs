@@ -1,0 +1,185 @@
+//! The commands, as library functions returning an exit code; `main` only parses and maps errors.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::checks::{self, MetaError};
+use crate::cli::{ChecksCommand, CloudArg, CollectArgs, Command, Format, ScanArgs, SourceArgs};
+use crate::config::{Config, ConfigError};
+use crate::engine::{self, EngineError, Gate, ScanOptions};
+use crate::import::{write_snapshot, FileSources, ImportError};
+use crate::inventory::{Cloud, Inventory, Timestamp};
+use crate::report;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Import(#[from] ImportError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Meta(#[from] MetaError),
+    #[error("{path}: cannot write: {source}")]
+    Write { path: String, source: std::io::Error },
+    #[error("{0}")]
+    Usage(String),
+}
+
+pub fn run(command: Command) -> Result<u8, AppError> {
+    match command {
+        Command::Scan(a) => scan(a),
+        Command::Collect(a) => collect(a),
+        Command::Checks(ChecksCommand::List { cloud, format }) => list(cloud, format),
+        Command::Checks(ChecksCommand::Explain { id }) => explain(&id),
+    }
+}
+
+fn load_sources(s: &SourceArgs) -> Result<Inventory, AppError> {
+    let files = FileSources {
+        inventory: s.inventory.clone(),
+        aws_authorization_details: s.aws_authorization_details.clone(),
+        aws_credential_report: s.aws_credential_report.clone(),
+        aws_password_policy: s.aws_password_policy.clone(),
+        aws_account_summary: s.aws_account_summary.clone(),
+    };
+    if files.is_empty() && !s.demo {
+        return Err(AppError::Usage(
+            "no sources given: use --demo, --inventory FILE, --aws-authorization-details FILE or --aws-credential-report FILE".into(),
+        ));
+    }
+    if s.demo && !files.is_empty() {
+        return Err(AppError::Usage("--demo cannot be combined with other sources".into()));
+    }
+    Ok(if s.demo { crate::demo::inventory()? } else { files.load()? })
+}
+
+/// Write to a file, or to stdout for `-`.
+fn write_output(path: &Path, f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), AppError> {
+    let err = |source| AppError::Write { path: path.display().to_string(), source };
+    if path == Path::new("-") {
+        let stdout = std::io::stdout();
+        let mut lock = stdout.lock();
+        f(&mut lock).map_err(err)
+    } else {
+        let mut file = std::fs::File::create(path).map_err(err)?;
+        f(&mut file).map_err(err)
+    }
+}
+
+fn scan(a: ScanArgs) -> Result<u8, AppError> {
+    let config = match &a.config {
+        Some(p) => Config::load(p)?,
+        None => Config::default(),
+    };
+    let inv = load_sources(&a.sources)?;
+    let now = match &a.now {
+        Some(t) => Some(Timestamp::parse(t).map_err(|e| AppError::Usage(format!("--now {t:?}: not an RFC 3339 time: {e}")))?),
+        None if a.sources.demo => inv.generated_at,
+        None => None,
+    };
+    let opts = ScanOptions {
+        now,
+        only: a.checks.clone().or(config.scan.checks.clone()),
+        skip: a.skip_checks.iter().chain(&config.scan.skip).cloned().collect(),
+        params: config.checks.clone(),
+    };
+    let result = engine::scan(&inv, &opts)?;
+    let gate = Gate { fail_on: a.fail_on, allow_incomplete: a.allow_incomplete };
+    let verdict = gate.verdict(&result.findings);
+
+    if let Some(p) = &a.json {
+        write_output(p, |w| report::json::write(&result, w))?;
+    }
+    if let Some(p) = &a.sarif {
+        let fails = result.findings.iter().filter(|f| f.status == crate::finding::Status::Fail).count();
+        if fails > report::sarif::GITHUB_MAX_RESULTS {
+            eprintln!("warning: {fails} SARIF results; GitHub code scanning keeps at most {} per upload", report::sarif::GITHUB_MAX_RESULTS);
+        }
+        write_output(p, |w| report::sarif::write(&result, w))?;
+    }
+    let stdout_taken = [&a.json, &a.sarif].iter().any(|o| o.as_deref() == Some(Path::new("-")));
+    if !a.quiet && !stdout_taken {
+        print!("{}", report::table::render(&result, a.fail_on.map(|_| &verdict)));
+    }
+    Ok(verdict.code)
+}
+
+fn collect(a: CollectArgs) -> Result<u8, AppError> {
+    let mut inv = load_sources(&a.sources)?;
+    if inv.generated_at.is_none() {
+        inv.generated_at = Some(Timestamp::now());
+    }
+    write_output(&a.out, |w| write_snapshot(&inv, w).map_err(std::io::Error::other))?;
+    let cov = inv.coverage();
+    eprintln!("wrote {} ({} account(s), {} dataset(s) collected)", a.out.display(), inv.aws.accounts.len(), cov.iter().filter(|c| c.state.label() == "collected").count());
+    Ok(0)
+}
+
+fn list(cloud: Option<CloudArg>, format: Format) -> Result<u8, AppError> {
+    let want = cloud.map(|c| match c {
+        CloudArg::Aws => Cloud::Aws,
+        CloudArg::Azure => Cloud::Azure,
+        CloudArg::Gcp => Cloud::Gcp,
+    });
+    let selected: Vec<_> = checks::all()?.iter().filter(|c| want.is_none_or(|w| c.meta.cloud == w)).collect();
+    let mut out = String::new();
+    match format {
+        Format::Json => {
+            let metas: Vec<_> = selected.iter().map(|c| &c.meta).collect();
+            out = serde_json::to_string_pretty(&metas).unwrap_or_default();
+            out.push('\n');
+        }
+        Format::Table => {
+            let w = selected.iter().map(|c| c.meta.id.len()).max().unwrap_or(2);
+            out.push_str(&format!("{:<w$}  {:<8}  {:<13}  TITLE\n", "ID", "SEVERITY", "CATEGORY"));
+            for c in selected {
+                out.push_str(&format!("{:<w$}  {:<8}  {:<13}  {}\n", c.meta.id, c.meta.severity.as_str(), c.meta.category.as_str(), c.meta.title));
+            }
+        }
+    }
+    print!("{out}");
+    Ok(0)
+}
+
+/// The text `checks explain` prints (also used for the generated catalogue).
+pub fn explain_text(m: &checks::CheckMeta) -> String {
+    let mut s = format!("{}\n{}\n\n", m.id, m.title);
+    s.push_str(&format!("cloud: {}   service: {}   category: {}   severity: {}   resource: {}\n", m.cloud, m.service, m.category.as_str(), m.severity, m.resource_type));
+    for (title, body) in [("What it checks", &m.description), ("Why it matters", &m.risk), ("How to fix", &m.remediation)] {
+        s.push_str(&format!("\n{title}:\n{}\n", body.trim()));
+    }
+    if !m.params.is_empty() {
+        s.push_str("\nThresholds (override in portcullis.toml under [checks.ID]):\n");
+        for (k, v) in &m.params {
+            s.push_str(&format!("  {k} = {v}\n"));
+        }
+    }
+    if !m.compliance.is_empty() || !m.mitre.is_empty() {
+        s.push_str("\nMappings:\n");
+        for (fw, ids) in &m.compliance {
+            s.push_str(&format!("  {fw}: {}\n", ids.join(", ")));
+        }
+        if !m.mitre.is_empty() {
+            s.push_str(&format!("  MITRE ATT&CK: {}\n", m.mitre.join(", ")));
+        }
+    }
+    if !m.references.is_empty() {
+        s.push_str("\nReferences:\n");
+        for r in &m.references {
+            s.push_str(&format!("  {r}\n"));
+        }
+    }
+    s
+}
+
+fn explain(id: &str) -> Result<u8, AppError> {
+    match checks::find(id)? {
+        Some(c) => {
+            print!("{}", explain_text(&c.meta));
+            Ok(0)
+        }
+        None => Err(AppError::Usage(format!("unknown check id {id:?} (see `portcullis checks list`)"))),
+    }
+}

@@ -1,0 +1,31 @@
+//! Active access keys are younger than `max_key_age_days`.
+
+use super::{active_keys, days, user_resource};
+use crate::checks::Cx;
+use crate::inventory::aws::AwsAccount;
+use crate::inventory::{Dataset, Missing};
+
+pub const PARAMS: &[&str] = &["max_key_age_days"];
+
+pub fn run(acct: &AwsAccount, cx: &mut Cx<'_>) -> Result<(), Missing> {
+    let report = acct.credential_report.require(Dataset::AwsCredentialReport)?;
+    let max = cx.param("max_key_age_days");
+    for row in report.users() {
+        for (slot, key) in active_keys(row) {
+            let detail = format!("access_key_{slot}");
+            let Some(created) = key.last_rotated.at() else {
+                cx.not_evaluated(user_resource(row), format!("access key {slot} of {} is active but the report gives no creation date", row.user))
+                    .detail(detail);
+                continue;
+            };
+            let age = days(created, cx.now);
+            let f = if age > max {
+                cx.fail(user_resource(row), format!("access key {slot} of {} is {age} days old (limit {max})", row.user))
+            } else {
+                cx.pass(user_resource(row), format!("access key {slot} of {} is {age} days old (limit {max})", row.user))
+            };
+            f.detail(detail).with("age_days", age).with("created", created.to_rfc3339()).with("max_key_age_days", max);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,24 @@
+//! No IAM user has two active access keys.
+
+use super::{active_keys, user_resource};
+use crate::checks::Cx;
+use crate::inventory::aws::AwsAccount;
+use crate::inventory::{Dataset, Missing};
+
+pub const PARAMS: &[&str] = &[];
+
+pub fn run(acct: &AwsAccount, cx: &mut Cx<'_>) -> Result<(), Missing> {
+    let report = acct.credential_report.require(Dataset::AwsCredentialReport)?;
+    for row in report.users() {
+        match active_keys(row).count() {
+            0 => {}
+            1 => {
+                cx.pass(user_resource(row), format!("{} has one active access key", row.user));
+            }
+            n => {
+                cx.fail(user_resource(row), format!("{} has {n} active access keys", row.user)).with("active_keys", n);
+            }
+        }
+    }
+    Ok(())
+}

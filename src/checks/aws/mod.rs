@@ -1,0 +1,79 @@
+//! AWS checks, one file each. Shared pieces: resource naming and root-user facts.
+
+pub mod aws_iam_access_key_recently_used;
+pub mod aws_iam_access_key_rotated;
+pub mod aws_iam_password_policy_strong;
+pub mod aws_iam_role_cross_account_trust_restricted;
+pub mod aws_iam_role_oidc_trust_subject_restricted;
+pub mod aws_iam_role_trust_not_public;
+pub mod aws_iam_root_access_key_absent;
+pub mod aws_iam_root_mfa_enabled;
+pub mod aws_iam_user_console_mfa_enabled;
+pub mod aws_iam_user_single_active_key;
+
+use crate::finding::Resource;
+use crate::inventory::aws::{AccessKeySlot, AccountSummary, AwsAccount, CredentialReportRow, IamRole, ReportTime};
+use crate::inventory::{CoverageState, Dataset, Missing, Timestamp};
+use crate::policy::trust::TrustGrant;
+
+pub(crate) fn user_resource(row: &CredentialReportRow) -> Resource {
+    Resource { id: row.arn.clone(), name: row.user.clone(), kind: "aws_iam_user" }
+}
+
+pub(crate) fn root_resource(account: &str) -> Resource {
+    Resource { id: format!("arn:aws:iam::{account}:root"), name: "root".into(), kind: "aws_iam_root_user" }
+}
+
+pub(crate) fn role_resource(role: &IamRole) -> Resource {
+    Resource { id: role.arn.clone(), name: role.name.clone(), kind: "aws_iam_role" }
+}
+
+/// A fact about the root user: from the credential report's `<root_account>` row when there is one,
+/// else from `GetAccountSummary` (moto's report has no root row). Says which source answered.
+pub(crate) fn root_fact<T>(
+    acct: &AwsAccount,
+    from_report: impl Fn(&CredentialReportRow) -> T,
+    from_summary: impl Fn(&AccountSummary) -> Option<T>,
+    summary_key: &str,
+) -> Result<(T, &'static str), Missing> {
+    let report = acct.credential_report.get();
+    if let Some(root) = report.and_then(|r| r.root()) {
+        return Ok((from_report(root), "credential report"));
+    }
+    match acct.account_summary.get() {
+        Some(s) => match from_summary(s) {
+            Some(v) => Ok((v, "account summary")),
+            None => Err(Missing {
+                dataset: Dataset::AwsAccountSummary,
+                state: CoverageState::Failed { error: format!("the account summary has no {summary_key}") },
+            }),
+        },
+        // Neither source answered: name the credential report if it is the gap, else the summary.
+        None if report.is_none() => Err(acct.credential_report.require(Dataset::AwsCredentialReport).err().unwrap_or(Missing {
+            dataset: Dataset::AwsCredentialReport,
+            state: CoverageState::NotRequested,
+        })),
+        None => Err(acct.account_summary.require(Dataset::AwsAccountSummary).err().unwrap_or(Missing {
+            dataset: Dataset::AwsAccountSummary,
+            state: CoverageState::NotRequested,
+        })),
+    }
+}
+
+/// Active key slots of a row, with their slot number (1 or 2).
+pub(crate) fn active_keys(row: &CredentialReportRow) -> impl Iterator<Item = (usize, &AccessKeySlot)> {
+    row.access_keys.iter().enumerate().filter(|(_, k)| k.active).map(|(i, k)| (i + 1, k))
+}
+
+pub(crate) fn days(since: Timestamp, now: Timestamp) -> i64 {
+    since.days_until(now).max(0)
+}
+
+pub(crate) fn report_time_json(t: ReportTime) -> serde_json::Value {
+    serde_json::Value::from(t.as_report_str())
+}
+
+/// Evidence for trust grants: principal, statement, and which conditions did or did not narrow it.
+pub(crate) fn grants_json(grants: &[&TrustGrant]) -> serde_json::Value {
+    serde_json::to_value(grants).unwrap_or_default()
+}

@@ -1,0 +1,136 @@
+//! Checks: one file per check (file stem = check id), metadata in `checks/<cloud>/<id>.toml`.
+//!
+//! A check is a pure function of one scope's inventory (an AWS account, …). It emits a finding per
+//! resource it evaluated and returns [`Missing`] when the data it needs was not collected; the
+//! engine turns that into `not_evaluated`. The registry below is the one list of all checks.
+
+pub mod aws;
+mod meta;
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+pub use meta::{CheckMeta, MetaError};
+
+use crate::finding::{Evidence, Finding, Resource, Status};
+use crate::inventory::aws::AwsAccount;
+use crate::inventory::{Missing, Timestamp};
+
+/// How a check is run: over which kind of scope.
+#[derive(Clone, Copy)]
+pub enum Runner {
+    Aws(fn(&AwsAccount, &mut Cx<'_>) -> Result<(), Missing>),
+}
+
+/// One registry row: the check's code, its metadata text, and the thresholds its code reads.
+pub struct Registered {
+    pub id: &'static str,
+    pub metadata: &'static str,
+    pub runner: Runner,
+    pub params: &'static [&'static str],
+}
+
+macro_rules! aws {
+    ($id:ident) => {
+        Registered {
+            id: stringify!($id),
+            metadata: include_str!(concat!("../../checks/aws/", stringify!($id), ".toml")),
+            runner: Runner::Aws(aws::$id::run),
+            params: aws::$id::PARAMS,
+        }
+    };
+}
+
+/// Every check, in report order.
+pub static REGISTRY: &[Registered] = &[
+    aws!(aws_iam_root_access_key_absent),
+    aws!(aws_iam_root_mfa_enabled),
+    aws!(aws_iam_user_console_mfa_enabled),
+    aws!(aws_iam_access_key_rotated),
+    aws!(aws_iam_access_key_recently_used),
+    aws!(aws_iam_user_single_active_key),
+    aws!(aws_iam_password_policy_strong),
+    aws!(aws_iam_role_trust_not_public),
+    aws!(aws_iam_role_cross_account_trust_restricted),
+    aws!(aws_iam_role_oidc_trust_subject_restricted),
+];
+
+/// A registered check with its parsed metadata.
+pub struct Check {
+    pub meta: CheckMeta,
+    pub runner: Runner,
+    pub params: &'static [&'static str],
+}
+
+/// All checks, metadata parsed and validated once.
+pub fn all() -> Result<&'static [Check], MetaError> {
+    static CHECKS: OnceLock<Result<Vec<Check>, MetaError>> = OnceLock::new();
+    CHECKS
+        .get_or_init(|| {
+            REGISTRY
+                .iter()
+                .map(|r| {
+                    let meta = CheckMeta::parse(r.metadata, r.id)?;
+                    for p in r.params {
+                        if !meta.params.contains_key(*p) {
+                            return Err(MetaError { id: r.id.to_string(), message: format!("code reads parameter {p:?} that the metadata does not declare") });
+                        }
+                    }
+                    Ok(Check { meta, runner: r.runner, params: r.params })
+                })
+                .collect()
+        })
+        .as_deref()
+        .map_err(Clone::clone)
+}
+
+pub fn find(id: &str) -> Result<Option<&'static Check>, MetaError> {
+    Ok(all()?.iter().find(|c| c.meta.id == id))
+}
+
+/// What a check sees while it runs: thresholds, the scan time, and where to put findings.
+pub struct Cx<'a> {
+    pub(crate) meta: &'a CheckMeta,
+    pub(crate) params: &'a BTreeMap<String, i64>,
+    pub now: Timestamp,
+    pub(crate) account: &'a str,
+    pub(crate) out: &'a mut Vec<Finding>,
+}
+
+impl Cx<'_> {
+    /// A threshold, from the metadata default or the configuration.
+    pub fn param(&self, name: &str) -> i64 {
+        self.params.get(name).copied().unwrap_or_default()
+    }
+
+    pub fn pass(&mut self, resource: Resource, message: impl Into<String>) -> &mut Finding {
+        self.emit(Status::Pass, resource, message.into())
+    }
+
+    pub fn fail(&mut self, resource: Resource, message: impl Into<String>) -> &mut Finding {
+        self.emit(Status::Fail, resource, message.into())
+    }
+
+    /// This resource could not be judged (its data is incomplete); never a pass.
+    pub fn not_evaluated(&mut self, resource: Resource, message: impl Into<String>) -> &mut Finding {
+        self.emit(Status::NotEvaluated, resource, message.into())
+    }
+
+    fn emit(&mut self, status: Status, resource: Resource, message: String) -> &mut Finding {
+        self.out.push(Finding {
+            check_id: self.meta.id_static,
+            status,
+            severity: self.meta.severity,
+            category: self.meta.category,
+            cloud: self.meta.cloud,
+            account: self.account.to_string(),
+            region: None,
+            resource,
+            message,
+            detail: None,
+            evidence: Evidence::default(),
+        });
+        let last = self.out.len() - 1;
+        &mut self.out[last]
+    }
+}

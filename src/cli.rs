@@ -1,0 +1,119 @@
+//! Command-line definitions (DESIGN §5).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::finding::Severity;
+
+#[derive(Debug, Parser)]
+#[command(name = "portcullis", version, about = "Audit cloud accounts against account compromise", max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan the given sources and report findings.
+    Scan(ScanArgs),
+    /// Read the given sources and write an inventory snapshot (for `scan --inventory`).
+    Collect(CollectArgs),
+    /// List or explain the checks.
+    #[command(subcommand)]
+    Checks(ChecksCommand),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct SourceArgs {
+    /// Use the embedded demo account export.
+    #[arg(long)]
+    pub demo: bool,
+    /// A Portcullis inventory snapshot (from `collect --out`). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Vec<PathBuf>,
+    /// Output of `aws iam get-account-authorization-details` (one object or a list of pages). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub aws_authorization_details: Vec<PathBuf>,
+    /// The IAM credential report: the CSV, or the JSON of `aws iam get-credential-report`. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub aws_credential_report: Vec<PathBuf>,
+    /// Output of `aws iam get-account-password-policy` (`{}` if the account has none).
+    #[arg(long, value_name = "FILE")]
+    pub aws_password_policy: Option<PathBuf>,
+    /// Output of `aws iam get-account-summary`.
+    #[arg(long, value_name = "FILE")]
+    pub aws_account_summary: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub sources: SourceArgs,
+    /// Write findings JSON (portcullis.findings/v1); `-` for stdout.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write SARIF 2.1.0 for GitHub code scanning; `-` for stdout.
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
+    /// Exit 1 if any failing finding is at or above this severity (3 if some check could not be evaluated).
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+    /// With --fail-on: do not exit 3 when some checks could not be evaluated.
+    #[arg(long)]
+    pub allow_incomplete: bool,
+    /// Run only these checks (comma-separated ids).
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub checks: Option<Vec<String>>,
+    /// Skip these checks (comma-separated ids).
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub skip_checks: Vec<String>,
+    /// Configuration file (portcullis.toml): check selection and thresholds.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Measure ages against this time (RFC 3339) instead of now. The demo defaults to its export time.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// Do not print the summary table.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    #[command(flatten)]
+    pub sources: SourceArgs,
+    /// Where to write the inventory snapshot.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChecksCommand {
+    /// List the checks.
+    List {
+        #[arg(long, value_enum)]
+        cloud: Option<CloudArg>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Show everything about one check.
+    Explain { id: String },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CloudArg {
+    Aws,
+    Azure,
+    Gcp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}

@@ -1,0 +1,37 @@
+//! The embedded demo: a small, realistic AWS account export (authorization details, credential
+//! report, password policy, account summary) with a mix of good and bad, built into the binary.
+
+use crate::import::{ImportError, Texts};
+use crate::inventory::Inventory;
+
+/// When the demo export was taken (the credential report's GeneratedTime).
+pub const EXPORTED_AT: &str = "2026-11-20T09:00:00Z";
+
+const AUTHORIZATION_DETAILS: &str = include_str!("../fixtures/demo/authorization-details.json");
+const CREDENTIAL_REPORT: &str = include_str!("../fixtures/demo/credential-report.csv");
+const PASSWORD_POLICY: &str = include_str!("../fixtures/demo/password-policy.json");
+const ACCOUNT_SUMMARY: &str = include_str!("../fixtures/demo/account-summary.json");
+
+pub fn texts() -> Texts {
+    Texts {
+        authorization_details: vec![("demo/authorization-details.json".into(), AUTHORIZATION_DETAILS.into())],
+        credential_report: vec![("demo/credential-report.csv".into(), CREDENTIAL_REPORT.into())],
+        password_policy: Some(("demo/password-policy.json".into(), PASSWORD_POLICY.into())),
+        account_summary: Some(("demo/account-summary.json".into(), ACCOUNT_SUMMARY.into())),
+        ..Texts::default()
+    }
+}
+
+/// The demo inventory. Its `generated_at` (the report's generation time) is the demo's "now", so
+/// the demo shows the same findings whenever it is run.
+pub fn inventory() -> Result<Inventory, ImportError> {
+    let mut inv = texts().load()?;
+    let exported = crate::inventory::Timestamp::parse(EXPORTED_AT).ok();
+    inv.generated_at = exported;
+    for acct in &mut inv.aws.accounts {
+        if let crate::inventory::Collected::Collected(report) = &mut acct.credential_report {
+            report.generated_at = exported;
+        }
+    }
+    Ok(inv)
+}

@@ -1,0 +1,200 @@
+//! Findings: what a check concluded about one resource.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
+use sha2::{Digest, Sha256};
+
+use crate::inventory::Cloud;
+
+/// Three outcomes, never two: a check that could not read its data says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Fail,
+    NotEvaluated,
+    Pass,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Fail => "fail",
+            Status::NotEvaluated => "not_evaluated",
+            Status::Pass => "pass",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Severity::ALL
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown severity {s:?} (expected critical, high, medium, low or info)"))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    Credentials,
+    Mfa,
+    Trust,
+    AuditLogging,
+    Guardrails,
+    Privilege,
+    Exposure,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Credentials => "credentials",
+            Category::Mfa => "mfa",
+            Category::Trust => "trust",
+            Category::AuditLogging => "audit-logging",
+            Category::Guardrails => "guardrails",
+            Category::Privilege => "privilege",
+            Category::Exposure => "exposure",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Resource {
+    /// ARN, Azure resource id / Entra object id, or GCP full resource name (or an account id).
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
+
+/// Evidence: a small ordered map of facts behind the verdict. Never credential material.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Evidence(pub Vec<(&'static str, serde_json::Value)>);
+
+impl Serialize for Evidence {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub check_id: &'static str,
+    pub status: Status,
+    pub severity: Severity,
+    pub category: Category,
+    pub cloud: Cloud,
+    /// Account id, subscription id or project id.
+    pub account: String,
+    pub region: Option<String>,
+    pub resource: Resource,
+    pub message: String,
+    /// What distinguishes two findings of one check on one resource (e.g. `access_key_2`).
+    pub detail: Option<String>,
+    pub evidence: Evidence,
+}
+
+impl Finding {
+    /// Stable across runs and versions: SHA-256 of check id, resource id and detail, first 128 bits
+    /// in hex. Baselines and SARIF `partialFingerprints` rely on it.
+    pub fn fingerprint(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(self.check_id.as_bytes());
+        h.update([0]);
+        h.update(self.resource.id.as_bytes());
+        h.update([0]);
+        h.update(self.detail.as_deref().unwrap_or("").as_bytes());
+        let digest = h.finalize();
+        digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    pub fn with(&mut self, key: &'static str, value: impl Into<serde_json::Value>) -> &mut Self {
+        self.evidence.0.push((key, value.into()));
+        self
+    }
+
+    pub fn detail(&mut self, detail: impl Into<String>) -> &mut Self {
+        self.detail = Some(detail.into());
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(detail: Option<&str>) -> Finding {
+        Finding {
+            check_id: "aws_iam_access_key_rotated",
+            status: Status::Fail,
+            severity: Severity::High,
+            category: Category::Credentials,
+            cloud: Cloud::Aws,
+            account: "111122223333".into(),
+            region: None,
+            resource: Resource { id: "arn:aws:iam::111122223333:user/alice".into(), name: "alice".into(), kind: "aws_iam_user" },
+            message: "m".into(),
+            detail: detail.map(str::to_string),
+            evidence: Evidence::default(),
+        }
+    }
+
+    #[test]
+    fn fingerprint_is_stable_and_depends_on_detail_not_message() {
+        let a = f(Some("access_key_1"));
+        // Pinned: changing this breaks every user's baseline.
+        assert_eq!(a.fingerprint(), "8e75fe7300689bd6cbea1cfb3b1856a1");
+        let mut b = a.clone();
+        b.message = "other words".into();
+        b.status = Status::Pass;
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        assert_ne!(a.fingerprint(), f(Some("access_key_2")).fingerprint());
+    }
+
+    #[test]
+    fn severity_parses_and_orders() {
+        assert_eq!("HIGH".parse::<Severity>().unwrap(), Severity::High);
+        assert!(Severity::Critical > Severity::High && Severity::Low > Severity::Info);
+        assert!("urgent".parse::<Severity>().is_err());
+    }
+}
