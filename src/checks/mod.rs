@@ -5,6 +5,7 @@
 //! engine turns that into `not_evaluated`. The registry below is the one list of all checks.
 
 pub mod aws;
+pub mod catalogue;
 mod meta;
 
 use std::collections::BTreeMap;

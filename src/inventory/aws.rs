@@ -290,14 +290,22 @@ pub const ROOT_USER: &str = "<root_account>";
 pub struct CredentialReportRow {
     pub user: String,
     pub arn: String,
+    #[serde(default)]
     pub user_creation_time: ReportTime,
     /// `None` where AWS reports `not_supported` (the root row).
+    #[serde(default)]
     pub password_enabled: Option<bool>,
+    #[serde(default)]
     pub password_last_used: ReportTime,
+    #[serde(default)]
     pub password_last_changed: ReportTime,
+    #[serde(default)]
     pub password_next_rotation: ReportTime,
+    #[serde(default)]
     pub mfa_active: bool,
+    #[serde(default)]
     pub access_keys: [AccessKeySlot; 2],
+    #[serde(default)]
     pub certificates: [CertificateSlot; 2],
 }
 
@@ -309,11 +317,14 @@ impl CredentialReportRow {
 
 /// `access_key_N_*` columns of one row. Neither the report nor authorization details carries the
 /// key id, so a key is named by its slot.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct AccessKeySlot {
+    #[serde(default)]
     pub active: bool,
     /// Creation or last rotation of the key in this slot.
+    #[serde(default)]
     pub last_rotated: ReportTime,
+    #[serde(default)]
     pub last_used_date: ReportTime,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_used_region: Option<String>,
@@ -321,29 +332,20 @@ pub struct AccessKeySlot {
     pub last_used_service: Option<String>,
 }
 
-impl AccessKeySlot {
-    pub fn absent() -> Self {
-        AccessKeySlot {
-            active: false,
-            last_rotated: ReportTime::NotApplicable,
-            last_used_date: ReportTime::NotApplicable,
-            last_used_region: None,
-            last_used_service: None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct CertificateSlot {
+    #[serde(default)]
     pub active: bool,
+    #[serde(default)]
     pub last_rotated: ReportTime,
 }
 
 /// A date column of the credential report, with AWS's documented non-date values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ReportTime {
     At(Timestamp),
     /// `N/A`: the credential does not exist or was never used.
+    #[default]
     NotApplicable,
     /// `no_information`: never used since AWS started tracking (before 2015 for passwords, 2015-04-22 for keys).
     NoInformation,

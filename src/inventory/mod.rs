@@ -164,15 +164,15 @@ impl fmt::Display for Missing {
         let d = self.dataset;
         match &self.state {
             CoverageState::Denied { action, message } => {
-                write!(f, "{} was denied: missing permission {action}", d.describe())?;
+                write!(f, "reading {} was denied: missing permission {action}", d.describe())?;
                 if let Some(m) = message {
                     write!(f, " ({m})")?;
                 }
                 Ok(())
             }
-            CoverageState::Failed { error } => write!(f, "{} could not be read: {error}", d.describe()),
+            CoverageState::Failed { error } => write!(f, "reading {} failed: {error}", d.describe()),
             CoverageState::NotRequested => {
-                write!(f, "{} was not provided (give {})", d.describe(), d.how_to_provide())
+                write!(f, "no source provided {} (give {})", d.describe(), d.how_to_provide())
             }
             // A check only reports Missing for data it does not have; say so plainly if misused.
             CoverageState::Collected => write!(f, "{} is incomplete", d.describe()),

@@ -381,6 +381,13 @@ fn classify(c: &Condition, trustee: &Trustee) -> Result<NarrowingKind, String> {
     Ok(kind)
 }
 
+/// The condition key that pins who a web-identity token was issued to: `<issuer>:sub`, or the
+/// identity pool / application claim of the well-known issuers.
+pub fn subject_key(issuer: &str) -> String {
+    let claim = WELL_KNOWN_ISSUERS.iter().find(|(i, _)| i.eq_ignore_ascii_case(issuer)).map(|(_, c)| *c).unwrap_or("sub");
+    format!("{issuer}:{claim}")
+}
+
 /// `<issuer>:<claim>` condition keys of a web-identity grant.
 fn federated_claim(key: &str, trustee: &Trustee) -> Option<NarrowingKind> {
     let Trustee::WebIdentity { issuer, .. } = trustee else { return None };

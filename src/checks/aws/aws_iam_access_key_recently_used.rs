@@ -2,7 +2,7 @@
 
 use super::{active_keys, days, user_resource};
 use crate::checks::Cx;
-use crate::inventory::aws::AwsAccount;
+use crate::inventory::aws::{AwsAccount, ReportTime};
 use crate::inventory::{Dataset, Missing};
 
 pub const PARAMS: &[&str] = &["max_unused_days"];
@@ -23,7 +23,9 @@ pub fn run(acct: &AwsAccount, cx: &mut Cx<'_>) -> Result<(), Missing> {
                 }
             };
             let idle = days(since, cx.now);
-            let what = if never_used {
+            let what = if never_used && key.last_used_date == ReportTime::NoInformation {
+                format!("access key {slot} of {} has no recorded use; created {idle} days ago", row.user)
+            } else if never_used {
                 format!("access key {slot} of {} was never used; created {idle} days ago", row.user)
             } else {
                 format!("access key {slot} of {} was last used {idle} days ago", row.user)

@@ -1,7 +1,7 @@
 //! Roles trusting another account carry an ExternalId, an organization condition, or name the
 //! trusted principals.
 
-use super::{grants_json, role_resource};
+use super::{grants_json, ignored_conditions, role_resource};
 use crate::checks::Cx;
 use crate::inventory::aws::AwsAccount;
 use crate::inventory::{Dataset, Missing};
@@ -29,8 +29,8 @@ pub fn run(acct: &AwsAccount, cx: &mut Cx<'_>) -> Result<(), Missing> {
         } else {
             let whole: Vec<String> = open.iter().flat_map(|g| g.accounts()).filter(|a| a != own).collect();
             cx.fail(role_resource(role), format!(
-                "role {} trusts every principal of account(s) {} with no sts:ExternalId, organization or principal condition",
-                role.name, whole.join(", ")
+                "role {} trusts every principal of account(s) {} with no sts:ExternalId, organization or principal condition{}",
+                role.name, whole.join(", "), ignored_conditions(&open)
             ))
             .with("trusted_accounts", accounts)
             .with("grants", grants_json(&open));

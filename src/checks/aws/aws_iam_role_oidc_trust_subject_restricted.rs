@@ -1,10 +1,10 @@
 //! Roles trusting an OIDC or web-identity provider restrict the token subject.
 
-use super::{grants_json, role_resource};
+use super::{grants_json, ignored_conditions, role_resource};
 use crate::checks::Cx;
 use crate::inventory::aws::AwsAccount;
 use crate::inventory::{Dataset, Missing};
-use crate::policy::trust::{analyze, Trustee};
+use crate::policy::trust::{analyze, subject_key, Trustee};
 
 pub const PARAMS: &[&str] = &[];
 
@@ -31,9 +31,13 @@ pub fn run(acct: &AwsAccount, cx: &mut Cx<'_>) -> Result<(), Missing> {
         if open.is_empty() {
             cx.pass(role_resource(role), format!("role {} restricts the subject of tokens from {}", role.name, issuers(&federated)));
         } else {
+            let hint = match &open[0].trustee {
+                Trustee::WebIdentity { issuer, .. } => subject_key(issuer),
+                _ => String::new(),
+            };
             cx.fail(role_resource(role), format!(
-                "role {} accepts any token from {}: no condition pins the subject (e.g. {}:sub), so any of the issuer's users can assume it",
-                role.name, issuers(&open), issuers(&open[..1])
+                "role {} accepts any token from {}: no condition pins the subject ({hint}), so any of the issuer's users can assume it{}",
+                role.name, issuers(&open), ignored_conditions(&open)
             ))
             .with("grants", grants_json(&open));
         }

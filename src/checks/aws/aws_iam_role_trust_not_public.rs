@@ -1,6 +1,6 @@
 //! No role trusts every AWS principal without a condition that restricts the caller.
 
-use super::{grants_json, role_resource};
+use super::{grants_json, ignored_conditions, role_resource};
 use crate::checks::Cx;
 use crate::inventory::aws::AwsAccount;
 use crate::inventory::{Dataset, Missing};
@@ -16,7 +16,7 @@ pub fn run(acct: &AwsAccount, cx: &mut Cx<'_>) -> Result<(), Missing> {
         if open.is_empty() {
             cx.pass(role_resource(role), format!("role {} is not assumable by arbitrary AWS principals", role.name));
         } else {
-            cx.fail(role_resource(role), format!("role {} can be assumed by any AWS principal in any account (statement {})", role.name, open[0].statement))
+            cx.fail(role_resource(role), format!("role {} can be assumed by any AWS principal in any account (statement {}){}", role.name, open[0].statement, ignored_conditions(&open)))
                 .with("grants", grants_json(&open));
         }
     }

@@ -77,3 +77,14 @@ pub(crate) fn report_time_json(t: ReportTime) -> serde_json::Value {
 pub(crate) fn grants_json(grants: &[&TrustGrant]) -> serde_json::Value {
     serde_json::to_value(grants).unwrap_or_default()
 }
+
+/// The first condition that was read and rejected, as a clause for a message:
+/// `; condition StringLike token.actions.githubusercontent.com:sub was ignored: value "repo:*" matches …`.
+pub(crate) fn ignored_conditions(grants: &[&TrustGrant]) -> String {
+    grants
+        .iter()
+        .flat_map(|g| g.unnarrowed.iter())
+        .next()
+        .map(|u| format!("; condition {} {} does not count: {}", u.operator, u.key, u.reason))
+        .unwrap_or_default()
+}
