@@ -1,0 +1,241 @@
+//! The binary's contract: commands, exit codes 0/1/2/3, error messages, JSON and SARIF shapes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_portcullis"))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run portcullis")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exit code")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn demo(name: &str) -> String {
+    format!("{}/fixtures/demo/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tmp(dir: &tempfile::TempDir, name: &str) -> PathBuf {
+    dir.path().join(name)
+}
+
+#[test]
+fn demo_prints_the_table_and_exits_zero_without_a_gate() {
+    let o = run(&["scan", "--demo"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("aws_iam_root_access_key_absent"), "{out}");
+    assert!(out.contains("14 failing, 27 passing, 0 not evaluated."), "{out}");
+    assert!(out.contains("role GitHubDeployRole accepts any token"), "{out}");
+}
+
+#[test]
+fn fail_on_exits_one_for_failures_at_or_above_the_threshold() {
+    let o = run(&["scan", "--demo", "--fail-on", "critical"]);
+    assert_eq!(code(&o), 1);
+    assert!(stdout(&o).contains("Gate: exit 1"), "{}", stdout(&o));
+    // Only medium findings for this check: a high gate passes, a medium gate fails.
+    assert_eq!(code(&run(&["scan", "--demo", "-q", "--checks", "aws_iam_password_policy_strong", "--fail-on", "high"])), 0);
+    assert_eq!(code(&run(&["scan", "--demo", "-q", "--checks", "aws_iam_password_policy_strong", "--fail-on", "medium"])), 1);
+}
+
+#[test]
+fn incomplete_scans_exit_three_unless_allowed() {
+    let report = demo("credential-report.csv");
+    let args = ["scan", "--aws-credential-report", &report, "--checks", "aws_iam_role_trust_not_public,aws_iam_root_mfa_enabled", "--fail-on", "low"];
+    let o = run(&args);
+    assert_eq!(code(&o), 3, "{}", stdout(&o));
+    assert!(stdout(&o).contains("give --aws-authorization-details FILE"), "{}", stdout(&o));
+    let mut allowed = args.to_vec();
+    allowed.push("--allow-incomplete");
+    assert_eq!(code(&run(&allowed)), 0);
+    // Without a gate, gaps are reported but the exit code stays 0.
+    assert_eq!(code(&run(&args[..5])), 0);
+}
+
+#[test]
+fn usage_and_input_errors_exit_two_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = tmp(&dir, "bad.json");
+    std::fs::write(&bad, r#"{"RoleDetailList": [{"RoleName": "r", "RoleId": "x", "Arn": "arn:aws:iam::111122223333:role/r", "AssumeRolePolicyDocument": {"Statement": {"Effect": "Permit"}}}]}"#).unwrap();
+    let bad_s = bad.to_str().unwrap();
+    let policy = demo("password-policy.json");
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (vec!["scan"], "no sources given".into()),
+        (vec!["scan", "--aws-authorization-details", bad_s], format!("{bad_s}: RoleDetailList[0].AssumeRolePolicyDocument")),
+        (vec!["scan", "--aws-authorization-details", "/nonexistent/x.json"], "/nonexistent/x.json: cannot read".into()),
+        (vec!["scan", "--demo", "--checks", "aws_nope"], "unknown check id \"aws_nope\"".into()),
+        (vec!["scan", "--demo", "--now", "yesterday"], "not an RFC 3339 time".into()),
+        (vec!["scan", "--demo", "--fail-on", "urgent"], "unknown severity".into()),
+        (vec!["scan", "--aws-password-policy", &policy], "names no account".into()),
+        (vec!["checks", "explain", "aws_nope"], "unknown check id".into()),
+    ];
+    for (args, want) in cases {
+        let o = run(&args);
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(&want), "{args:?}: expected {want:?} in {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{args:?}");
+    }
+    assert!(stderr(&run(&["scan", "--aws-authorization-details", bad_s])).contains("Statement.Effect: expected \"Allow\" or \"Deny\""));
+}
+
+#[test]
+fn config_selects_checks_and_overrides_thresholds() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = tmp(&dir, "portcullis.toml");
+    std::fs::write(&cfg, "[scan]\nchecks = [\"aws_iam_access_key_rotated\"]\n[checks.aws_iam_access_key_rotated]\nmax_key_age_days = 2000\n").unwrap();
+    let o = run(&["scan", "--demo", "--config", cfg.to_str().unwrap(), "--fail-on", "low"]);
+    assert_eq!(code(&o), 0, "a 2000-day limit passes every demo key: {}", stdout(&o));
+    assert!(stdout(&o).contains("(limit 2000)") || stdout(&o).contains("6 passing"), "{}", stdout(&o));
+    std::fs::write(&cfg, "[checks.aws_iam_access_key_rotated]\nmax_age = 1\n").unwrap();
+    let o = run(&["scan", "--demo", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("unknown parameter \"max_age\""), "{}", stderr(&o));
+}
+
+#[test]
+fn collect_then_scan_inventory_reproduces_the_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = tmp(&dir, "inventory.json");
+    let files = [
+        "--aws-authorization-details", &demo("authorization-details.json"),
+        "--aws-credential-report", &demo("credential-report.csv"),
+        "--aws-password-policy", &demo("password-policy.json"),
+        "--aws-account-summary", &demo("account-summary.json"),
+    ];
+    let mut args = vec!["collect"];
+    args.extend(files);
+    args.extend(["--out", snap.to_str().unwrap()]);
+    let o = run(&args);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+
+    let now = "2026-11-20T09:00:00Z";
+    let (a, b) = (tmp(&dir, "a.json"), tmp(&dir, "b.json"));
+    let mut direct = vec!["scan", "-q", "--now", now, "--json", a.to_str().unwrap()];
+    direct.extend(files);
+    assert_eq!(code(&run(&direct)), 0);
+    assert_eq!(code(&run(&["scan", "-q", "--now", now, "--inventory", snap.to_str().unwrap(), "--json", b.to_str().unwrap()])), 0);
+    let (ja, jb): (Value, Value) = (read_json(&a), read_json(&b));
+    assert_eq!(ja["findings"], jb["findings"]);
+    assert_eq!(ja["coverage"], jb["coverage"]);
+    // And the demo is this very export.
+    let c = tmp(&dir, "c.json");
+    assert_eq!(code(&run(&["scan", "-q", "--demo", "--json", c.to_str().unwrap()])), 0);
+    assert_eq!(read_json(&c)["findings"], ja["findings"]);
+}
+
+fn read_json(p: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+#[test]
+fn findings_json_follows_the_v1_contract() {
+    let o = run(&["scan", "--demo", "--json", "-"]);
+    assert_eq!(code(&o), 0);
+    let j: Value = serde_json::from_slice(&o.stdout).expect("stdout is only the JSON document");
+    assert_eq!(j["schema"], "portcullis.findings/v1");
+    assert_eq!(j["tool"]["name"], "portcullis");
+    assert!(j["generated_at"].as_str().unwrap().ends_with('Z'));
+    let findings = j["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 41);
+    for f in findings {
+        for key in ["check_id", "status", "severity", "category", "cloud", "account", "region", "resource", "message", "fingerprint", "evidence", "fixes"] {
+            assert!(f.get(key).is_some(), "missing {key} in {f}");
+        }
+        assert_eq!(f["fingerprint"].as_str().unwrap().len(), 32);
+        assert!(["pass", "fail", "not_evaluated"].contains(&f["status"].as_str().unwrap()));
+    }
+    let mut fps: Vec<&str> = findings.iter().map(|f| f["fingerprint"].as_str().unwrap()).collect();
+    fps.sort();
+    fps.dedup();
+    assert_eq!(fps.len(), findings.len(), "fingerprints are unique");
+    let key = findings.iter().find(|f| f["check_id"] == "aws_iam_access_key_rotated" && f["status"] == "fail").unwrap();
+    assert_eq!(key["resource"]["type"], "aws_iam_user");
+    assert!(key["resource"]["id"].as_str().unwrap().starts_with("arn:aws:iam::111122223333:user/"));
+    let cov = j["coverage"].as_array().unwrap();
+    assert!(cov.iter().any(|c| c["dataset"] == "aws_credential_report" && c["state"] == "collected" && c["service"] == "iam"));
+    assert!(cov.iter().any(|c| c["dataset"] == "aws_identity_providers" && c["state"] == "not_requested"));
+}
+
+#[test]
+fn sarif_locations_are_repository_relative_and_rules_come_from_metadata() {
+    let o = run(&["scan", "--demo", "--sarif", "-"]);
+    let s: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(s["version"], "2.1.0");
+    let run = &s["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 10);
+    for r in rules {
+        assert!(r["properties"]["security-severity"].as_str().unwrap().parse::<f64>().is_ok());
+        assert!(r["help"]["markdown"].as_str().unwrap().contains("### Remediation"));
+    }
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 14, "only failing findings are results");
+    for r in results {
+        let loc = &r["locations"][0];
+        let uri = loc["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap();
+        assert!(uri.starts_with("aws/111122223333/") && !uri.contains(':') && !uri.contains("//"), "{uri}");
+        assert_eq!(loc["physicalLocation"]["region"]["startLine"], 1);
+        let fqn = loc["logicalLocations"][0]["fullyQualifiedName"].as_str().unwrap();
+        assert!(fqn.starts_with("arn:aws:iam::111122223333:") || fqn == "111122223333", "{fqn}");
+        assert_eq!(r["partialFingerprints"]["portcullisFindingFingerprint/v1"].as_str().unwrap().len(), 32);
+        let idx = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[idx]["id"], r["ruleId"]);
+    }
+    assert!(results.iter().any(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "aws/111122223333/iam/role/DataSharingRole"));
+}
+
+#[test]
+fn not_evaluated_checks_become_sarif_notifications() {
+    let o = run(&["scan", "--aws-credential-report", &demo("credential-report.csv"), "--sarif", "-"]);
+    let s: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let notes = s["runs"][0]["invocations"][0]["toolExecutionNotifications"].as_array().unwrap();
+    assert!(notes.iter().any(|n| n["associatedRule"]["id"] == "aws_iam_role_trust_not_public"
+        && n["message"]["text"].as_str().unwrap().contains("--aws-authorization-details")));
+}
+
+#[test]
+fn checks_list_and_explain() {
+    let o = run(&["checks", "list", "--format", "json"]);
+    assert_eq!(code(&o), 0);
+    let list: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 10);
+    assert!(list.as_array().unwrap().iter().all(|c| c["cloud"] == "aws"));
+    let o = run(&["checks", "list", "--cloud", "gcp", "--format", "json"]);
+    assert_eq!(serde_json::from_slice::<Value>(&o.stdout).unwrap(), serde_json::json!([]));
+    let o = run(&["checks", "list"]);
+    assert!(stdout(&o).lines().count() == 11, "{}", stdout(&o));
+    let o = run(&["checks", "explain", "aws_iam_access_key_rotated"]);
+    assert_eq!(code(&o), 0);
+    let text = stdout(&o);
+    for want in ["max_key_age_days = 90", "CIS AWS Foundations 3.0: 1.14", "T1078.004", "How to fix:"] {
+        assert!(text.contains(want), "{want} in {text}");
+    }
+}
+
+#[test]
+fn hostile_names_do_not_reach_the_terminal_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = tmp(&dir, "details.json");
+    let name = "evil\u{1b}[2J\u{1b}]0;pwned\u{7}";
+    let doc = serde_json::json!({"RoleDetailList": [{"RoleName": name, "RoleId": "AROAX", "Arn": "arn:aws:iam::111122223333:role/evil",
+        "AssumeRolePolicyDocument": {"Statement": {"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}}}]});
+    std::fs::write(&f, doc.to_string()).unwrap();
+    let o = run(&["scan", "--aws-authorization-details", f.to_str().unwrap()]);
+    assert!(!o.stdout.contains(&0x1b), "escape byte reached stdout");
+    assert!(stdout(&o).contains("evil\\u{1b}[2J"), "{}", stdout(&o));
+}
