@@ -2,7 +2,9 @@
 //! `not_evaluated`, and decide the exit code.
 //!
 //! Work is linear in the inventory: each check walks its scope once. Accounts are spread over the
-//! machine's cores; the order of findings is deterministic (registry order, then account order).
+//! machine's cores, and each core's findings stay where they were produced (no second copy of a
+//! million findings). The order is deterministic: account, then check (registry order), then
+//! resource (inventory order).
 
 use std::collections::BTreeMap;
 
@@ -32,9 +34,35 @@ pub enum EngineError {
     Meta(#[from] MetaError),
 }
 
+/// Findings in account, check, resource order, kept in the chunks the engine produced them in.
+#[derive(Debug, Default)]
+pub struct Findings<'a>(Vec<Vec<Finding<'a>>>);
+
+impl<'a> Findings<'a> {
+    pub fn iter(&self) -> impl Iterator<Item = &Finding<'a>> + Clone {
+        self.0.iter().flatten()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.iter().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<'s, 'a> IntoIterator for &'s Findings<'a> {
+    type Item = &'s Finding<'a>;
+    type IntoIter = std::iter::Flatten<std::slice::Iter<'s, Vec<Finding<'a>>>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().flatten()
+    }
+}
+
 /// The result of a scan: findings, coverage, and which checks ran.
-pub struct Scan {
-    pub findings: Vec<Finding>,
+pub struct Scan<'a> {
+    pub findings: Findings<'a>,
     pub coverage: Vec<CoverageEntry>,
     pub checks: Vec<&'static Check>,
     pub now: Timestamp,
@@ -81,7 +109,7 @@ fn resolve_params(selected: &[&'static Check], opts: &ScanOptions) -> Result<Vec
         .collect()
 }
 
-pub fn scan(inv: &Inventory, opts: &ScanOptions) -> Result<Scan, EngineError> {
+pub fn scan<'a>(inv: &'a Inventory, opts: &ScanOptions) -> Result<Scan<'a>, EngineError> {
     let selected = select(inv, opts)?;
     let params = resolve_params(&selected, opts)?;
     let now = opts.now.unwrap_or_else(Timestamp::now);
@@ -89,76 +117,71 @@ pub fn scan(inv: &Inventory, opts: &ScanOptions) -> Result<Scan, EngineError> {
     let accounts = &inv.aws.accounts;
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(accounts.len().max(1));
     let chunk = accounts.len().div_ceil(threads).max(1);
-    let per_chunk: Vec<Vec<Vec<Finding>>> = std::thread::scope(|s| {
+    let mut chunks: Vec<Vec<Finding<'a>>> = std::thread::scope(|s| {
         let handles: Vec<_> = accounts
             .chunks(chunk)
             .map(|part| {
                 let (selected, params) = (&selected, &params);
-                s.spawn(move || part.iter().map(|a| run_account(a, selected, params, now)).collect::<Vec<_>>())
+                s.spawn(move || {
+                    let mut out = Vec::new();
+                    for a in part {
+                        run_account(a, selected, params, now, &mut out);
+                    }
+                    out
+                })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
     });
-    // Each account's findings come out in check order; interleave them into check, then account.
-    let mut iters: Vec<_> = per_chunk.into_iter().flatten().map(|v| v.into_iter().peekable()).collect();
-    let mut findings = Vec::new();
-    for check in &selected {
-        for it in iters.iter_mut() {
-            while let Some(f) = it.next_if(|f| f.check_id == check.meta.id_static) {
-                findings.push(f);
-            }
-        }
-    }
     // A check the user asked for whose cloud the sources do not cover at all: say so.
-    for check in &selected {
-        let covered = match check.meta.cloud {
-            Cloud::Aws => !accounts.is_empty(),
-            Cloud::Azure => !inv.azure.is_empty(),
-            Cloud::Gcp => !inv.gcp.is_empty(),
-        };
-        if !covered {
-            findings.push(nothing_to_evaluate(check));
-        }
-    }
+    let uncovered: Vec<Finding<'a>> = selected
+        .iter()
+        .filter(|check| match check.meta.cloud {
+            Cloud::Aws => accounts.is_empty(),
+            Cloud::Azure => inv.azure.is_empty(),
+            Cloud::Gcp => inv.gcp.is_empty(),
+        })
+        .map(|check| nothing_to_evaluate(check))
+        .collect();
+    chunks.push(uncovered);
+    let findings = Findings(chunks);
     Ok(Scan { findings, coverage: inv.coverage(), checks: selected, now })
 }
 
-fn run_account(acct: &AwsAccount, selected: &[&'static Check], params: &[BTreeMap<String, i64>], now: Timestamp) -> Vec<Finding> {
-    let mut out = Vec::new();
+fn run_account<'a>(acct: &'a AwsAccount, selected: &[&'static Check], params: &[BTreeMap<String, i64>], now: Timestamp, out: &mut Vec<Finding<'a>>) {
     for (check, params) in selected.iter().zip(params) {
         let Runner::Aws(run) = check.runner;
         let start = out.len();
-        let mut cx = Cx { meta: &check.meta, params, now, account: &acct.account_id, out: &mut out };
+        let mut cx = Cx { meta: &check.meta, params, now, account: &acct.account_id, out: &mut *out };
         if let Err(missing) = run(acct, &mut cx) {
             // Partial results would read as a clean account: replace them with one honest finding.
             out.truncate(start);
-            let mut cx = Cx { meta: &check.meta, params, now, account: &acct.account_id, out: &mut out };
+            let mut cx = Cx { meta: &check.meta, params, now, account: &acct.account_id, out: &mut *out };
             cx.not_evaluated(account_resource(&acct.account_id), format!("not evaluated: {missing}"))
                 .with("dataset", missing.dataset.to_string())
                 .with("coverage", missing.state.label())
                 .with("missing_permission", match &missing.state {
-                    crate::inventory::CoverageState::Denied { action, .. } => serde_json::Value::from(action.clone()),
-                    _ => serde_json::Value::Null,
+                    crate::inventory::CoverageState::Denied { action, .. } => Some(action.as_str()),
+                    _ => None,
                 });
         }
     }
-    out
 }
 
-pub fn account_resource(account: &str) -> Resource {
-    Resource { id: account.to_string(), name: account.to_string(), kind: "aws_account" }
+pub fn account_resource(account: &str) -> Resource<'_> {
+    Resource { id: account.into(), name: account.into(), kind: "aws_account" }
 }
 
-fn nothing_to_evaluate(check: &Check) -> Finding {
+fn nothing_to_evaluate(check: &Check) -> Finding<'static> {
     Finding {
         check_id: check.meta.id_static,
         status: Status::NotEvaluated,
         severity: check.meta.severity,
         category: check.meta.category,
         cloud: check.meta.cloud,
-        account: String::new(),
+        account: "",
         region: None,
-        resource: Resource { id: check.meta.cloud.to_string(), name: format!("no {} scope", check.meta.cloud), kind: "scope" },
+        resource: Resource { id: check.meta.cloud.as_str().into(), name: format!("no {} scope", check.meta.cloud).into(), kind: "scope" },
         message: format!("not evaluated: the sources describe no {} account, subscription or project", check.meta.cloud),
         detail: None,
         evidence: Default::default(),
@@ -181,7 +204,7 @@ pub struct Verdict {
 
 impl Gate {
     /// Failing findings decide first (1): a known failure matters more than a gap. Then gaps (3).
-    pub fn verdict(&self, findings: &[Finding]) -> Verdict {
+    pub fn verdict(&self, findings: &Findings<'_>) -> Verdict {
         let Some(threshold) = self.fail_on else {
             return Verdict { code: 0, reason: "no --fail-on given".into() };
         };

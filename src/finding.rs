@@ -1,5 +1,6 @@
 //! Findings: what a check concluded about one resource.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -7,7 +8,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
-use crate::inventory::Cloud;
+use crate::inventory::{Cloud, Timestamp};
 
 /// Three outcomes, never two: a check that could not read its data says so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -94,18 +95,90 @@ impl Category {
     }
 }
 
+/// The resource a finding is about. Borrows from the inventory where it can: a scan of a million
+/// principals must not copy every ARN several times.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Resource {
+pub struct Resource<'a> {
     /// ARN, Azure resource id / Entra object id, or GCP full resource name (or an account id).
-    pub id: String,
-    pub name: String,
+    pub id: Cow<'a, str>,
+    pub name: Cow<'a, str>,
     #[serde(rename = "type")]
     pub kind: &'static str,
 }
 
+/// One evidence value: small scalars inline, anything structured boxed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EvidenceValue {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Time(Timestamp),
+    Text(Box<str>),
+    Json(Box<serde_json::Value>),
+}
+
+impl Serialize for EvidenceValue {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            EvidenceValue::Null => s.serialize_unit(),
+            EvidenceValue::Bool(b) => s.serialize_bool(*b),
+            EvidenceValue::Int(i) => s.serialize_i64(*i),
+            EvidenceValue::Time(t) => t.serialize(s),
+            EvidenceValue::Text(t) => s.serialize_str(t),
+            EvidenceValue::Json(v) => v.serialize(s),
+        }
+    }
+}
+
+impl From<bool> for EvidenceValue {
+    fn from(v: bool) -> Self {
+        EvidenceValue::Bool(v)
+    }
+}
+impl From<i64> for EvidenceValue {
+    fn from(v: i64) -> Self {
+        EvidenceValue::Int(v)
+    }
+}
+impl From<usize> for EvidenceValue {
+    fn from(v: usize) -> Self {
+        EvidenceValue::Int(i64::try_from(v).unwrap_or(i64::MAX))
+    }
+}
+impl From<Timestamp> for EvidenceValue {
+    fn from(v: Timestamp) -> Self {
+        EvidenceValue::Time(v)
+    }
+}
+impl From<&str> for EvidenceValue {
+    fn from(v: &str) -> Self {
+        EvidenceValue::Text(v.into())
+    }
+}
+impl From<String> for EvidenceValue {
+    fn from(v: String) -> Self {
+        EvidenceValue::Text(v.into_boxed_str())
+    }
+}
+impl<T: Into<EvidenceValue>> From<Option<T>> for EvidenceValue {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(EvidenceValue::Null, Into::into)
+    }
+}
+impl From<Vec<String>> for EvidenceValue {
+    fn from(v: Vec<String>) -> Self {
+        EvidenceValue::Json(Box::new(v.into()))
+    }
+}
+impl From<serde_json::Value> for EvidenceValue {
+    fn from(v: serde_json::Value) -> Self {
+        EvidenceValue::Json(Box::new(v))
+    }
+}
+
 /// Evidence: a small ordered map of facts behind the verdict. Never credential material.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Evidence(pub Vec<(&'static str, serde_json::Value)>);
+pub struct Evidence(pub Vec<(&'static str, EvidenceValue)>);
 
 impl Serialize for Evidence {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -118,23 +191,23 @@ impl Serialize for Evidence {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Finding {
+pub struct Finding<'a> {
     pub check_id: &'static str,
     pub status: Status,
     pub severity: Severity,
     pub category: Category,
     pub cloud: Cloud,
     /// Account id, subscription id or project id.
-    pub account: String,
-    pub region: Option<String>,
-    pub resource: Resource,
+    pub account: &'a str,
+    pub region: Option<&'a str>,
+    pub resource: Resource<'a>,
     pub message: String,
     /// What distinguishes two findings of one check on one resource (e.g. `access_key_2`).
-    pub detail: Option<String>,
+    pub detail: Option<Cow<'a, str>>,
     pub evidence: Evidence,
 }
 
-impl Finding {
+impl<'a> Finding<'a> {
     /// Stable across runs and versions: SHA-256 of check id, resource id and detail, first 128 bits
     /// in hex. Baselines and SARIF `partialFingerprints` rely on it.
     pub fn fingerprint(&self) -> String {
@@ -148,12 +221,12 @@ impl Finding {
         digest[..16].iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    pub fn with(&mut self, key: &'static str, value: impl Into<serde_json::Value>) -> &mut Self {
+    pub fn with(&mut self, key: &'static str, value: impl Into<EvidenceValue>) -> &mut Self {
         self.evidence.0.push((key, value.into()));
         self
     }
 
-    pub fn detail(&mut self, detail: impl Into<String>) -> &mut Self {
+    pub fn detail(&mut self, detail: impl Into<Cow<'a, str>>) -> &mut Self {
         self.detail = Some(detail.into());
         self
     }
@@ -163,18 +236,18 @@ impl Finding {
 mod tests {
     use super::*;
 
-    fn f(detail: Option<&str>) -> Finding {
+    fn f(detail: Option<&'static str>) -> Finding<'static> {
         Finding {
             check_id: "aws_iam_access_key_rotated",
             status: Status::Fail,
             severity: Severity::High,
             category: Category::Credentials,
             cloud: Cloud::Aws,
-            account: "111122223333".into(),
+            account: "111122223333",
             region: None,
             resource: Resource { id: "arn:aws:iam::111122223333:user/alice".into(), name: "alice".into(), kind: "aws_iam_user" },
             message: "m".into(),
-            detail: detail.map(str::to_string),
+            detail: detail.map(Cow::Borrowed),
             evidence: Evidence::default(),
         }
     }

@@ -34,7 +34,7 @@ fn every_check_matches_its_fixtures() {
             let inv = parse_snapshot(&text, name).unwrap_or_else(|e| panic!("{e}"));
             let opts = ScanOptions { now: inv.generated_at, only: Some(vec![id.clone()]), ..Default::default() };
             let result = scan(&inv, &opts).unwrap();
-            let fs = &result.findings;
+            let fs: Vec<_> = result.findings.iter().collect();
             let count = |s: Status| fs.iter().filter(|f| f.status == s).count();
             let ok = if name.starts_with("pass") {
                 !fs.is_empty() && count(Status::Pass) == fs.len()
@@ -50,7 +50,7 @@ fn every_check_matches_its_fixtures() {
                 problems.push(format!("{id}/{name}: unexpected verdicts {:?}", fs.iter().map(|f| (f.status, &f.message)).collect::<Vec<_>>()));
             }
             let _ = writeln!(snap, "# {name}");
-            for f in fs {
+            for f in &fs {
                 let detail = f.detail.as_deref().map(|d| format!(" [{d}]")).unwrap_or_default();
                 let _ = writeln!(snap, "{:<13} {}{detail}: {}", f.status.as_str(), f.resource.name, f.message);
             }

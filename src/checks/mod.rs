@@ -20,7 +20,7 @@ use crate::inventory::{Missing, Timestamp};
 /// How a check is run: over which kind of scope.
 #[derive(Clone, Copy)]
 pub enum Runner {
-    Aws(fn(&AwsAccount, &mut Cx<'_>) -> Result<(), Missing>),
+    Aws(for<'a> fn(&'a AwsAccount, &mut Cx<'_, 'a>) -> Result<(), Missing>),
 }
 
 /// One registry row: the check's code, its metadata text, and the thresholds its code reads.
@@ -90,41 +90,42 @@ pub fn find(id: &str) -> Result<Option<&'static Check>, MetaError> {
 }
 
 /// What a check sees while it runs: thresholds, the scan time, and where to put findings.
-pub struct Cx<'a> {
-    pub(crate) meta: &'a CheckMeta,
-    pub(crate) params: &'a BTreeMap<String, i64>,
+/// `'a` is the inventory's lifetime: findings borrow names and ids from it.
+pub struct Cx<'c, 'a> {
+    pub(crate) meta: &'c CheckMeta,
+    pub(crate) params: &'c BTreeMap<String, i64>,
     pub now: Timestamp,
     pub(crate) account: &'a str,
-    pub(crate) out: &'a mut Vec<Finding>,
+    pub(crate) out: &'c mut Vec<Finding<'a>>,
 }
 
-impl Cx<'_> {
+impl<'a> Cx<'_, 'a> {
     /// A threshold, from the metadata default or the configuration.
     pub fn param(&self, name: &str) -> i64 {
         self.params.get(name).copied().unwrap_or_default()
     }
 
-    pub fn pass(&mut self, resource: Resource, message: impl Into<String>) -> &mut Finding {
+    pub fn pass(&mut self, resource: Resource<'a>, message: impl Into<String>) -> &mut Finding<'a> {
         self.emit(Status::Pass, resource, message.into())
     }
 
-    pub fn fail(&mut self, resource: Resource, message: impl Into<String>) -> &mut Finding {
+    pub fn fail(&mut self, resource: Resource<'a>, message: impl Into<String>) -> &mut Finding<'a> {
         self.emit(Status::Fail, resource, message.into())
     }
 
     /// This resource could not be judged (its data is incomplete); never a pass.
-    pub fn not_evaluated(&mut self, resource: Resource, message: impl Into<String>) -> &mut Finding {
+    pub fn not_evaluated(&mut self, resource: Resource<'a>, message: impl Into<String>) -> &mut Finding<'a> {
         self.emit(Status::NotEvaluated, resource, message.into())
     }
 
-    fn emit(&mut self, status: Status, resource: Resource, message: String) -> &mut Finding {
+    fn emit(&mut self, status: Status, resource: Resource<'a>, message: String) -> &mut Finding<'a> {
         self.out.push(Finding {
             check_id: self.meta.id_static,
             status,
             severity: self.meta.severity,
             category: self.meta.category,
             cloud: self.meta.cloud,
-            account: self.account.to_string(),
+            account: self.account,
             region: None,
             resource,
             message,

@@ -6,14 +6,18 @@ use super::{from_json, ImportError};
 use crate::inventory::{Inventory, SCHEMA};
 
 pub fn parse_snapshot(text: &str, origin: &str) -> Result<Inventory, ImportError> {
-    // Check the schema tag first, so a snapshot from another version says so instead of failing
-    // on some field deep inside.
     #[derive(serde::Deserialize)]
     struct Head {
         schema: Option<String>,
     }
-    let head: Head = from_json(text, origin).or_else(|_| Ok::<_, ImportError>(Head { schema: None }))?;
-    match head.schema.as_deref() {
+    let parsed: Result<Inventory, _> = serde_json::from_str(text);
+    // Check the schema tag first, so a snapshot from another version says so instead of failing on
+    // some field deep inside.
+    let schema = match &parsed {
+        Ok(inv) => Some(inv.schema.clone()),
+        Err(_) => serde_json::from_str::<Head>(text).ok().and_then(|h| h.schema),
+    };
+    match schema.as_deref() {
         Some(SCHEMA) => {}
         Some(other) => {
             return Err(ImportError::invalid(origin, "schema", format!("unsupported inventory schema {other:?}; this build reads {SCHEMA:?}")))
@@ -22,7 +26,10 @@ pub fn parse_snapshot(text: &str, origin: &str) -> Result<Inventory, ImportError
             return Err(ImportError::invalid(origin, "schema", format!("not a Portcullis inventory snapshot (no \"schema\": {SCHEMA:?})")))
         }
     }
-    let mut inv: Inventory = from_json(text, origin)?;
+    let mut inv = match parsed {
+        Ok(inv) => inv,
+        Err(_) => from_json(text, origin)?,
+    };
     inv.sources = vec![format!("inventory snapshot: {origin}")];
     Ok(inv)
 }

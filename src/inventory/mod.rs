@@ -398,7 +398,33 @@ impl Timestamp {
     }
 
     pub fn parse(s: &str) -> Result<Self, time::error::Parse> {
-        OffsetDateTime::parse(s.trim(), &Rfc3339).map(|t| Timestamp(t.to_offset(time::UtcOffset::UTC)))
+        let s = s.trim();
+        if let Some(t) = Self::parse_utc_seconds(s) {
+            return Ok(t);
+        }
+        OffsetDateTime::parse(s, &Rfc3339).map(|t| Timestamp(t.to_offset(time::UtcOffset::UTC)))
+    }
+
+    /// Fast path for the forms AWS writes millions of: `2024-01-31T12:00:00Z` and
+    /// `2024-01-31T12:00:00+00:00`. Anything else (fractions, other offsets, invalid dates) goes
+    /// through the full RFC 3339 parser.
+    fn parse_utc_seconds(s: &str) -> Option<Self> {
+        let b = s.as_bytes();
+        let utc = match b.len() {
+            20 => b[19] == b'Z',
+            25 => &b[19..] == b"+00:00",
+            _ => false,
+        };
+        if !utc || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+            return None;
+        }
+        let num = |r: std::ops::Range<usize>| -> Option<u32> {
+            b[r].iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
+        };
+        let month = time::Month::try_from(u8::try_from(num(5..7)?).ok()?).ok()?;
+        let date = time::Date::from_calendar_date(i32::try_from(num(0..4)?).ok()?, month, u8::try_from(num(8..10)?).ok()?).ok()?;
+        let clock = time::Time::from_hms(u8::try_from(num(11..13)?).ok()?, u8::try_from(num(14..16)?).ok()?, u8::try_from(num(17..19)?).ok()?).ok()?;
+        Some(Timestamp(time::PrimitiveDateTime::new(date, clock).assume_utc()))
     }
 
     /// Whole days from `self` to `later` (negative if `later` is earlier).
@@ -474,6 +500,13 @@ mod tests {
         let t2 = Timestamp::parse("2014-09-08T23:28:13.123+02:00").unwrap();
         assert_eq!(t2.0.unix_timestamp(), t.0.unix_timestamp());
         assert!(Timestamp::parse("yesterday").is_err());
+        // Fast path and full parser agree; invalid dates are still rejected.
+        assert_eq!(Timestamp::parse("2024-02-29T23:59:59Z").unwrap().to_rfc3339(), "2024-02-29T23:59:59Z");
+        assert!(Timestamp::parse("2023-02-29T00:00:00Z").is_err());
+        assert!(Timestamp::parse("2023-13-01T00:00:00Z").is_err());
+        assert!(Timestamp::parse("2023-01-01T24:00:00Z").is_err());
+        assert!(Timestamp::parse("2023-01-01T00:00:00+01:00").unwrap() < Timestamp::parse("2023-01-01T00:00:00Z").unwrap());
+        assert!(Timestamp::parse("2023-0a-01T00:00:00Z").is_err());
         assert_eq!(t.days_until(Timestamp::parse("2014-09-18T21:28:13Z").unwrap()), 10);
     }
 

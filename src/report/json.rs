@@ -20,23 +20,23 @@ struct FindingV1<'a> {
     cloud: Cloud,
     account: &'a str,
     region: Option<&'a str>,
-    resource: &'a Resource,
+    resource: &'a Resource<'a>,
     message: &'a str,
     fingerprint: String,
     evidence: &'a Evidence,
     fixes: [&'a str; 0],
 }
 
-impl<'a> From<&'a Finding> for FindingV1<'a> {
-    fn from(f: &'a Finding) -> Self {
+impl<'a> From<&'a Finding<'a>> for FindingV1<'a> {
+    fn from(f: &'a Finding<'a>) -> Self {
         FindingV1 {
             check_id: f.check_id,
             status: f.status,
             severity: f.severity,
             category: f.category,
             cloud: f.cloud,
-            account: &f.account,
-            region: f.region.as_deref(),
+            account: f.account,
+            region: f.region,
             resource: &f.resource,
             message: &f.message,
             fingerprint: f.fingerprint(),
@@ -46,9 +46,9 @@ impl<'a> From<&'a Finding> for FindingV1<'a> {
     }
 }
 
-struct Findings<'a>(&'a [Finding]);
+struct FindingList<'a>(&'a crate::engine::Findings<'a>);
 
-impl Serialize for Findings<'_> {
+impl Serialize for FindingList<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.0.len()))?;
         for f in self.0 {
@@ -58,7 +58,7 @@ impl Serialize for Findings<'_> {
     }
 }
 
-struct Document<'a>(&'a Scan);
+struct Document<'a>(&'a Scan<'a>);
 
 impl Serialize for Document<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -72,7 +72,7 @@ impl Serialize for Document<'_> {
         st.serialize_field("schema", SCHEMA)?;
         st.serialize_field("tool", &Tool { name: "portcullis", version: env!("CARGO_PKG_VERSION") })?;
         st.serialize_field("generated_at", &scan.now)?;
-        st.serialize_field("findings", &Findings(&scan.findings))?;
+        st.serialize_field("findings", &FindingList(&scan.findings))?;
         st.serialize_field("coverage", &scan.coverage)?;
         st.end()
     }

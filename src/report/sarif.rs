@@ -94,7 +94,7 @@ pub fn pseudo_path(f: &Finding) -> String {
     let id = &f.resource.id;
     let tail = match crate::policy::arn::Arn::parse(id) {
         Some(a) => format!("{}/{}", a.service, a.resource.replace(':', "/")),
-        None if id == &f.account => "account".to_string(),
+        None if id == f.account => "account".to_string(),
         None => id.trim_start_matches('/').to_string(),
     };
     let raw = if f.account.is_empty() { format!("{}/{tail}", f.cloud) } else { format!("{}/{}/{tail}", f.cloud, f.account) };
@@ -141,7 +141,7 @@ pub fn document(scan: &Scan) -> Value {
         .map(|f| {
             json!({
                 "level": "warning",
-                "message": {"text": format!("{} ({}): {}", f.check_id, if f.account.is_empty() { "-" } else { &f.account }, f.message)},
+                "message": {"text": format!("{} ({}): {}", f.check_id, if f.account.is_empty() { "-" } else { f.account }, f.message)},
                 "associatedRule": {"id": f.check_id, "index": index(f.check_id)},
             })
         })

@@ -25,7 +25,7 @@ pub fn sanitize(s: &str) -> String {
 
 pub fn render(scan: &Scan, verdict: Option<&Verdict>) -> String {
     let mut out = String::new();
-    let accounts: std::collections::BTreeSet<&str> = scan.findings.iter().map(|f| f.account.as_str()).filter(|a| !a.is_empty()).collect();
+    let accounts: std::collections::BTreeSet<&str> = scan.findings.iter().map(|f| f.account).filter(|a| !a.is_empty()).collect();
     let _ = writeln!(out, "Portcullis {} — {} check(s) over {} account(s), as of {}\n", env!("CARGO_PKG_VERSION"), scan.checks.len(), accounts.len(), scan.now);
 
     let width = scan.checks.iter().map(|c| c.meta.id.len()).max().unwrap_or(5).max(5);
@@ -59,7 +59,7 @@ pub fn render(scan: &Scan, verdict: Option<&Verdict>) -> String {
     if !gaps.is_empty() {
         let _ = writeln!(out, "\nNot evaluated:");
         for f in gaps.iter().take(MAX_FAILURES) {
-            let _ = writeln!(out, "  {}  {}  {}", f.check_id, if f.account.is_empty() { "-" } else { &f.account }, sanitize(&f.message));
+            let _ = writeln!(out, "  {}  {}  {}", f.check_id, if f.account.is_empty() { "-" } else { f.account }, sanitize(&f.message));
         }
         if gaps.len() > MAX_FAILURES {
             let _ = writeln!(out, "  … and {} more", gaps.len() - MAX_FAILURES);

@@ -7,12 +7,12 @@ use crate::inventory::{Dataset, Missing};
 
 pub const PARAMS: &[&str] = &["max_unused_days"];
 
-pub fn run(acct: &AwsAccount, cx: &mut Cx<'_>) -> Result<(), Missing> {
+pub fn run<'a>(acct: &'a AwsAccount, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
     let report = acct.credential_report.require(Dataset::AwsCredentialReport)?;
     let max = cx.param("max_unused_days");
     for row in report.users() {
         for (slot, key) in active_keys(row) {
-            let detail = format!("access_key_{slot}");
+            let detail = if slot == 1 { "access_key_1" } else { "access_key_2" };
             let (since, never_used) = match (key.last_used_date.at(), key.last_rotated.at()) {
                 (Some(used), _) => (used, false),
                 (None, Some(created)) => (created, true),
@@ -35,9 +35,9 @@ pub fn run(acct: &AwsAccount, cx: &mut Cx<'_>) -> Result<(), Missing> {
             } else {
                 cx.pass(user_resource(row), what)
             };
-            f.detail(detail).with("idle_days", idle).with("never_used", never_used).with("max_unused_days", max);
+            f.detail(detail).with("idle_days", idle).with("never_used", never_used);
             if let Some(service) = &key.last_used_service {
-                f.with("last_used_service", service.clone());
+                f.with("last_used_service", service.as_str());
             }
         }
     }

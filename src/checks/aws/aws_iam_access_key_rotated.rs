@@ -7,12 +7,12 @@ use crate::inventory::{Dataset, Missing};
 
 pub const PARAMS: &[&str] = &["max_key_age_days"];
 
-pub fn run(acct: &AwsAccount, cx: &mut Cx<'_>) -> Result<(), Missing> {
+pub fn run<'a>(acct: &'a AwsAccount, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
     let report = acct.credential_report.require(Dataset::AwsCredentialReport)?;
     let max = cx.param("max_key_age_days");
     for row in report.users() {
         for (slot, key) in active_keys(row) {
-            let detail = format!("access_key_{slot}");
+            let detail = if slot == 1 { "access_key_1" } else { "access_key_2" };
             let Some(created) = key.last_rotated.at() else {
                 cx.not_evaluated(user_resource(row), format!("access key {slot} of {} is active but the report gives no creation date", row.user))
                     .detail(detail);
@@ -24,7 +24,7 @@ pub fn run(acct: &AwsAccount, cx: &mut Cx<'_>) -> Result<(), Missing> {
             } else {
                 cx.pass(user_resource(row), format!("access key {slot} of {} is {age} days old (limit {max})", row.user))
             };
-            f.detail(detail).with("age_days", age).with("created", created.to_rfc3339()).with("max_key_age_days", max);
+            f.detail(detail).with("age_days", age).with("created", created);
         }
     }
     Ok(())

@@ -7,7 +7,7 @@ use crate::inventory::{Dataset, Missing};
 
 pub const PARAMS: &[&str] = &["min_length", "min_reuse_prevention"];
 
-pub fn run(acct: &AwsAccount, cx: &mut Cx<'_>) -> Result<(), Missing> {
+pub fn run<'a>(acct: &'a AwsAccount, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
     let policy = acct.password_policy.require(Dataset::AwsPasswordPolicy)?;
     let (min_len, min_reuse) = (cx.param("min_length"), cx.param("min_reuse_prevention"));
     let res = account_resource(&acct.account_id);

@@ -9,7 +9,7 @@ use crate::policy::trust::analyze;
 
 pub const PARAMS: &[&str] = &[];
 
-pub fn run(acct: &AwsAccount, cx: &mut Cx<'_>) -> Result<(), Missing> {
+pub fn run<'a>(acct: &'a AwsAccount, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
     let details = acct.authorization_details.require(Dataset::AwsAuthorizationDetails)?;
     let own = acct.account_id.as_str();
     for role in &details.roles {

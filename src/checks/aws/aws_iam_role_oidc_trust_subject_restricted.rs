@@ -8,7 +8,7 @@ use crate::policy::trust::{analyze, subject_key, Trustee};
 
 pub const PARAMS: &[&str] = &[];
 
-pub fn run(acct: &AwsAccount, cx: &mut Cx<'_>) -> Result<(), Missing> {
+pub fn run<'a>(acct: &'a AwsAccount, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
     let details = acct.authorization_details.require(Dataset::AwsAuthorizationDetails)?;
     for role in &details.roles {
         let grants = analyze(&role.trust_policy);

@@ -7,7 +7,7 @@ use crate::inventory::Missing;
 
 pub const PARAMS: &[&str] = &[];
 
-pub fn run(acct: &AwsAccount, cx: &mut Cx<'_>) -> Result<(), Missing> {
+pub fn run<'a>(acct: &'a AwsAccount, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
     let ((present, slots), source) = root_fact(
         acct,
         |row| {
@@ -23,7 +23,7 @@ pub fn run(acct: &AwsAccount, cx: &mut Cx<'_>) -> Result<(), Missing> {
     if present {
         cx.fail(res, format!("the root user of account {} has an active access key", acct.account_id))
             .with("source", source)
-            .with("active_keys", slots);
+            .with("active_keys", serde_json::Value::from(slots));
     } else {
         cx.pass(res, format!("the root user of account {} has no access key", acct.account_id)).with("source", source);
     }

@@ -7,7 +7,7 @@ use crate::inventory::Missing;
 
 pub const PARAMS: &[&str] = &[];
 
-pub fn run(acct: &AwsAccount, cx: &mut Cx<'_>) -> Result<(), Missing> {
+pub fn run<'a>(acct: &'a AwsAccount, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
     let (mfa, source) = root_fact(acct, |row| row.mfa_active, |s| s.root_mfa_enabled(), "AccountMFAEnabled")?;
     let res = root_resource(&acct.account_id);
     if mfa {

@@ -7,7 +7,7 @@ use crate::inventory::{Dataset, Missing};
 
 pub const PARAMS: &[&str] = &[];
 
-pub fn run(acct: &AwsAccount, cx: &mut Cx<'_>) -> Result<(), Missing> {
+pub fn run<'a>(acct: &'a AwsAccount, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
     let report = acct.credential_report.require(Dataset::AwsCredentialReport)?;
     for row in report.users() {
         match active_keys(row).count() {

@@ -11,21 +11,21 @@ pub mod aws_iam_root_mfa_enabled;
 pub mod aws_iam_user_console_mfa_enabled;
 pub mod aws_iam_user_single_active_key;
 
-use crate::finding::Resource;
+use crate::finding::{EvidenceValue, Resource};
 use crate::inventory::aws::{AccessKeySlot, AccountSummary, AwsAccount, CredentialReportRow, IamRole, ReportTime};
 use crate::inventory::{CoverageState, Dataset, Missing, Timestamp};
 use crate::policy::trust::TrustGrant;
 
-pub(crate) fn user_resource(row: &CredentialReportRow) -> Resource {
-    Resource { id: row.arn.clone(), name: row.user.clone(), kind: "aws_iam_user" }
+pub(crate) fn user_resource(row: &CredentialReportRow) -> Resource<'_> {
+    Resource { id: row.arn.as_str().into(), name: row.user.as_str().into(), kind: "aws_iam_user" }
 }
 
-pub(crate) fn root_resource(account: &str) -> Resource {
-    Resource { id: format!("arn:aws:iam::{account}:root"), name: "root".into(), kind: "aws_iam_root_user" }
+pub(crate) fn root_resource(account: &str) -> Resource<'static> {
+    Resource { id: format!("arn:aws:iam::{account}:root").into(), name: "root".into(), kind: "aws_iam_root_user" }
 }
 
-pub(crate) fn role_resource(role: &IamRole) -> Resource {
-    Resource { id: role.arn.clone(), name: role.name.clone(), kind: "aws_iam_role" }
+pub(crate) fn role_resource(role: &IamRole) -> Resource<'_> {
+    Resource { id: role.arn.as_str().into(), name: role.name.as_str().into(), kind: "aws_iam_role" }
 }
 
 /// A fact about the root user: from the credential report's `<root_account>` row when there is one,
@@ -71,6 +71,13 @@ pub(crate) fn days(since: Timestamp, now: Timestamp) -> i64 {
 
 pub(crate) fn report_time_json(t: ReportTime) -> serde_json::Value {
     serde_json::Value::from(t.as_report_str())
+}
+
+pub(crate) fn report_time(t: ReportTime) -> EvidenceValue {
+    match t {
+        ReportTime::At(ts) => EvidenceValue::Time(ts),
+        other => EvidenceValue::Text(other.as_report_str().into()),
+    }
 }
 
 /// Evidence for trust grants: principal, statement, and which conditions did or did not narrow it.
