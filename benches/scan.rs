@@ -143,7 +143,7 @@ fn time_scan(label: &str, args: &[&str]) {
     let o = Command::new(env!("CARGO_BIN_EXE_portcullis")).args(args).output().expect("run portcullis");
     let wall = start.elapsed();
     assert!(matches!(o.status.code(), Some(0 | 1 | 3)), "{}", String::from_utf8_lossy(&o.stderr));
-    let summary = String::from_utf8_lossy(&o.stdout).lines().rev().nth(0).unwrap_or("").to_string();
+    let summary = String::from_utf8_lossy(&o.stdout).lines().next_back().unwrap_or("").to_string();
     println!("{label}: {:.2} s wall, peak RSS {} MiB — {summary}", wall.as_secs_f64(), children_max_rss_kib() / 1024);
 }
 

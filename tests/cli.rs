@@ -181,7 +181,7 @@ fn sarif_locations_are_repository_relative_and_rules_come_from_metadata() {
     assert_eq!(rules.len(), 10);
     for r in rules {
         assert!(r["properties"]["security-severity"].as_str().unwrap().parse::<f64>().is_ok());
-        assert!(r["help"]["markdown"].as_str().unwrap().contains("### Remediation"));
+        assert!(r["help"]["markdown"].as_str().unwrap().contains("**Remediation.**"));
     }
     let results = run["results"].as_array().unwrap();
     assert_eq!(results.len(), 14, "only failing findings are results");

@@ -15,7 +15,8 @@ pub use aws_credential_report::parse_credential_report;
 pub use aws_iam_files::{parse_account_summary, parse_password_policy};
 pub use snapshot::{parse_snapshot, write_snapshot};
 
-use crate::inventory::{Collected, Inventory, MergeError};
+use crate::inventory::aws::AwsAccount;
+use crate::inventory::{Collected, Dataset, Inventory, MergeError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -142,33 +143,43 @@ impl Texts {
         }
         // Password policy and account summary files carry no account id: they belong to the one
         // account the other sources describe.
-        let single = |what: &str, origin: &str, inv: &mut Inventory| -> Result<usize, ImportError> {
-            match inv.aws.accounts.len() {
-                1 => Ok(0),
-                0 => Err(ImportError::Usage(format!(
-                    "{origin}: a {what} file names no account; give it together with --aws-authorization-details or --aws-credential-report for the same account"
-                ))),
-                n => Err(ImportError::Usage(format!(
-                    "{origin}: a {what} file names no account, and the other sources describe {n} accounts"
-                ))),
-            }
-        };
         if let Some((origin, text)) = &self.password_policy {
             let policy = parse_password_policy(text, origin)?;
-            let i = single("password policy", origin, &mut inv)?;
-            let acct = &mut inv.aws.accounts[i];
-            let id = acct.account_id.clone();
-            acct.password_policy.merge(Collected::Collected(policy), &id, crate::inventory::Dataset::AwsPasswordPolicy)?;
-            inv.sources.push(format!("aws password policy: {origin}"));
+            attach(&mut inv, origin, "password policy", Dataset::AwsPasswordPolicy, |a| &mut a.password_policy, policy)?;
         }
         if let Some((origin, text)) = &self.account_summary {
             let summary = parse_account_summary(text, origin)?;
-            let i = single("account summary", origin, &mut inv)?;
-            let acct = &mut inv.aws.accounts[i];
-            let id = acct.account_id.clone();
-            acct.account_summary.merge(Collected::Collected(summary), &id, crate::inventory::Dataset::AwsAccountSummary)?;
-            inv.sources.push(format!("aws account summary: {origin}"));
+            attach(&mut inv, origin, "account summary", Dataset::AwsAccountSummary, |a| &mut a.account_summary, summary)?;
         }
         Ok(inv)
     }
+}
+
+/// Attach an account-less dataset to the single account the other sources describe.
+fn attach<T>(
+    inv: &mut Inventory,
+    origin: &str,
+    what: &str,
+    dataset: Dataset,
+    slot: impl FnOnce(&mut AwsAccount) -> &mut Collected<T>,
+    value: T,
+) -> Result<(), ImportError> {
+    let acct = match inv.aws.accounts.as_mut_slice() {
+        [one] => one,
+        [] => {
+            return Err(ImportError::Usage(format!(
+                "{origin}: a {what} file names no account; give it together with --aws-authorization-details or --aws-credential-report for the same account"
+            )))
+        }
+        many => {
+            return Err(ImportError::Usage(format!(
+                "{origin}: a {what} file names no account, and the other sources describe {} accounts",
+                many.len()
+            )))
+        }
+    };
+    let id = acct.account_id.clone();
+    slot(acct).merge(Collected::Collected(value), &id, dataset)?;
+    inv.sources.push(format!("aws {what}: {origin}"));
+    Ok(())
 }

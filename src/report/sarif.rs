@@ -44,27 +44,6 @@ fn rule_name(id: &str) -> String {
     }).collect()
 }
 
-fn help_markdown(c: &Check) -> String {
-    let m = &c.meta;
-    let mut s = format!("## {}\n\n{}\n\n### Risk\n\n{}\n\n### Remediation\n\n{}\n", m.title, m.description.trim(), m.risk.trim(), m.remediation.trim());
-    if !m.compliance.is_empty() || !m.mitre.is_empty() {
-        s.push_str("\n### Mappings\n\n");
-        for (fw, ids) in &m.compliance {
-            s.push_str(&format!("- {fw}: {}\n", ids.join(", ")));
-        }
-        if !m.mitre.is_empty() {
-            s.push_str(&format!("- MITRE ATT&CK: {}\n", m.mitre.join(", ")));
-        }
-    }
-    if !m.references.is_empty() {
-        s.push_str("\n### References\n\n");
-        for r in &m.references {
-            s.push_str(&format!("- <{r}>\n"));
-        }
-    }
-    s
-}
-
 fn rule(c: &Check) -> Value {
     let m = &c.meta;
     let mut tags = vec!["security".to_string(), m.category.as_str().to_string(), m.cloud.to_string(), m.service.clone()];
@@ -74,7 +53,7 @@ fn rule(c: &Check) -> Value {
         "name": rule_name(&m.id),
         "shortDescription": {"text": m.title},
         "fullDescription": {"text": m.description.trim()},
-        "help": {"text": format!("{}\n\nRemediation: {}", m.risk.trim(), m.remediation.trim()), "markdown": help_markdown(c)},
+        "help": {"text": format!("{}\n\nRemediation: {}", m.risk.trim(), m.remediation.trim()), "markdown": crate::checks::catalogue::check_markdown(m)},
         "defaultConfiguration": {"level": level(m.severity)},
         "properties": {
             "tags": tags,
