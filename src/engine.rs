@@ -131,7 +131,8 @@ pub fn scan<'a>(inv: &'a Inventory, opts: &ScanOptions) -> Result<Scan<'a>, Engi
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+        // A worker that panicked must not turn into accounts with no findings: re-raise.
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
     });
     // A check the user asked for whose cloud the sources do not cover at all: say so.
     let uncovered: Vec<Finding<'a>> = selected
