@@ -217,8 +217,14 @@ impl<'a> Finding<'a> {
         h.update(self.resource.id.as_bytes());
         h.update([0]);
         h.update(self.detail.as_deref().unwrap_or("").as_bytes());
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let digest = h.finalize();
-        digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+        let mut out = String::with_capacity(32);
+        for b in &digest[..16] {
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0x0f)]));
+        }
+        out
     }
 
     pub fn with(&mut self, key: &'static str, value: impl Into<EvidenceValue>) -> &mut Self {
