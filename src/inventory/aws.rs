@@ -23,10 +23,6 @@ impl AwsInventory {
         self.organization.is_not_requested() && self.accounts.is_empty()
     }
 
-    pub fn account(&self, id: &str) -> Option<&AwsAccount> {
-        self.accounts.iter().find(|a| a.account_id == id)
-    }
-
     pub(crate) fn coverage(&self, out: &mut Vec<CoverageEntry>) {
         if !self.organization.is_not_requested() {
             let scope = match self.organization.get() {
@@ -204,14 +200,6 @@ pub struct IamRole {
     pub instance_profiles: Vec<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
-}
-
-impl IamRole {
-    /// Service-linked roles (path `/aws-service-role/`) are created and trusted by AWS services;
-    /// their trust policy cannot be edited.
-    pub fn is_service_linked(&self) -> bool {
-        self.path.starts_with("/aws-service-role/")
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

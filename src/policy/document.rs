@@ -164,10 +164,6 @@ impl PolicyDocument {
             other => err("", format!("expected a policy document object, found {}", kind(other))),
         }
     }
-
-    pub fn allows(&self) -> impl Iterator<Item = (usize, &Statement)> {
-        self.statements.iter().enumerate().filter(|(_, s)| s.effect == Effect::Allow)
-    }
 }
 
 fn kind(v: &Value) -> &'static str {
