@@ -4,6 +4,8 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::checks::{self, MetaError};
+use crate::collect::aws::{AwsOptions, Regions};
+use crate::collect::Progress;
 use crate::cli::{ChecksCommand, CloudArg, CollectArgs, Command, Format, ScanArgs, SourceArgs};
 use crate::config::{Config, ConfigError};
 use crate::engine::{self, EngineError, Gate, ScanOptions};
@@ -23,6 +25,8 @@ pub enum AppError {
     Meta(#[from] MetaError),
     #[error("{path}: cannot write: {source}")]
     Write { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Aws(#[from] crate::collect::aws::AwsCollectError),
     #[error("{0}")]
     Usage(String),
 }
@@ -36,7 +40,40 @@ pub fn run(command: Command) -> Result<u8, AppError> {
     }
 }
 
-fn load_sources(s: &SourceArgs) -> Result<Inventory, AppError> {
+fn aws_options(s: &SourceArgs) -> Result<AwsOptions, AppError> {
+    let regions = match s.aws_regions.trim() {
+        "all" => Regions::All,
+        list => {
+            let v: Vec<String> = list.split(',').map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).collect();
+            if let Some(bad) = v.iter().find(|r| !is_region_name(r)) {
+                return Err(AppError::Usage(format!("--aws-regions: {bad:?} is not a region name (like eu-west-1) or `all`")));
+            }
+            if v.is_empty() {
+                return Err(AppError::Usage("--aws-regions: give `all` or at least one region".into()));
+            }
+            Regions::List(v)
+        }
+    };
+    Ok(AwsOptions {
+        profile: s.aws_profile.clone(),
+        regions,
+        org: s.aws_org,
+        role_name: s.aws_role.clone(),
+        external_id: s.aws_external_id.clone(),
+        concurrency: usize::from(s.concurrency),
+        deadline: std::time::Duration::from_secs(s.timeout),
+    })
+}
+
+/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `ap-southeast-5`, …
+fn is_region_name(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+}
+
+fn load_sources(s: &SourceArgs, quiet: bool) -> Result<Inventory, AppError> {
     let files = FileSources {
         inventory: s.inventory.clone(),
         aws_authorization_details: s.aws_authorization_details.clone(),
@@ -44,15 +81,32 @@ fn load_sources(s: &SourceArgs) -> Result<Inventory, AppError> {
         aws_password_policy: s.aws_password_policy.clone(),
         aws_account_summary: s.aws_account_summary.clone(),
     };
-    if files.is_empty() && !s.demo {
+    if files.is_empty() && !s.demo && !s.aws {
         return Err(AppError::Usage(
-            "no sources given: use --demo, --inventory FILE, --aws-authorization-details FILE or --aws-credential-report FILE".into(),
+            "no sources given: use --aws, --demo, --inventory FILE, --aws-authorization-details FILE or --aws-credential-report FILE".into(),
         ));
     }
-    if s.demo && !files.is_empty() {
+    if s.demo && (!files.is_empty() || s.aws) {
         return Err(AppError::Usage("--demo cannot be combined with other sources".into()));
     }
-    Ok(if s.demo { crate::demo::inventory()? } else { files.load()? })
+    if s.demo {
+        return Ok(crate::demo::inventory()?);
+    }
+    let mut inv = if files.is_empty() { Inventory::default() } else { files.load()? };
+    if s.aws {
+        let opts = aws_options(s)?;
+        let progress = Progress::stderr(quiet);
+        let started = Timestamp::now();
+        let (aws, who) = crate::collect::aws::collect(&opts, &progress)?;
+        let mut live = Inventory { generated_at: Some(started), ..Inventory::default() };
+        live.sources.push(format!("aws live: account {} as {}", who.account_id, who.arn));
+        live.aws = aws;
+        inv.merge(live).map_err(|e| AppError::Usage(format!("--aws and the files given both provide data: {e}")))?;
+        if inv.generated_at.is_none() {
+            inv.generated_at = Some(started);
+        }
+    }
+    Ok(inv)
 }
 
 /// Write to a file, or to stdout for `-`.
@@ -73,7 +127,7 @@ fn scan(a: ScanArgs) -> Result<u8, AppError> {
         Some(p) => Config::load(p)?,
         None => Config::default(),
     };
-    let inv = load_sources(&a.sources)?;
+    let inv = load_sources(&a.sources, a.quiet)?;
     let now = match &a.now {
         Some(t) => Some(Timestamp::parse(t).map_err(|e| AppError::Usage(format!("--now {t:?}: not an RFC 3339 time: {e}")))?),
         None if a.sources.demo => inv.generated_at,
@@ -107,7 +161,7 @@ fn scan(a: ScanArgs) -> Result<u8, AppError> {
 }
 
 fn collect(a: CollectArgs) -> Result<u8, AppError> {
-    let mut inv = load_sources(&a.sources)?;
+    let mut inv = load_sources(&a.sources, a.quiet)?;
     if inv.generated_at.is_none() {
         inv.generated_at = Some(Timestamp::now());
     }

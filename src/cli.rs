@@ -9,6 +9,10 @@ use crate::finding::Severity;
 #[derive(Debug, Parser)]
 #[command(name = "portcullis", version, about = "Audit cloud accounts against account compromise", max_term_width = 100)]
 pub struct Cli {
+    /// Log what the collectors do to stderr (-v: progress of each account, -vv: each dataset).
+    /// Credentials and request contents are never logged.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -44,6 +48,31 @@ pub struct SourceArgs {
     /// Output of `aws iam get-account-summary`.
     #[arg(long, value_name = "FILE")]
     pub aws_account_summary: Option<PathBuf>,
+    /// Read the live AWS account through the SDK's standard credential chain
+    /// (honours AWS_PROFILE, AWS_REGION and AWS_ENDPOINT_URL).
+    #[arg(long)]
+    pub aws: bool,
+    /// The AWS profile to use (from ~/.aws/config; SSO profiles work).
+    #[arg(long, value_name = "PROFILE", requires = "aws")]
+    pub aws_profile: Option<String>,
+    /// Regions for CloudTrail, Access Analyzer and EC2: `all` (every enabled region) or a comma-separated list.
+    #[arg(long, value_name = "all|R1,R2", default_value = "all", requires = "aws")]
+    pub aws_regions: String,
+    /// Also scan every active member account of the organization (run from the management account).
+    #[arg(long, requires = "aws")]
+    pub aws_org: bool,
+    /// The role assumed in each member account.
+    #[arg(long, value_name = "NAME", default_value = "OrganizationAccountAccessRole", requires = "aws_org")]
+    pub aws_role: String,
+    /// External id to pass when assuming --aws-role.
+    #[arg(long, value_name = "ID", requires = "aws_org")]
+    pub aws_external_id: Option<String>,
+    /// How many accounts to collect at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Give up on accounts not finished after this many seconds (they are reported as failed).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -74,7 +103,7 @@ pub struct ScanArgs {
     /// Measure ages against this time (RFC 3339) instead of now. The demo defaults to its export time.
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
-    /// Do not print the summary table.
+    /// Do not print the summary table or the progress display.
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -86,6 +115,9 @@ pub struct CollectArgs {
     /// Where to write the inventory snapshot.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// No progress display.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use crate::checks::{self, Check, Cx, MetaError, Runner};
 use crate::finding::{Finding, Resource, Severity, Status};
-use crate::inventory::aws::AwsAccount;
-use crate::inventory::{Cloud, CoverageEntry, Inventory, Timestamp};
+use crate::inventory::aws::{AwsAccount, AwsOrganization};
+use crate::inventory::{Cloud, Collected, CoverageEntry, Inventory, Timestamp};
 
 #[derive(Debug, Clone, Default)]
 pub struct ScanOptions {
@@ -122,10 +122,11 @@ pub fn scan<'a>(inv: &'a Inventory, opts: &ScanOptions) -> Result<Scan<'a>, Engi
             .chunks(chunk)
             .map(|part| {
                 let (selected, params) = (&selected, &params);
+                let org = &inv.aws.organization;
                 s.spawn(move || {
                     let mut out = Vec::new();
                     for a in part {
-                        run_account(a, selected, params, now, &mut out);
+                        run_account(a, org, selected, params, now, &mut out);
                     }
                     out
                 })
@@ -149,15 +150,15 @@ pub fn scan<'a>(inv: &'a Inventory, opts: &ScanOptions) -> Result<Scan<'a>, Engi
     Ok(Scan { findings, coverage: inv.coverage(), checks: selected, now })
 }
 
-fn run_account<'a>(acct: &'a AwsAccount, selected: &[&'static Check], params: &[BTreeMap<String, i64>], now: Timestamp, out: &mut Vec<Finding<'a>>) {
+fn run_account<'a>(acct: &'a AwsAccount, org: &'a Collected<Option<AwsOrganization>>, selected: &[&'static Check], params: &[BTreeMap<String, i64>], now: Timestamp, out: &mut Vec<Finding<'a>>) {
     for (check, params) in selected.iter().zip(params) {
         let Runner::Aws(run) = check.runner;
         let start = out.len();
-        let mut cx = Cx { meta: &check.meta, params, now, account: &acct.account_id, out: &mut *out };
+        let mut cx = Cx { meta: &check.meta, params, now, account: &acct.account_id, aws_org: org, out: &mut *out };
         if let Err(missing) = run(acct, &mut cx) {
             // Partial results would read as a clean account: replace them with one honest finding.
             out.truncate(start);
-            let mut cx = Cx { meta: &check.meta, params, now, account: &acct.account_id, out: &mut *out };
+            let mut cx = Cx { meta: &check.meta, params, now, account: &acct.account_id, aws_org: org, out: &mut *out };
             cx.not_evaluated(account_resource(&acct.account_id), format!("not evaluated: {missing}"))
                 .with("dataset", missing.dataset.to_string())
                 .with("coverage", missing.state.label())

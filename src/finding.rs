@@ -232,6 +232,12 @@ impl<'a> Finding<'a> {
         self
     }
 
+    /// The AWS region (or location) the resource lives in.
+    pub fn in_region(&mut self, region: &'a str) -> &mut Self {
+        self.region = Some(region);
+        self
+    }
+
     pub fn detail(&mut self, detail: impl Into<Cow<'a, str>>) -> &mut Self {
         self.detail = Some(detail.into());
         self

@@ -6,6 +6,7 @@
 pub mod inventory;
 pub mod app;
 pub mod checks;
+pub mod collect;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -14,8 +14,8 @@ use std::sync::OnceLock;
 pub use meta::{CheckMeta, MetaError};
 
 use crate::finding::{Evidence, Finding, Resource, Status};
-use crate::inventory::aws::AwsAccount;
-use crate::inventory::{Missing, Timestamp};
+use crate::inventory::aws::{AwsAccount, AwsOrganization};
+use crate::inventory::{Collected, Dataset, Missing, Timestamp};
 
 /// How a check is run: over which kind of scope.
 #[derive(Clone, Copy)]
@@ -46,6 +46,7 @@ macro_rules! aws {
 pub static REGISTRY: &[Registered] = &[
     aws!(aws_iam_root_access_key_absent),
     aws!(aws_iam_root_mfa_enabled),
+    aws!(aws_iam_root_hardware_mfa),
     aws!(aws_iam_user_console_mfa_enabled),
     aws!(aws_iam_access_key_rotated),
     aws!(aws_iam_access_key_recently_used),
@@ -54,6 +55,16 @@ pub static REGISTRY: &[Registered] = &[
     aws!(aws_iam_role_trust_not_public),
     aws!(aws_iam_role_cross_account_trust_restricted),
     aws!(aws_iam_role_oidc_trust_subject_restricted),
+    aws!(aws_cloudtrail_multi_region_management_events),
+    aws!(aws_cloudtrail_log_file_validation),
+    aws!(aws_cloudtrail_kms_encryption),
+    aws!(aws_organizations_scp_protects_cloudtrail),
+    aws!(aws_organizations_scp_denies_leave),
+    aws!(aws_organizations_scp_restricts_root),
+    aws!(aws_accessanalyzer_enabled),
+    aws!(aws_accessanalyzer_no_active_findings),
+    aws!(aws_ec2_instance_imdsv2_required),
+    aws!(aws_ec2_account_imdsv2_default),
 ];
 
 /// A registered check with its parsed metadata.
@@ -96,6 +107,8 @@ pub struct Cx<'c, 'a> {
     pub(crate) params: &'c BTreeMap<String, i64>,
     pub now: Timestamp,
     pub(crate) account: &'a str,
+    /// The AWS organization, when the sources read it (for SCP and trust checks).
+    pub(crate) aws_org: &'a Collected<Option<AwsOrganization>>,
     pub(crate) out: &'c mut Vec<Finding<'a>>,
 }
 
@@ -103,6 +116,12 @@ impl<'a> Cx<'_, 'a> {
     /// A threshold, from the metadata default or the configuration.
     pub fn param(&self, name: &str) -> i64 {
         self.params.get(name).copied().unwrap_or_default()
+    }
+
+    /// The organization the scanned accounts belong to: `Ok(None)` if the account is in none,
+    /// `Err` if it was not read (the SCP checks then cannot be evaluated).
+    pub fn aws_organization(&self) -> Result<Option<&'a AwsOrganization>, Missing> {
+        self.aws_org.require(Dataset::AwsOrganization).map(Option::as_ref)
     }
 
     pub fn pass(&mut self, resource: Resource<'a>, message: impl Into<String>) -> &mut Finding<'a> {

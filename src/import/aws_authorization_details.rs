@@ -218,7 +218,7 @@ fn path(p: Option<String>) -> String {
 }
 
 /// `arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole` → `AWSLambdaBasicExecutionRole`.
-fn name_from_arn(arn: &str) -> String {
+pub(crate) fn name_from_arn(arn: &str) -> String {
     Arn::parse(arn).map(|a| a.resource).unwrap_or(arn).rsplit('/').next().unwrap_or(arn).to_string()
 }
 

@@ -67,7 +67,7 @@ fn report_account(rows: &[CredentialReportRow], origin: &str) -> Result<String, 
     found.map(str::to_string).ok_or_else(|| ImportError::invalid(origin, "", "the credential report has no rows"))
 }
 
-fn parse_csv(text: &str, origin: &str) -> Result<Vec<CredentialReportRow>, ImportError> {
+pub(crate) fn parse_csv(text: &str, origin: &str) -> Result<Vec<CredentialReportRow>, ImportError> {
     let mut rdr = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers = rdr
         .headers()

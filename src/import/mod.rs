@@ -3,8 +3,8 @@
 //! Each parser takes the text and an `origin` (the file path, or `demo/…`) so that every error
 //! names the file and the place in it. None of them panics on any input.
 
-mod aws_authorization_details;
-mod aws_credential_report;
+pub(crate) mod aws_authorization_details;
+pub(crate) mod aws_credential_report;
 mod aws_iam_files;
 mod snapshot;
 

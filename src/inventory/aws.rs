@@ -6,14 +6,15 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Cloud, Collected, CoverageEntry, Dataset, MergeError, ScopeNode, Timestamp};
+use super::{Cloud, Collected, CoverageEntry, Dataset, MergeError, ScopeKind, ScopeNode, Timestamp};
 use crate::policy::PolicyDocument;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct AwsInventory {
     /// The organization seen from its management account: tree, SCPs and their targets.
+    /// `Collected(None)`: the read worked and the account is not in an organization.
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
-    pub organization: Collected<AwsOrganization>,
+    pub organization: Collected<Option<AwsOrganization>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub accounts: Vec<AwsAccount>,
 }
@@ -26,8 +27,8 @@ impl AwsInventory {
     pub(crate) fn coverage(&self, out: &mut Vec<CoverageEntry>) {
         if !self.organization.is_not_requested() {
             let scope = match self.organization.get() {
-                Some(o) => o.management_account_id.clone(),
-                None => "organization".to_string(),
+                Some(Some(o)) => o.management_account_id.clone(),
+                _ => "organization".to_string(),
             };
             push(out, scope, Dataset::AwsOrganization, &self.organization);
         }
@@ -38,11 +39,13 @@ impl AwsInventory {
             push(out, id.clone(), Dataset::AwsAccountSummary, &a.account_summary);
             push(out, id.clone(), Dataset::AwsPasswordPolicy, &a.password_policy);
             push(out, id.clone(), Dataset::AwsIdentityProviders, &a.identity_providers);
+            push(out, id.clone(), Dataset::AwsMfaDevices, &a.mfa_devices);
             for r in &a.regions {
                 let scope = format!("{id}/{}", r.region);
                 push(out, scope.clone(), Dataset::AwsCloudTrail, &r.cloudtrail);
                 push(out, scope.clone(), Dataset::AwsAccessAnalyzer, &r.access_analyzer);
-                push(out, scope, Dataset::AwsEc2Metadata, &r.ec2_metadata);
+                push(out, scope.clone(), Dataset::AwsEc2Metadata, &r.ec2_metadata);
+                push(out, scope, Dataset::AwsEc2MetadataDefaults, &r.ec2_metadata_defaults);
             }
         }
     }
@@ -80,6 +83,9 @@ pub struct AwsAccount {
     pub password_policy: Collected<Option<PasswordPolicy>>,
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
     pub identity_providers: Collected<IdentityProviders>,
+    /// Virtual MFA devices (`ListVirtualMFADevices`): tells a root virtual device from hardware.
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub mfa_devices: Collected<Vec<VirtualMfaDevice>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub regions: Vec<AwsRegion>,
 }
@@ -94,6 +100,7 @@ impl AwsAccount {
             account_summary: Collected::NotRequested,
             password_policy: Collected::NotRequested,
             identity_providers: Collected::NotRequested,
+            mfa_devices: Collected::NotRequested,
             regions: Vec::new(),
         }
     }
@@ -108,6 +115,7 @@ impl AwsAccount {
         self.account_summary.merge(o.account_summary, &id, Dataset::AwsAccountSummary)?;
         self.password_policy.merge(o.password_policy, &id, Dataset::AwsPasswordPolicy)?;
         self.identity_providers.merge(o.identity_providers, &id, Dataset::AwsIdentityProviders)?;
+        self.mfa_devices.merge(o.mfa_devices, &id, Dataset::AwsMfaDevices)?;
         for r in o.regions {
             match self.regions.iter_mut().find(|m| m.region == r.region) {
                 Some(m) => {
@@ -115,6 +123,7 @@ impl AwsAccount {
                     m.cloudtrail.merge(r.cloudtrail, &scope, Dataset::AwsCloudTrail)?;
                     m.access_analyzer.merge(r.access_analyzer, &scope, Dataset::AwsAccessAnalyzer)?;
                     m.ec2_metadata.merge(r.ec2_metadata, &scope, Dataset::AwsEc2Metadata)?;
+                    m.ec2_metadata_defaults.merge(r.ec2_metadata_defaults, &scope, Dataset::AwsEc2MetadataDefaults)?;
                 }
                 None => self.regions.push(r),
             }
@@ -453,6 +462,17 @@ pub struct SamlProvider {
     pub created: Option<Timestamp>,
 }
 
+/// A virtual MFA device and the user it is assigned to (`ListVirtualMFADevices`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct VirtualMfaDevice {
+    pub serial_number: String,
+    /// ARN of the user it is enabled for; the root user's ARN ends in `:root`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<Timestamp>,
+}
+
 // ---------------------------------------------------------------------------------------------
 // Organizations
 
@@ -467,6 +487,47 @@ pub struct AwsOrganization {
     pub nodes: Vec<ScopeNode>,
     #[serde(default)]
     pub scps: Vec<ServiceControlPolicy>,
+}
+
+impl AwsOrganization {
+    pub fn node(&self, id: &str) -> Option<&ScopeNode> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+
+    /// Whether the account is a member of this organization (any state).
+    pub fn contains_account(&self, account_id: &str) -> bool {
+        self.nodes.iter().any(|n| n.kind == ScopeKind::AwsAccount && n.id == account_id)
+    }
+
+    /// The account, then each parent up to the root: the targets whose SCPs apply to it.
+    pub fn ancestry(&self, account_id: &str) -> Vec<&ScopeNode> {
+        let mut out = Vec::new();
+        let mut cur = self.node(account_id);
+        while let Some(n) = cur {
+            if out.iter().any(|m: &&ScopeNode| m.id == n.id) || out.len() > 64 {
+                break; // a malformed snapshot with a parent cycle
+            }
+            out.push(n);
+            cur = n.parent.as_deref().and_then(|p| self.node(p));
+        }
+        out
+    }
+
+    /// The SCPs in force for an account: attached to it, to an OU above it, or to the root.
+    /// Empty for the management account, which SCPs never restrict.
+    pub fn effective_scps(&self, account_id: &str) -> Vec<(&ServiceControlPolicy, &ScopeNode)> {
+        if account_id == self.management_account_id {
+            return Vec::new();
+        }
+        let chain = self.ancestry(account_id);
+        let mut out = Vec::new();
+        for scp in &self.scps {
+            if let Some(at) = chain.iter().find(|n| scp.targets.iter().any(|t| *t == n.id)) {
+                out.push((scp, *at));
+            }
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -494,6 +555,20 @@ pub struct AwsRegion {
     pub access_analyzer: Collected<AccessAnalyzer>,
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
     pub ec2_metadata: Collected<Ec2Metadata>,
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub ec2_metadata_defaults: Collected<Ec2MetadataDefaults>,
+}
+
+impl AwsRegion {
+    pub fn new(region: impl Into<String>) -> Self {
+        AwsRegion {
+            region: region.into(),
+            cloudtrail: Collected::NotRequested,
+            access_analyzer: Collected::NotRequested,
+            ec2_metadata: Collected::NotRequested,
+            ec2_metadata_defaults: Collected::NotRequested,
+        }
+    }
 }
 
 /// A trail as seen from one region (`DescribeTrails` with shadow trails, plus its status and selectors).
@@ -516,6 +591,11 @@ pub struct Trail {
     /// Management events the trail records: "All", "ReadOnly", "WriteOnly" or none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub management_events: Option<String>,
+    /// Why `logging` or `management_events` is unknown (the status or selector read failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_bucket: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -547,15 +627,28 @@ pub struct AnalyzerFinding {
     pub actions: Vec<String>,
     #[serde(default)]
     pub is_public: bool,
+    /// The analyzer that reported it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub analyzer: String,
+    /// Conditions that limit the access, as Access Analyzer reports them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub condition: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Ec2Metadata {
-    /// Account-level default for new instances (`GetInstanceMetadataDefaults`): "required", "optional" or unset.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_http_tokens: Option<String>,
     #[serde(default)]
     pub instances: Vec<Ec2Instance>,
+}
+
+/// The region's account-level defaults for new instances (`GetInstanceMetadataDefaults`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Ec2MetadataDefaults {
+    /// "required", "optional" or unset (`None`: no account default; the AMI decides).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_tokens: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_endpoint: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

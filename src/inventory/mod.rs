@@ -250,10 +250,12 @@ pub enum Dataset {
     AwsAccountSummary,
     AwsPasswordPolicy,
     AwsIdentityProviders,
+    AwsMfaDevices,
     AwsOrganization,
     AwsCloudTrail,
     AwsAccessAnalyzer,
     AwsEc2Metadata,
+    AwsEc2MetadataDefaults,
     AzureDirectory,
     AzureRoleAssignments,
     AzurePolicyAssignments,
@@ -270,8 +272,8 @@ impl Dataset {
         use Dataset::*;
         match self {
             AwsAuthorizationDetails | AwsCredentialReport | AwsAccountSummary | AwsPasswordPolicy
-            | AwsIdentityProviders | AwsOrganization | AwsCloudTrail | AwsAccessAnalyzer
-            | AwsEc2Metadata => Cloud::Aws,
+            | AwsIdentityProviders | AwsMfaDevices | AwsOrganization | AwsCloudTrail | AwsAccessAnalyzer
+            | AwsEc2Metadata | AwsEc2MetadataDefaults => Cloud::Aws,
             AzureDirectory | AzureRoleAssignments | AzurePolicyAssignments | AzureDiagnosticSettings
             | AzureLighthouse => Cloud::Azure,
             GcpIamPolicy | GcpServiceAccounts | GcpOrgPolicies | GcpLogging => Cloud::Gcp,
@@ -283,11 +285,11 @@ impl Dataset {
         use Dataset::*;
         match self {
             AwsAuthorizationDetails | AwsCredentialReport | AwsAccountSummary | AwsPasswordPolicy
-            | AwsIdentityProviders => "iam",
+            | AwsIdentityProviders | AwsMfaDevices => "iam",
             AwsOrganization => "organizations",
             AwsCloudTrail => "cloudtrail",
             AwsAccessAnalyzer => "accessanalyzer",
-            AwsEc2Metadata => "ec2",
+            AwsEc2Metadata | AwsEc2MetadataDefaults => "ec2",
             AzureDirectory => "entra",
             AzureRoleAssignments | AzurePolicyAssignments => "authorization",
             AzureDiagnosticSettings => "monitor",
@@ -307,10 +309,12 @@ impl Dataset {
             AwsAccountSummary => "the IAM account summary",
             AwsPasswordPolicy => "the IAM account password policy",
             AwsIdentityProviders => "the IAM OIDC and SAML providers",
+            AwsMfaDevices => "the IAM virtual MFA devices",
             AwsOrganization => "the AWS Organizations structure and SCPs",
             AwsCloudTrail => "the CloudTrail trails",
             AwsAccessAnalyzer => "the IAM Access Analyzer analyzers and findings",
             AwsEc2Metadata => "the EC2 instance metadata options",
+            AwsEc2MetadataDefaults => "the EC2 account-level instance metadata defaults",
             AzureDirectory => "the Entra ID directory (users, service principals, credentials)",
             AzureRoleAssignments => "the Azure role assignments",
             AzurePolicyAssignments => "the Azure Policy assignments",
@@ -340,10 +344,12 @@ impl Dataset {
             AwsIdentityProviders => {
                 "a live scan with iam:ListOpenIDConnectProviders and iam:ListSAMLProviders"
             }
-            AwsOrganization => "a live scan of the management account with organizations:List*/Describe*",
-            AwsCloudTrail => "a live scan with cloudtrail:DescribeTrails and cloudtrail:GetTrailStatus",
+            AwsMfaDevices => "a live scan with iam:ListVirtualMFADevices",
+            AwsOrganization => "a live scan (--aws) of the management account with organizations:Describe*/List*",
+            AwsCloudTrail => "a live scan with cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus and cloudtrail:GetEventSelectors",
             AwsAccessAnalyzer => "a live scan with access-analyzer:ListAnalyzers and access-analyzer:ListFindings",
-            AwsEc2Metadata => "a live scan with ec2:DescribeInstances and ec2:GetInstanceMetadataDefaults",
+            AwsEc2Metadata => "a live scan with ec2:DescribeInstances",
+            AwsEc2MetadataDefaults => "a live scan with ec2:GetInstanceMetadataDefaults",
             AzureDirectory | AzureRoleAssignments | AzurePolicyAssignments | AzureDiagnosticSettings
             | AzureLighthouse => "a live Azure scan (--azure)",
             GcpIamPolicy | GcpServiceAccounts | GcpOrgPolicies | GcpLogging => "a live GCP scan (--gcp)",
@@ -430,6 +436,12 @@ impl Timestamp {
     /// Whole days from `self` to `later` (negative if `later` is earlier).
     pub fn days_until(self, later: Timestamp) -> i64 {
         (later.0 - self.0).whole_days()
+    }
+
+    /// From seconds and nanoseconds since the Unix epoch (what the AWS SDK's `DateTime` holds).
+    pub fn from_unix(secs: i64, nanos: u32) -> Option<Self> {
+        let t = OffsetDateTime::from_unix_timestamp(secs).ok()?;
+        Some(Timestamp(t + time::Duration::nanoseconds(i64::from(nanos))))
     }
 
     pub fn to_rfc3339(self) -> String {

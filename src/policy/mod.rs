@@ -3,6 +3,7 @@
 
 pub mod arn;
 pub mod document;
+pub mod guard;
 pub mod trust;
 
 pub use document::{Condition, Effect, Operator, PolicyDocument, PolicyError, Principal, SetQualifier, Statement};

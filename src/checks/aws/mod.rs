@@ -1,5 +1,12 @@
 //! AWS checks, one file each. Shared pieces: resource naming and root-user facts.
 
+pub mod aws_accessanalyzer_enabled;
+pub mod aws_accessanalyzer_no_active_findings;
+pub mod aws_cloudtrail_kms_encryption;
+pub mod aws_cloudtrail_log_file_validation;
+pub mod aws_cloudtrail_multi_region_management_events;
+pub mod aws_ec2_account_imdsv2_default;
+pub mod aws_ec2_instance_imdsv2_required;
 pub mod aws_iam_access_key_recently_used;
 pub mod aws_iam_access_key_rotated;
 pub mod aws_iam_password_policy_strong;
@@ -7,13 +14,18 @@ pub mod aws_iam_role_cross_account_trust_restricted;
 pub mod aws_iam_role_oidc_trust_subject_restricted;
 pub mod aws_iam_role_trust_not_public;
 pub mod aws_iam_root_access_key_absent;
+pub mod aws_iam_root_hardware_mfa;
 pub mod aws_iam_root_mfa_enabled;
 pub mod aws_iam_user_console_mfa_enabled;
 pub mod aws_iam_user_single_active_key;
+pub mod aws_organizations_scp_denies_leave;
+pub mod aws_organizations_scp_protects_cloudtrail;
+pub mod aws_organizations_scp_restricts_root;
+mod scp;
 
 use crate::finding::{EvidenceValue, Resource};
-use crate::inventory::aws::{AccessKeySlot, AccountSummary, AwsAccount, CredentialReportRow, IamRole, ReportTime};
-use crate::inventory::{CoverageState, Dataset, Missing, Timestamp};
+use crate::inventory::aws::{AccessKeySlot, AccountSummary, AwsAccount, AwsRegion, CredentialReportRow, IamRole, ReportTime, Trail};
+use crate::inventory::{Collected, CoverageState, Dataset, Missing, Timestamp};
 use crate::policy::trust::TrustGrant;
 
 pub(crate) fn user_resource(row: &CredentialReportRow) -> Resource<'_> {
@@ -94,4 +106,42 @@ pub(crate) fn ignored_conditions(grants: &[&TrustGrant]) -> String {
         .next()
         .map(|u| format!("; condition {} {} does not count: {}", u.operator, u.key, u.reason))
         .unwrap_or_default()
+}
+
+pub(crate) use crate::engine::account_resource;
+
+/// A region of an account, for regional settings (Access Analyzer, EC2 defaults).
+pub(crate) fn region_resource<'a>(account: &str, region: &'a str, kind: &'static str) -> Resource<'a> {
+    Resource { id: format!("arn:aws:{kind}:{region}:{account}:settings").into(), name: region.into(), kind: "aws_region" }
+}
+
+pub(crate) fn trail_resource(t: &Trail) -> Resource<'_> {
+    Resource { id: t.arn.as_str().into(), name: t.name.as_str().into(), kind: "aws_cloudtrail_trail" }
+}
+
+/// Each trail once, as seen from its home region (where its status was read); a trail whose home
+/// region was not collected is taken from its shadow copy.
+pub(crate) fn trails(acct: &AwsAccount) -> Vec<(&AwsRegion, &Trail)> {
+    let mut out: Vec<(&AwsRegion, &Trail)> = Vec::new();
+    for r in &acct.regions {
+        for t in r.cloudtrail.get().into_iter().flatten() {
+            match out.iter().position(|(_, o)| o.arn == t.arn) {
+                Some(i) if t.home_region == r.region => out[i] = (r, t),
+                Some(_) => {}
+                None => out.push((r, t)),
+            }
+        }
+    }
+    out
+}
+
+/// When no region's dataset was collected: the reason, for `not_evaluated`.
+pub(crate) fn no_region<T>(acct: &AwsAccount, dataset: Dataset, get: impl Fn(&AwsRegion) -> &Collected<T>) -> Result<(), Missing> {
+    if acct.regions.iter().any(|r| get(r).get().is_some()) {
+        return Ok(());
+    }
+    match acct.regions.first() {
+        Some(r) => get(r).require(dataset).map(|_| ()),
+        None => Err(Missing { dataset, state: CoverageState::NotRequested }),
+    }
 }

@@ -1,0 +1,249 @@
+//! IAM, read in bulk: one paginated `GetAccountAuthorizationDetails`, the credential report, the
+//! account summary and password policy, virtual MFA devices, and the identity providers. The number
+//! of calls does not grow with the number of users or roles.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_iam::types::{
+    AttachedPermissionsBoundary, AttachedPolicy as SdkAttached, PolicyDetail, ReportStateType, Tag,
+};
+use aws_sdk_iam::Client;
+
+use super::error::{Api, ApiError};
+use super::ts;
+use crate::import::aws_authorization_details::name_from_arn;
+use crate::import::aws_credential_report::parse_csv;
+use crate::inventory::aws::{
+    AccountSummary, AttachedPolicy, AuthorizationDetails, CredentialReport, IamGroup, IamRole, IamUser,
+    IdentityProviders, InlinePolicy, ManagedPolicy, OidcProvider, PasswordPolicy, SamlProvider, VirtualMfaDevice,
+};
+use crate::inventory::Collected;
+use crate::policy::PolicyDocument;
+
+pub(super) fn collected<T>(r: Result<T, ApiError>) -> Collected<T> {
+    match r {
+        Ok(v) => Collected::Collected(v),
+        Err(e) => {
+            tracing::warn!("{e}");
+            e.into_collected()
+        }
+    }
+}
+
+const AUTH_DETAILS: &str = "iam:GetAccountAuthorizationDetails";
+
+pub async fn authorization_details(client: &Client) -> Result<AuthorizationDetails, ApiError> {
+    let mut out = AuthorizationDetails::default();
+    let mut pages = client.get_account_authorization_details().max_items(1000).into_paginator().send();
+    let mut n = 0;
+    while let Some(page) = pages.next().await {
+        let page = page.api(AUTH_DETAILS)?;
+        n += 1;
+        for u in page.user_detail_list() {
+            out.users.push(IamUser {
+                name: u.user_name().unwrap_or_default().to_string(),
+                id: u.user_id().unwrap_or_default().to_string(),
+                arn: u.arn().unwrap_or_default().to_string(),
+                path: path(u.path()),
+                created: u.create_date().and_then(ts),
+                groups: u.group_list().to_vec(),
+                attached_policies: attached(u.attached_managed_policies()),
+                inline_policies: inline(u.user_policy_list(), "user", u.user_name())?,
+                permissions_boundary: boundary(u.permissions_boundary()),
+                tags: tags(u.tags()),
+            });
+        }
+        for g in page.group_detail_list() {
+            out.groups.push(IamGroup {
+                name: g.group_name().unwrap_or_default().to_string(),
+                id: g.group_id().unwrap_or_default().to_string(),
+                arn: g.arn().unwrap_or_default().to_string(),
+                path: path(g.path()),
+                created: g.create_date().and_then(ts),
+                attached_policies: attached(g.attached_managed_policies()),
+                inline_policies: inline(g.group_policy_list(), "group", g.group_name())?,
+            });
+        }
+        for r in page.role_detail_list() {
+            let name = r.role_name().unwrap_or_default();
+            let trust = r.assume_role_policy_document().unwrap_or("{\"Statement\": []}");
+            let trust_policy = PolicyDocument::parse_str(trust)
+                .map_err(|e| ApiError::failed(AUTH_DETAILS, format!("role {name}: trust policy: {e}")))?;
+            let last = r.role_last_used();
+            out.roles.push(IamRole {
+                name: name.to_string(),
+                id: r.role_id().unwrap_or_default().to_string(),
+                arn: r.arn().unwrap_or_default().to_string(),
+                path: path(r.path()),
+                created: r.create_date().and_then(ts),
+                trust_policy,
+                attached_policies: attached(r.attached_managed_policies()),
+                inline_policies: inline(r.role_policy_list(), "role", Some(name))?,
+                permissions_boundary: boundary(r.permissions_boundary()),
+                last_used: last.and_then(|l| l.last_used_date()).and_then(ts),
+                last_used_region: last.and_then(|l| l.region()).map(str::to_string),
+                instance_profiles: r.instance_profile_list().iter().map(|p| p.arn().to_string()).collect(),
+                tags: tags(r.tags()),
+            });
+        }
+        for p in page.policies() {
+            let arn = p.arn().unwrap_or_default().to_string();
+            let default_version = p.default_version_id();
+            let document = match p
+                .policy_version_list()
+                .iter()
+                .find(|v| v.is_default_version() || (default_version.is_some() && v.version_id() == default_version))
+                .and_then(|v| v.document())
+            {
+                Some(d) => Some(
+                    PolicyDocument::parse_str(d)
+                        .map_err(|e| ApiError::failed(AUTH_DETAILS, format!("policy {arn}: {e}")))?,
+                ),
+                None => None,
+            };
+            out.policies.push(ManagedPolicy {
+                name: p.policy_name().map(str::to_string).unwrap_or_else(|| name_from_arn(&arn)),
+                id: p.policy_id().map(str::to_string),
+                default_version_id: default_version.map(str::to_string),
+                path: path(p.path()),
+                attachment_count: p.attachment_count().and_then(|c| u32::try_from(c).ok()).unwrap_or(0),
+                is_attachable: p.is_attachable(),
+                document,
+                arn,
+            });
+        }
+    }
+    tracing::debug!(pages = n, users = out.users.len(), roles = out.roles.len(), "authorization details");
+    Ok(out)
+}
+
+fn path(p: Option<&str>) -> String {
+    p.unwrap_or("/").to_string()
+}
+
+fn attached(list: &[SdkAttached]) -> Vec<AttachedPolicy> {
+    list.iter()
+        .map(|a| {
+            let arn = a.policy_arn().unwrap_or_default().to_string();
+            AttachedPolicy { name: a.policy_name().map(str::to_string).unwrap_or_else(|| name_from_arn(&arn)), arn }
+        })
+        .collect()
+}
+
+fn inline(list: &[PolicyDetail], kind: &str, owner: Option<&str>) -> Result<Vec<InlinePolicy>, ApiError> {
+    list.iter()
+        .map(|p| {
+            let name = p.policy_name().unwrap_or_default().to_string();
+            let document = PolicyDocument::parse_str(p.policy_document().unwrap_or("{}")).map_err(|e| {
+                ApiError::failed(AUTH_DETAILS, format!("{kind} {} inline policy {name}: {e}", owner.unwrap_or("?")))
+            })?;
+            Ok(InlinePolicy { name, document })
+        })
+        .collect()
+}
+
+fn boundary(b: Option<&AttachedPermissionsBoundary>) -> Option<String> {
+    b.and_then(|b| b.permissions_boundary_arn()).map(str::to_string)
+}
+
+fn tags(list: &[Tag]) -> BTreeMap<String, String> {
+    list.iter().map(|t| (t.key().to_string(), t.value().to_string())).collect()
+}
+
+/// Generate the credential report, poll with backoff until it is ready, and read it.
+pub async fn credential_report(client: &Client) -> Result<CredentialReport, ApiError> {
+    const GENERATE: &str = "iam:GenerateCredentialReport";
+    const GET: &str = "iam:GetCredentialReport";
+    let mut delay = Duration::from_millis(200);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+    loop {
+        let state = client.generate_credential_report().send().await.api(GENERATE)?;
+        if state.state() == Some(&ReportStateType::Complete) {
+            break;
+        }
+        if tokio::time::Instant::now() + delay > deadline {
+            return Err(ApiError::failed(GENERATE, "the credential report was not ready after 5 minutes"));
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+    let out = client.get_credential_report().send().await.api(GET)?;
+    let content = out.content().map(|b| b.as_ref()).unwrap_or_default();
+    let text = std::str::from_utf8(content).map_err(|_| ApiError::failed(GET, "the report is not UTF-8"))?;
+    let rows = parse_csv(text, "credential report").map_err(|e| ApiError::failed(GET, e.to_string()))?;
+    Ok(CredentialReport { generated_at: out.generated_time().and_then(ts), rows })
+}
+
+pub async fn account_summary(client: &Client) -> Result<AccountSummary, ApiError> {
+    let out = client.get_account_summary().send().await.api("iam:GetAccountSummary")?;
+    let map = out
+        .summary_map()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.as_str().to_string(), i64::from(*v)))
+        .collect();
+    Ok(AccountSummary(map))
+}
+
+/// `None` when the account has no password policy (the API answers NoSuchEntity).
+pub async fn password_policy(client: &Client) -> Result<Option<PasswordPolicy>, ApiError> {
+    let out = match client.get_account_password_policy().send().await.api("iam:GetAccountPasswordPolicy") {
+        Ok(o) => o,
+        Err(e) if e.is_code("NoSuchEntity") => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(out.password_policy().map(|p| PasswordPolicy {
+        minimum_password_length: p.minimum_password_length().and_then(|v| u32::try_from(v).ok()),
+        require_symbols: p.require_symbols(),
+        require_numbers: p.require_numbers(),
+        require_uppercase_characters: p.require_uppercase_characters(),
+        require_lowercase_characters: p.require_lowercase_characters(),
+        allow_users_to_change_password: p.allow_users_to_change_password(),
+        expire_passwords: p.expire_passwords(),
+        max_password_age: p.max_password_age().and_then(|v| u32::try_from(v).ok()),
+        password_reuse_prevention: p.password_reuse_prevention().and_then(|v| u32::try_from(v).ok()),
+        hard_expiry: p.hard_expiry().unwrap_or(false),
+    }))
+}
+
+pub async fn mfa_devices(client: &Client) -> Result<Vec<VirtualMfaDevice>, ApiError> {
+    let mut out = Vec::new();
+    let mut pages = client.list_virtual_mfa_devices().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        for d in page.api("iam:ListVirtualMFADevices")?.virtual_mfa_devices() {
+            out.push(VirtualMfaDevice {
+                serial_number: d.serial_number().to_string(),
+                user_arn: d.user().map(|u| u.arn().to_string()),
+                enabled: d.enable_date().and_then(ts),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// OIDC providers need one `GetOpenIDConnectProvider` each (for the URL and audiences); accounts
+/// have a handful, so this does not grow with users either.
+pub async fn identity_providers(client: &Client) -> Result<IdentityProviders, ApiError> {
+    let mut out = IdentityProviders::default();
+    let list = client.list_open_id_connect_providers().send().await.api("iam:ListOpenIDConnectProviders")?;
+    for p in list.open_id_connect_provider_list() {
+        let Some(arn) = p.arn() else { continue };
+        let d = client.get_open_id_connect_provider().open_id_connect_provider_arn(arn).send().await.api("iam:GetOpenIDConnectProvider")?;
+        out.oidc.push(OidcProvider {
+            arn: arn.to_string(),
+            url: d.url().map(str::to_string),
+            client_ids: d.client_id_list().to_vec(),
+            created: d.create_date().and_then(ts),
+        });
+    }
+    let saml = client.list_saml_providers().send().await.api("iam:ListSAMLProviders")?;
+    for p in saml.saml_provider_list() {
+        out.saml.push(SamlProvider {
+            arn: p.arn().unwrap_or_default().to_string(),
+            valid_until: p.valid_until().and_then(ts),
+            created: p.create_date().and_then(ts),
+        });
+    }
+    Ok(out)
+}

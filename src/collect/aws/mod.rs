@@ -1,0 +1,353 @@
+//! Live AWS collection through the AWS SDK for Rust.
+//!
+//! Credentials come from the SDK's standard chain (environment, profiles and SSO, web identity,
+//! container and instance roles); `AWS_ENDPOINT_URL` (and the per-service `AWS_ENDPOINT_URL_<SVC>`)
+//! point the same binary at an emulator. Every call is a read (Get/List/Describe, plus
+//! GenerateCredentialReport and sts:AssumeRole to reach member accounts).
+//!
+//! Concurrency: accounts in parallel up to `--concurrency`, and within an account the IAM reads
+//! and every region at once. Throttling is handled by the SDK's adaptive retry. One deadline
+//! bounds the whole collection; an account that runs past it is recorded as failed, not dropped.
+
+mod error;
+mod iam;
+mod org;
+mod regional;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_iam::config::SharedCredentialsProvider;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+pub use error::{ApiError, ErrorKind};
+use error::Api;
+use iam::collected;
+
+use super::Progress;
+use crate::inventory::aws::{AwsAccount, AwsInventory, AwsOrganization, AwsRegion};
+use crate::inventory::{Collected, ScopeKind, Timestamp};
+
+/// Which regions to read the regional datasets from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Regions {
+    /// Every region enabled for the account (`ec2:DescribeRegions`).
+    All,
+    List(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct AwsOptions {
+    pub profile: Option<String>,
+    pub regions: Regions,
+    /// Collect every active member account of the organization.
+    pub org: bool,
+    /// The role assumed in each member account.
+    pub role_name: String,
+    pub external_id: Option<String>,
+    /// Accounts collected at once.
+    pub concurrency: usize,
+    /// For the whole collection.
+    pub deadline: Duration,
+}
+
+impl Default for AwsOptions {
+    fn default() -> Self {
+        AwsOptions {
+            profile: None,
+            regions: Regions::All,
+            org: false,
+            role_name: "OrganizationAccountAccessRole".into(),
+            external_id: None,
+            concurrency: 8,
+            deadline: Duration::from_secs(3600),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AwsCollectError {
+    #[error("cannot tell which AWS account the credentials belong to ({0}); check the credentials, --aws-profile and AWS_ENDPOINT_URL")]
+    Identity(ApiError),
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// Where the collection ran: the account and principal the credentials resolved to.
+#[derive(Debug, Clone)]
+pub struct AwsIdentity {
+    pub account_id: String,
+    pub arn: String,
+}
+
+pub fn collect(opts: &AwsOptions, progress: &Progress) -> Result<(AwsInventory, AwsIdentity), AwsCollectError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 8))
+        .enable_all()
+        .build()
+        .map_err(AwsCollectError::Runtime)?;
+    rt.block_on(collect_async(opts, progress))
+}
+
+async fn base_config(opts: &AwsOptions) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(RegionProviderChain::default_provider().or_else(Region::new("us-east-1")));
+    // Adaptive retry (client-side rate limiting under throttling) unless the user chose a retry
+    // mode or attempt count through the standard settings.
+    let user_retry = ["AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"].iter().any(|v| std::env::var_os(v).is_some());
+    if !user_retry {
+        loader = loader.retry_config(RetryConfig::adaptive().with_max_attempts(5).with_max_backoff(Duration::from_secs(20)));
+    }
+    loader = loader
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .operation_attempt_timeout(Duration::from_secs(60))
+                .operation_timeout(Duration::from_secs(300))
+                .build(),
+        );
+    if let Some(p) = &opts.profile {
+        loader = loader.profile_name(p);
+    }
+    loader.load().await
+}
+
+async fn collect_async(opts: &AwsOptions, progress: &Progress) -> Result<(AwsInventory, AwsIdentity), AwsCollectError> {
+    let deadline = tokio::time::Instant::now() + opts.deadline;
+    let base = base_config(opts).await;
+    let me = aws_sdk_sts::Client::new(&base)
+        .get_caller_identity()
+        .send()
+        .await
+        .api("sts:GetCallerIdentity")
+        .map_err(AwsCollectError::Identity)?;
+    let identity = AwsIdentity {
+        account_id: me.account().unwrap_or_default().to_string(),
+        arn: me.arn().unwrap_or_default().to_string(),
+    };
+    tracing::info!(account = %identity.account_id, principal = %identity.arn, "AWS credentials resolved");
+
+    let regions = match &opts.regions {
+        Regions::List(l) => l.clone(),
+        Regions::All => match regional::enabled_regions(&aws_sdk_ec2::Client::new(&base)).await {
+            Ok(r) if !r.is_empty() => r,
+            other => {
+                let home = base.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
+                let why = match other {
+                    Err(e) => e.to_string(),
+                    Ok(_) => "no region listed".into(),
+                };
+                tracing::warn!("cannot list the enabled regions ({why}); reading only {home}");
+                progress.println(format!("warning: cannot list the enabled regions ({why}); reading only {home}"));
+                vec![home]
+            }
+        },
+    };
+
+    progress.set_message("organization");
+    let organization = collected(org::organization(&aws_sdk_organizations::Client::new(&base)).await);
+
+    // Which accounts, and how each is reached.
+    let mut targets: Vec<(String, Option<String>)> = vec![(identity.account_id.clone(), None)];
+    if opts.org {
+        match &organization {
+            Collected::Collected(Some(o)) => {
+                targets = member_accounts(o, &identity.account_id);
+            }
+            Collected::Collected(None) => {
+                progress.println(format!("warning: --aws-org: account {} is not in an organization; scanning it alone", identity.account_id));
+            }
+            other => {
+                progress.println(format!(
+                    "warning: --aws-org: cannot read the organization ({}); scanning account {} alone",
+                    other.state().label(),
+                    identity.account_id
+                ));
+            }
+        }
+    }
+    if let Collected::Collected(Some(o)) = &organization {
+        for (id, name) in targets.iter_mut() {
+            if name.is_none() {
+                *name = o.node(id).and_then(|n| n.name.clone());
+            }
+        }
+    }
+
+    progress.start(targets.len() as u64, "accounts");
+    let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    let regions = Arc::new(regions);
+    let mut set = JoinSet::new();
+    for (account_id, name) in targets {
+        let base = base.clone();
+        let limit = limit.clone();
+        let regions = regions.clone();
+        let opts = opts.clone();
+        let own = account_id == identity.account_id;
+        let progress = progress.clone();
+        set.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            let started = std::time::Instant::now();
+            let work = account(base, account_id.clone(), own, &opts, regions);
+            let mut acct = match tokio::time::timeout_at(deadline, work).await {
+                Ok(a) => a,
+                Err(_) => failed_account(&account_id, &format!("the collection deadline ({} s) passed before this account finished", opts.deadline.as_secs())),
+            };
+            acct.name = name;
+            tracing::info!(account = %acct.account_id, elapsed_ms = started.elapsed().as_millis() as u64, "account collected");
+            progress.inc(&acct.account_id);
+            acct
+        });
+    }
+    let mut accounts = Vec::new();
+    while let Some(r) = set.join_next().await {
+        match r {
+            Ok(a) => accounts.push(a),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => tracing::error!("account task ended: {e}"),
+        }
+    }
+    accounts.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+    progress.finish();
+    Ok((AwsInventory { organization, accounts }, identity))
+}
+
+/// Active member accounts (the management account first, reached with the base credentials).
+fn member_accounts(o: &AwsOrganization, me: &str) -> Vec<(String, Option<String>)> {
+    let mut v: Vec<(String, Option<String>)> = o
+        .nodes
+        .iter()
+        .filter(|n| n.kind == ScopeKind::AwsAccount)
+        .filter(|n| n.id == me || n.state.as_deref().is_none_or(|s| s == "ACTIVE"))
+        .map(|n| (n.id.clone(), n.name.clone()))
+        .collect();
+    if !v.iter().any(|(id, _)| id == me) {
+        v.push((me.to_string(), None));
+    }
+    v.sort_by_key(|(id, _)| (id != me, id.clone()));
+    v
+}
+
+fn failed_account(account_id: &str, why: &str) -> AwsAccount {
+    let mut a = AwsAccount::new(account_id);
+    a.authorization_details = Collected::Failed { error: why.to_string() };
+    a.credential_report = Collected::Failed { error: why.to_string() };
+    a.account_summary = Collected::Failed { error: why.to_string() };
+    a.password_policy = Collected::Failed { error: why.to_string() };
+    a.identity_providers = Collected::Failed { error: why.to_string() };
+    a.mfa_devices = Collected::Failed { error: why.to_string() };
+    a
+}
+
+fn unreachable_account(account_id: &str, e: &ApiError, role_arn: &str) -> AwsAccount {
+    let gap = || -> Collected<()> {
+        match e.kind {
+            ErrorKind::Denied => Collected::Denied { action: "sts:AssumeRole".into(), message: Some(format!("{role_arn}: {}", e.message)) },
+            ErrorKind::Failed => Collected::Failed { error: format!("sts:AssumeRole {role_arn}: {}", e.message) },
+        }
+    };
+    fn cast<T>(c: Collected<()>) -> Collected<T> {
+        match c {
+            Collected::Denied { action, message } => Collected::Denied { action, message },
+            Collected::Failed { error } => Collected::Failed { error },
+            _ => Collected::NotRequested,
+        }
+    }
+    let mut a = AwsAccount::new(account_id);
+    a.authorization_details = cast(gap());
+    a.credential_report = cast(gap());
+    a.account_summary = cast(gap());
+    a.password_policy = cast(gap());
+    a.identity_providers = cast(gap());
+    a.mfa_devices = cast(gap());
+    a
+}
+
+async fn account(base: SdkConfig, account_id: String, own: bool, opts: &AwsOptions, regions: Arc<Vec<String>>) -> AwsAccount {
+    let config = if own {
+        base
+    } else {
+        let role_arn = format!("arn:aws:iam::{account_id}:role/{}", opts.role_name);
+        // Probe once so that a refused AssumeRole is recorded precisely; the provider then keeps
+        // the session fresh for as long as the collection runs.
+        let mut probe = aws_sdk_sts::Client::new(&base).assume_role().role_arn(&role_arn).role_session_name("portcullis-scan");
+        if let Some(x) = &opts.external_id {
+            probe = probe.external_id(x);
+        }
+        if let Err(e) = probe.send().await.api("sts:AssumeRole") {
+            tracing::warn!(account = %account_id, "{e}");
+            return unreachable_account(&account_id, &e, &role_arn);
+        }
+        let mut provider = AssumeRoleProvider::builder(&role_arn).session_name("portcullis-scan").configure(&base);
+        if let Some(x) = &opts.external_id {
+            provider = provider.external_id(x);
+        }
+        let provider = provider.build().await;
+        base.to_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build()
+    };
+
+    let iam = aws_sdk_iam::Client::new(&config);
+    let mut acct = AwsAccount::new(&account_id);
+    let (details, report, summary, policy, idps, mfa) = tokio::join!(
+        iam::authorization_details(&iam),
+        iam::credential_report(&iam),
+        iam::account_summary(&iam),
+        iam::password_policy(&iam),
+        iam::identity_providers(&iam),
+        iam::mfa_devices(&iam),
+    );
+    acct.authorization_details = collected(details);
+    acct.credential_report = collected(report);
+    acct.account_summary = collected(summary);
+    acct.password_policy = collected(policy);
+    acct.identity_providers = collected(idps);
+    acct.mfa_devices = collected(mfa);
+
+    let mut set = JoinSet::new();
+    for (i, region) in regions.iter().enumerate() {
+        let config = config.clone();
+        let region = region.clone();
+        set.spawn(async move { (i, region_datasets(&config, region).await) });
+    }
+    let mut out: Vec<(usize, AwsRegion)> = Vec::new();
+    while let Some(r) = set.join_next().await {
+        match r {
+            Ok(v) => out.push(v),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => tracing::error!("region task ended: {e}"),
+        }
+    }
+    out.sort_by_key(|(i, _)| *i);
+    acct.regions = out.into_iter().map(|(_, r)| r).collect();
+    acct
+}
+
+async fn region_datasets(config: &SdkConfig, region: String) -> AwsRegion {
+    let r = Region::new(region.clone());
+    let ct = aws_sdk_cloudtrail::Client::from_conf(aws_sdk_cloudtrail::config::Builder::from(config).region(r.clone()).build());
+    let aa = aws_sdk_accessanalyzer::Client::from_conf(aws_sdk_accessanalyzer::config::Builder::from(config).region(r.clone()).build());
+    let ec2 = aws_sdk_ec2::Client::from_conf(aws_sdk_ec2::config::Builder::from(config).region(r).build());
+    let (trails, analyzer, instances, defaults) = tokio::join!(
+        regional::trails(&ct, &region),
+        regional::access_analyzer(&aa),
+        regional::instances(&ec2),
+        regional::metadata_defaults(&ec2),
+    );
+    let mut out = AwsRegion::new(region);
+    out.cloudtrail = collected(trails);
+    out.access_analyzer = collected(analyzer);
+    out.ec2_metadata = collected(instances);
+    out.ec2_metadata_defaults = collected(defaults);
+    out
+}
+
+/// SDK time → inventory time.
+fn ts(t: &aws_sdk_iam::primitives::DateTime) -> Option<Timestamp> {
+    Timestamp::from_unix(t.secs(), t.subsec_nanos())
+}
