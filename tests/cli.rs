@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
+use portcullis::checks;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_portcullis"))
@@ -39,7 +40,7 @@ fn demo_prints_the_table_and_exits_zero_without_a_gate() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("aws_iam_root_access_key_absent"), "{out}");
-    assert!(out.contains("14 failing, 27 passing, 0 not evaluated."), "{out}");
+    assert!(out.contains("25 failing, 34 passing, 1 not evaluated."), "{out}");
     assert!(out.contains("role GitHubDeployRole accepts any token"), "{out}");
 }
 
@@ -116,6 +117,7 @@ fn collect_then_scan_inventory_reproduces_the_scan() {
         "--aws-credential-report", &demo("credential-report.csv"),
         "--aws-password-policy", &demo("password-policy.json"),
         "--aws-account-summary", &demo("account-summary.json"),
+        "--inventory", &demo("organization-and-regions.json"),
     ];
     let mut args = vec!["collect"];
     args.extend(files);
@@ -151,7 +153,7 @@ fn findings_json_follows_the_v1_contract() {
     assert_eq!(j["tool"]["name"], "portcullis");
     assert!(j["generated_at"].as_str().unwrap().ends_with('Z'));
     let findings = j["findings"].as_array().unwrap();
-    assert_eq!(findings.len(), 41);
+    assert_eq!(findings.len(), 60);
     for f in findings {
         for key in ["check_id", "status", "severity", "category", "cloud", "account", "region", "resource", "message", "fingerprint", "evidence", "fixes"] {
             assert!(f.get(key).is_some(), "missing {key} in {f}");
@@ -178,25 +180,27 @@ fn sarif_locations_are_repository_relative_and_rules_come_from_metadata() {
     assert_eq!(s["version"], "2.1.0");
     let run = &s["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), 10);
+    assert_eq!(rules.len(), checks::all().unwrap().len());
     for r in rules {
         assert!(r["properties"]["security-severity"].as_str().unwrap().parse::<f64>().is_ok());
         assert!(r["help"]["markdown"].as_str().unwrap().contains("**Remediation.**"));
     }
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), 14, "only failing findings are results");
+    assert_eq!(results.len(), 25, "only failing findings are results");
     for r in results {
         let loc = &r["locations"][0];
         let uri = loc["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap();
         assert!(uri.starts_with("aws/111122223333/") && !uri.contains(':') && !uri.contains("//"), "{uri}");
         assert_eq!(loc["physicalLocation"]["region"]["startLine"], 1);
         let fqn = loc["logicalLocations"][0]["fullyQualifiedName"].as_str().unwrap();
-        assert!(fqn.starts_with("arn:aws:iam::111122223333:") || fqn == "111122223333", "{fqn}");
+        assert!(fqn.starts_with("arn:aws:") || fqn == "111122223333", "{fqn}");
         assert_eq!(r["partialFingerprints"]["portcullisFindingFingerprint/v1"].as_str().unwrap().len(), 32);
         let idx = r["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[idx]["id"], r["ruleId"]);
     }
-    assert!(results.iter().any(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "aws/111122223333/iam/role/DataSharingRole"));
+    let uris: Vec<&str> = results.iter().map(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap()).collect();
+    assert!(uris.contains(&"aws/111122223333/iam/role/DataSharingRole"), "{uris:?}");
+    assert!(uris.contains(&"aws/111122223333/cloudtrail/eu-west-1/trail/eu-app-debug"), "regional resources name their region: {uris:?}");
 }
 
 #[test]
@@ -213,12 +217,12 @@ fn checks_list_and_explain() {
     let o = run(&["checks", "list", "--format", "json"]);
     assert_eq!(code(&o), 0);
     let list: Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(list.as_array().unwrap().len(), 10);
+    assert_eq!(list.as_array().unwrap().len(), checks::all().unwrap().len());
     assert!(list.as_array().unwrap().iter().all(|c| c["cloud"] == "aws"));
     let o = run(&["checks", "list", "--cloud", "gcp", "--format", "json"]);
     assert_eq!(serde_json::from_slice::<Value>(&o.stdout).unwrap(), serde_json::json!([]));
     let o = run(&["checks", "list"]);
-    assert!(stdout(&o).lines().count() == 11, "{}", stdout(&o));
+    assert!(stdout(&o).lines().count() == checks::all().unwrap().len() + 1, "{}", stdout(&o));
     let o = run(&["checks", "explain", "aws_iam_access_key_rotated"]);
     assert_eq!(code(&o), 0);
     let text = stdout(&o);

@@ -72,6 +72,8 @@ fn rule(c: &Check) -> Value {
 pub fn pseudo_path(f: &Finding) -> String {
     let id = &f.resource.id;
     let tail = match crate::policy::arn::Arn::parse(id) {
+        // Regional resources carry their region: names repeat across regions.
+        Some(a) if !a.region.is_empty() => format!("{}/{}/{}", a.service, a.region, a.resource.replace(':', "/")),
         Some(a) => format!("{}/{}", a.service, a.resource.replace(':', "/")),
         None if id == f.account => "account".to_string(),
         None => id.trim_start_matches('/').to_string(),
