@@ -241,6 +241,9 @@ fn organization_scan_reads_everything_it_needs_and_nothing_else() {
     assert_eq!(audit_iam.len(), 1);
     assert_eq!(audit_iam[0]["status"], "not_evaluated");
     assert!(audit_iam[0]["message"].as_str().unwrap().contains("sts:AssumeRole"), "{}", audit_iam[0]["message"]);
+    let audit_trail = findings_of(&f, "aws_cloudtrail_multi_region_management_events", audit);
+    assert_eq!(audit_trail[0]["status"], "not_evaluated");
+    assert!(audit_trail[0]["message"].as_str().unwrap().contains("sts:AssumeRole"), "regional checks name the real cause: {}", audit_trail[0]["message"]);
     let cov = report["coverage"].as_array().unwrap();
     assert!(cov.iter().any(|c| c["scope"] == format!("{MGMT}/ap-southeast-2") && c["dataset"] == "aws_access_analyzer" && c["state"] == "denied"));
 

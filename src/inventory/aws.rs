@@ -616,6 +616,14 @@ pub struct Analyzer {
     pub status: String,
 }
 
+impl Analyzer {
+    /// An active analyzer that reports external access (`ACCOUNT` or `ORGANIZATION`; the unused-
+    /// access types do not).
+    pub fn watches_external_access(&self) -> bool {
+        self.status == "ACTIVE" && (self.analyzer_type == "ACCOUNT" || self.analyzer_type == "ORGANIZATION")
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct AnalyzerFinding {
     pub id: String,

@@ -60,13 +60,18 @@ fn render(c: &Condition) -> String {
     format!("{} {} {}", c.operator.raw, c.key, c.values.join(","))
 }
 
-/// Deny statements of `doc` that cover `action` on every resource, counting or not.
-pub fn denies(doc: &PolicyDocument, action: &str) -> Vec<DenyFound> {
+/// Deny statements (SCP-style: no principal) covering `action` on every resource, with their index.
+fn blanket_denies<'d>(doc: &'d PolicyDocument, action: &'d str) -> impl Iterator<Item = (usize, &'d Statement)> {
     doc.statements
         .iter()
         .enumerate()
         .filter(|(_, st)| st.effect == Effect::Deny && st.principal.is_none() && st.not_principal.is_none())
-        .filter(|(_, st)| covers_action(st, action) && covers_all_resources(st))
+        .filter(move |(_, st)| covers_action(st, action) && covers_all_resources(st))
+}
+
+/// Deny statements of `doc` that cover `action` on every resource, counting or not.
+pub fn denies(doc: &PolicyDocument, action: &str) -> Vec<DenyFound> {
+    blanket_denies(doc, action)
         .map(|(i, st)| {
             let (ex, limiting): (Vec<&Condition>, Vec<&Condition>) = st.conditions.iter().partition(|c| is_exemption(c));
             DenyFound {
@@ -82,11 +87,7 @@ pub fn denies(doc: &PolicyDocument, action: &str) -> Vec<DenyFound> {
 /// Deny statements aimed at the root user: a non-negated `aws:PrincipalArn` condition whose value
 /// matches `arn:aws:iam::<account>:root`, covering `action`.
 pub fn denies_root(doc: &PolicyDocument, action: &str) -> Vec<DenyFound> {
-    doc.statements
-        .iter()
-        .enumerate()
-        .filter(|(_, st)| st.effect == Effect::Deny && st.principal.is_none() && st.not_principal.is_none())
-        .filter(|(_, st)| covers_action(st, action) && covers_all_resources(st))
+    blanket_denies(doc, action)
         .filter_map(|(i, st)| {
             let targets_root = st.conditions.iter().any(|c| {
                 let base = c.operator.base.to_ascii_lowercase();

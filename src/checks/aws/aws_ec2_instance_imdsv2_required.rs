@@ -1,6 +1,6 @@
 //! Instances require IMDSv2 (session tokens) or have the metadata endpoint off.
 
-use super::no_region;
+use super::each_region;
 use crate::checks::Cx;
 use crate::finding::Resource;
 use crate::inventory::aws::AwsAccount;
@@ -9,16 +9,7 @@ use crate::inventory::{Dataset, Missing};
 pub const PARAMS: &[&str] = &[];
 
 pub fn run<'a>(acct: &'a AwsAccount, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
-    no_region(acct, Dataset::AwsEc2Metadata, |r| &r.ec2_metadata)?;
-    for r in &acct.regions {
-        let m = match r.ec2_metadata.require(Dataset::AwsEc2Metadata) {
-            Ok(m) => m,
-            Err(e) => {
-                let res = super::region_resource(&acct.account_id, &r.region, "ec2");
-                cx.not_evaluated(res, format!("region {}: instances not evaluated: {e}", r.region)).in_region(&r.region);
-                continue;
-            }
-        };
+    each_region(acct, cx, Dataset::AwsEc2Metadata, "ec2", |r| &r.ec2_metadata, |cx, r, m| {
         for i in &m.instances {
             let res = Resource {
                 id: format!("arn:aws:ec2:{}:{}:instance/{}", r.region, acct.account_id, i.instance_id).into(),
@@ -34,6 +25,5 @@ pub fn run<'a>(acct: &'a AwsAccount, cx: &mut Cx<'_, 'a>) -> Result<(), Missing>
             };
             f.in_region(&r.region).with("http_tokens", i.http_tokens.as_str()).with("state", i.state.as_str());
         }
-    }
-    Ok(())
+    })
 }

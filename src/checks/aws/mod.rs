@@ -23,6 +23,7 @@ pub mod aws_organizations_scp_protects_cloudtrail;
 pub mod aws_organizations_scp_restricts_root;
 mod scp;
 
+use crate::checks::Cx;
 use crate::finding::{EvidenceValue, Resource};
 use crate::inventory::aws::{AccessKeySlot, AccountSummary, AwsAccount, AwsRegion, CredentialReportRow, IamRole, ReportTime, Trail};
 use crate::inventory::{Collected, CoverageState, Dataset, Missing, Timestamp};
@@ -135,8 +136,31 @@ pub(crate) fn trails(acct: &AwsAccount) -> Vec<(&AwsRegion, &Trail)> {
     out
 }
 
+/// Run `f` on each region whose dataset was read; a region whose dataset was not gets a
+/// `not_evaluated` finding naming why; no region read at all is the check's `Missing`.
+pub(crate) fn each_region<'a, T: 'a>(
+    acct: &'a AwsAccount,
+    cx: &mut Cx<'_, 'a>,
+    dataset: Dataset,
+    service: &'static str,
+    get: impl Fn(&'a AwsRegion) -> &'a Collected<T>,
+    mut f: impl FnMut(&mut Cx<'_, 'a>, &'a AwsRegion, &'a T),
+) -> Result<(), Missing> {
+    no_region(acct, dataset, &get)?;
+    for r in &acct.regions {
+        match get(r).require(dataset) {
+            Ok(data) => f(cx, r, data),
+            Err(m) => {
+                cx.not_evaluated(region_resource(&acct.account_id, &r.region, service), format!("region {}: not evaluated: {m}", r.region))
+                    .in_region(&r.region);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// When no region's dataset was collected: the reason, for `not_evaluated`.
-pub(crate) fn no_region<T>(acct: &AwsAccount, dataset: Dataset, get: impl Fn(&AwsRegion) -> &Collected<T>) -> Result<(), Missing> {
+pub(crate) fn no_region<'a, T: 'a>(acct: &'a AwsAccount, dataset: Dataset, get: impl Fn(&'a AwsRegion) -> &'a Collected<T>) -> Result<(), Missing> {
     if acct.regions.iter().any(|r| get(r).get().is_some()) {
         return Ok(());
     }

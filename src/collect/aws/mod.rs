@@ -194,10 +194,13 @@ async fn collect_async(opts: &AwsOptions, progress: &Progress) -> Result<(AwsInv
         set.spawn(async move {
             let _permit = limit.acquire_owned().await;
             let started = std::time::Instant::now();
-            let work = account(base, account_id.clone(), own, &opts, regions);
+            let work = account(base, account_id.clone(), own, &opts, regions.clone());
             let mut acct = match tokio::time::timeout_at(deadline, work).await {
                 Ok(a) => a,
-                Err(_) => failed_account(&account_id, &format!("the collection deadline ({} s) passed before this account finished", opts.deadline.as_secs())),
+                Err(_) => {
+                    let why = format!("the collection deadline ({} s) passed before this account finished", opts.deadline.as_secs());
+                    unread_account(&account_id, &regions, &Collected::Failed { error: why })
+                }
             };
             acct.name = name;
             tracing::info!(account = %acct.account_id, elapsed_ms = started.elapsed().as_millis() as u64, "account collected");
@@ -234,38 +237,34 @@ fn member_accounts(o: &AwsOrganization, me: &str) -> Vec<(String, Option<String>
     v
 }
 
-fn failed_account(account_id: &str, why: &str) -> AwsAccount {
-    let mut a = AwsAccount::new(account_id);
-    a.authorization_details = Collected::Failed { error: why.to_string() };
-    a.credential_report = Collected::Failed { error: why.to_string() };
-    a.account_summary = Collected::Failed { error: why.to_string() };
-    a.password_policy = Collected::Failed { error: why.to_string() };
-    a.identity_providers = Collected::Failed { error: why.to_string() };
-    a.mfa_devices = Collected::Failed { error: why.to_string() };
-    a
-}
-
-fn unreachable_account(account_id: &str, e: &ApiError, role_arn: &str) -> AwsAccount {
-    let gap = || -> Collected<()> {
-        match e.kind {
-            ErrorKind::Denied => Collected::Denied { action: "sts:AssumeRole".into(), message: Some(format!("{role_arn}: {}", e.message)) },
-            ErrorKind::Failed => Collected::Failed { error: format!("sts:AssumeRole {role_arn}: {}", e.message) },
-        }
-    };
-    fn cast<T>(c: Collected<()>) -> Collected<T> {
+/// An account none of whose datasets could be read, for the same reason everywhere: every
+/// dataset (regional ones too) records it, so each check names the real cause.
+fn unread_account(account_id: &str, regions: &[String], gap: &Collected<()>) -> AwsAccount {
+    fn cast<T>(c: &Collected<()>) -> Collected<T> {
         match c {
-            Collected::Denied { action, message } => Collected::Denied { action, message },
-            Collected::Failed { error } => Collected::Failed { error },
+            Collected::Denied { action, message } => Collected::Denied { action: action.clone(), message: message.clone() },
+            Collected::Failed { error } => Collected::Failed { error: error.clone() },
             _ => Collected::NotRequested,
         }
     }
     let mut a = AwsAccount::new(account_id);
-    a.authorization_details = cast(gap());
-    a.credential_report = cast(gap());
-    a.account_summary = cast(gap());
-    a.password_policy = cast(gap());
-    a.identity_providers = cast(gap());
-    a.mfa_devices = cast(gap());
+    a.authorization_details = cast(gap);
+    a.credential_report = cast(gap);
+    a.account_summary = cast(gap);
+    a.password_policy = cast(gap);
+    a.identity_providers = cast(gap);
+    a.mfa_devices = cast(gap);
+    a.regions = regions
+        .iter()
+        .map(|r| {
+            let mut x = AwsRegion::new(r.clone());
+            x.cloudtrail = cast(gap);
+            x.access_analyzer = cast(gap);
+            x.ec2_metadata = cast(gap);
+            x.ec2_metadata_defaults = cast(gap);
+            x
+        })
+        .collect();
     a
 }
 
@@ -282,7 +281,11 @@ async fn account(base: SdkConfig, account_id: String, own: bool, opts: &AwsOptio
         }
         if let Err(e) = probe.send().await.api("sts:AssumeRole") {
             tracing::warn!(account = %account_id, "{e}");
-            return unreachable_account(&account_id, &e, &role_arn);
+            let gap = match e.kind {
+                ErrorKind::Denied => Collected::Denied { action: "sts:AssumeRole".into(), message: Some(format!("{role_arn}: {}", e.message)) },
+                ErrorKind::Failed => Collected::Failed { error: format!("sts:AssumeRole {role_arn}: {}", e.message) },
+            };
+            return unread_account(&account_id, &regions, &gap);
         }
         let mut provider = AssumeRoleProvider::builder(&role_arn).session_name("portcullis-scan").configure(&base);
         if let Some(x) = &opts.external_id {

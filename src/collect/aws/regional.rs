@@ -1,6 +1,6 @@
 //! Per-region datasets: CloudTrail, IAM Access Analyzer, EC2 instance metadata options.
 
-use aws_sdk_accessanalyzer::types::{Criterion, Type as AnalyzerType};
+use aws_sdk_accessanalyzer::types::Criterion;
 use aws_sdk_cloudtrail::types::ReadWriteType;
 
 use super::error::{Api, ApiError};
@@ -99,8 +99,7 @@ pub async fn access_analyzer(client: &aws_sdk_accessanalyzer::Client) -> Result<
     let external: Vec<String> = out
         .analyzers
         .iter()
-        .filter(|a| a.status == "ACTIVE")
-        .filter(|a| matches!(AnalyzerType::from(a.analyzer_type.as_str()), AnalyzerType::Account | AnalyzerType::Organization))
+        .filter(|a| a.watches_external_access())
         .map(|a| a.arn.clone())
         .collect();
     for arn in external {
