@@ -42,11 +42,16 @@ fn xml_reply(status: u16, body: String) -> Reply {
 
 const MGMT: &str = "123456789012";
 
-/// What moto lacks, in the documented shapes (../shared/reference/aws), with paging.
+/// What moto lacks, in the documented shapes (../shared/reference/aws), with paging; plus faults:
+/// a refused AssumeRole and one throttled ListAnalyzers that the SDK's retry must absorb.
 fn front_handler(denied_role_account: String) -> Arc<support::Handler> {
+    let throttled = std::sync::atomic::AtomicBool::new(false);
     Arc::new(move |req: &Request| {
         let (service, region, key) = req.scope();
         let management = key == "testing"; // member accounts are reached with moto's session keys
+        if service == "access-analyzer" && region == "eu-west-1" && management && !throttled.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return json_reply(429, json!({"message": "Rate exceeded"}), Some("ThrottlingException"));
+        }
         match service.as_str() {
             "access-analyzer" => access_analyzer(req, &region, management),
             "ec2" if req.body_str().contains("Action=GetInstanceMetadataDefaults") => {
@@ -202,6 +207,7 @@ fn organization_scan_reads_everything_it_needs_and_nothing_else() {
     assert_eq!(aa["analyzers"].as_array().unwrap().len(), 2, "both pages of ListAnalyzers");
     assert_eq!(aa["findings"].as_array().unwrap().len(), 2, "both pages of ListFindings");
     assert_eq!(ap["access_analyzer"]["denied"]["action"], "access-analyzer:ListAnalyzers", "an unparseable 403 is denied");
+    assert_eq!(eu["access_analyzer"]["collected"]["analyzers"], json!([]), "a throttled call is retried, not recorded as a gap");
 
     // --- the findings ---------------------------------------------------------------------
     let out = portcullis(&moto.endpoint(), None, &["scan", "--inventory", inv_path.to_str().unwrap(), "--json", "-"]);

@@ -37,6 +37,7 @@ impl Progress {
         if let Some(b) = &self.0 {
             b.set_length(total);
             b.set_position(0);
+            b.set_message("");
             let t = format!("{{spinner}} {what} {{pos}}/{{len}} {{wide_bar}} {{msg}} [{{elapsed}}]");
             if let Ok(s) = ProgressStyle::with_template(&t) {
                 b.set_style(s);

@@ -57,18 +57,18 @@ impl ApiError {
         let status = err.raw_response().map(|r| r.status().as_u16());
         let code = err.code().map(str::to_string);
         let kind = classify(code.as_deref(), status);
-        let message = match (&err, err.message()) {
-            (SdkError::ServiceError(_), Some(m)) => match &code {
-                Some(c) => format!("{c}: {m}"),
-                None => m.to_string(),
+        let message = match (&err, err.message(), &code) {
+            (SdkError::ServiceError(_), Some(m), Some(c)) => format!("{c}: {m}"),
+            (SdkError::ServiceError(_), Some(m), None) => m.to_string(),
+            (SdkError::ServiceError(_), None, Some(c)) => c.clone(),
+            // An answer the SDK could not parse (an HTML error page, a proxy, an emulator gap):
+            // the status says enough, and the raw answer's headers stay out of reports.
+            (SdkError::ServiceError(_), None, None) => match status {
+                Some(s) => format!("HTTP {s} with a body that is not this API's error format"),
+                None => "an error the SDK could not parse".to_string(),
             },
-            _ => {
-                let mut m = DisplayErrorContext(&err).to_string();
-                if let (Some(s), None) = (status, &code) {
-                    m = format!("HTTP {s}: {m}");
-                }
-                m
-            }
+            // Timeouts, connection failures, credential errors: the whole chain is the useful part.
+            _ => DisplayErrorContext(&err).to_string(),
         };
         ApiError { action, kind, code, message: truncate(message) }
     }

@@ -18,18 +18,7 @@ use crate::inventory::aws::{
     AccountSummary, AttachedPolicy, AuthorizationDetails, CredentialReport, IamGroup, IamRole, IamUser,
     IdentityProviders, InlinePolicy, ManagedPolicy, OidcProvider, PasswordPolicy, SamlProvider, VirtualMfaDevice,
 };
-use crate::inventory::Collected;
 use crate::policy::PolicyDocument;
-
-pub(super) fn collected<T>(r: Result<T, ApiError>) -> Collected<T> {
-    match r {
-        Ok(v) => Collected::Collected(v),
-        Err(e) => {
-            tracing::warn!("{e}");
-            e.into_collected()
-        }
-    }
-}
 
 const AUTH_DETAILS: &str = "iam:GetAccountAuthorizationDetails";
 

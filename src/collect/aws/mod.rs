@@ -28,7 +28,6 @@ use tokio::task::JoinSet;
 
 pub use error::{ApiError, ErrorKind};
 use error::Api;
-use iam::collected;
 
 use super::Progress;
 use crate::inventory::aws::{AwsAccount, AwsInventory, AwsOrganization, AwsRegion};
@@ -348,6 +347,17 @@ async fn region_datasets(config: &SdkConfig, region: String) -> AwsRegion {
     out.ec2_metadata = collected(instances);
     out.ec2_metadata_defaults = collected(defaults);
     out
+}
+
+/// A dataset read's outcome as coverage; gaps are logged (with `-v`) as they happen.
+fn collected<T>(r: Result<T, ApiError>) -> Collected<T> {
+    match r {
+        Ok(v) => Collected::Collected(v),
+        Err(e) => {
+            tracing::warn!("{e}");
+            e.into_collected()
+        }
+    }
 }
 
 /// SDK time → inventory time.
