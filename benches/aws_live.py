@@ -86,11 +86,13 @@ print(time.time() - t)
 
 def run(cmd, env):
     t = time.time()
-    p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = (ROOT / "target/bench/last-run.log").open("w+b")
+    p = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.time() - t
-    err = p.stderr.read().decode(errors="replace")
-    return wall, ru.ru_maxrss / 1024, os.waitstatus_to_exitcode(status), err
+    log.seek(0)
+    out = log.read().decode(errors="replace")
+    return wall, ru.ru_maxrss / 1024, os.waitstatus_to_exitcode(status), out
 
 
 def aws_env(url):
@@ -147,8 +149,13 @@ def main():
                 pw, prss, pcode, perr = run([str(prowler_bin()), "aws", "--service", "iam", "--region", "us-east-1", "--output-formats", "json-ocsf",
                                              "--output-directory", str(out_dir / f"prowler-{n}"), "--no-banner"], aws_env(url))
                 pc = calls(rec)
-                row.update(prowler_s=round(pw, 2), prowler_peak_mib=round(prss, 1), prowler_iam_calls=pc.get("iam", 0), prowler_exit=pcode,
-                           speedup=round(pw / wall, 1), call_ratio=round(pc.get("iam", 0) / max(1, c.get("iam", 0)), 1))
+                row.update(prowler_s=round(pw, 2), prowler_peak_mib=round(prss, 1), prowler_iam_calls=pc.get("iam", 0), prowler_exit=pcode)
+                if pc.get("iam", 0) == 0:
+                    # It never reached the emulator: a ratio would be meaningless. Say why.
+                    why = [l.strip() for l in perr.splitlines() if "CRITICAL" in l or "Error" in l]
+                    row["prowler_error"] = (why[-1] if why else perr.strip()[-300:])[:300]
+                else:
+                    row.update(speedup=round(pw / wall, 1), call_ratio=round(pc.get("iam", 0) / max(1, c.get("iam", 0)), 1))
             rows.append(row)
             print(json.dumps(row), flush=True)
         finally:
@@ -158,9 +165,11 @@ def main():
     print(f"{'users':>6} {'moto bulk s':>11} {'portcullis s':>12} {'ratio':>6} {'peak MiB':>9} {'IAM calls':>9} {'all calls':>9}")
     for r in rows:
         print(f"{r['users']:>6} {r['moto_bulk_reads_s']:>11} {r['portcullis_s']:>12} {r['ratio_to_moto']:>6} {r['peak_mib']:>9} {r['iam_calls']:>9} {r['all_calls']:>9}")
-        if "prowler_s" in r:
+        if "prowler_error" in r:
+            print(f"        prowler {PROWLER_VERSION} did not reach the emulator (exit {r['prowler_exit']}): {r['prowler_error']}")
+        elif "prowler_s" in r:
             print(f"        prowler: {r['prowler_s']} s, {r['prowler_peak_mib']} MiB, {r['prowler_iam_calls']} IAM calls "
-                  f"(exit {r['prowler_exit']}); portcullis is {r['speedup']}x faster with {r['call_ratio']}x fewer IAM calls")
+                  f"(exit {r['prowler_exit']}); portcullis is {r['speedup']}x faster and makes {r['call_ratio']}x fewer IAM calls")
     if len({r["iam_calls"] for r in rows}) > 1:
         sys.exit("IAM calls grew with the number of users")
 
