@@ -23,10 +23,6 @@ impl Progress {
         Progress(Some(bar))
     }
 
-    pub fn hidden() -> Self {
-        Progress(None)
-    }
-
     pub fn set_message(&self, m: &str) {
         if let Some(b) = &self.0 {
             b.set_message(m.to_string());

@@ -487,16 +487,33 @@ pub struct AwsOrganization {
     pub nodes: Vec<ScopeNode>,
     #[serde(default)]
     pub scps: Vec<ServiceControlPolicy>,
+    /// Node id → position in `nodes`, built on the first lookup: checks ask once per account and
+    /// trusted account, so a linear search would make an organization scan quadratic.
+    #[serde(skip)]
+    pub(crate) index: NodeIndex,
+}
+
+/// A cache, not data: two organizations with the same nodes are equal whether built or not.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NodeIndex(std::sync::OnceLock<std::collections::HashMap<String, usize>>);
+
+impl PartialEq for NodeIndex {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl AwsOrganization {
+    /// Look a node up by id. The index is built once, so fill `nodes` before the first lookup;
+    /// a stale index answers `None` rather than a wrong node.
     pub fn node(&self, id: &str) -> Option<&ScopeNode> {
-        self.nodes.iter().find(|n| n.id == id)
+        let index = self.index.0.get_or_init(|| self.nodes.iter().enumerate().map(|(i, n)| (n.id.clone(), i)).collect());
+        index.get(id).and_then(|&i| self.nodes.get(i)).filter(|n| n.id == id)
     }
 
     /// Whether the account is a member of this organization (any state).
     pub fn contains_account(&self, account_id: &str) -> bool {
-        self.nodes.iter().any(|n| n.kind == ScopeKind::AwsAccount && n.id == account_id)
+        self.node(account_id).is_some_and(|n| n.kind == ScopeKind::AwsAccount)
     }
 
     /// The account, then each parent up to the root: the targets whose SCPs apply to it.

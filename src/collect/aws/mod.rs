@@ -280,10 +280,7 @@ async fn account(base: SdkConfig, account_id: String, own: bool, opts: &AwsOptio
         }
         if let Err(e) = probe.send().await.api("sts:AssumeRole") {
             tracing::warn!(account = %account_id, "{e}");
-            let gap = match e.kind {
-                ErrorKind::Denied => Collected::Denied { action: "sts:AssumeRole".into(), message: Some(format!("{role_arn}: {}", e.message)) },
-                ErrorKind::Failed => Collected::Failed { error: format!("sts:AssumeRole {role_arn}: {}", e.message) },
-            };
+            let gap = ApiError { message: format!("{role_arn}: {}", e.message), ..e }.into_collected();
             return unread_account(&account_id, &regions, &gap);
         }
         let mut provider = AssumeRoleProvider::builder(&role_arn).session_name("portcullis-scan").configure(&base);

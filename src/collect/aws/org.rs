@@ -26,7 +26,10 @@ pub async fn organization(client: &Client) -> Result<Option<AwsOrganization>, Ap
         feature_set: o.feature_set().map(|f| f.as_str().to_string()),
         nodes: Vec::new(),
         scps: Vec::new(),
+        index: Default::default(),
     };
+    // Ids seen while the tree is read (`org.node` indexes once, so it waits until the end).
+    let mut seen = std::collections::HashSet::new();
 
     // The tree, breadth first: each parent's OUs and accounts.
     let mut parents = Vec::new();
@@ -43,7 +46,7 @@ pub async fn organization(client: &Client) -> Result<Option<AwsOrganization>, Ap
         while let Some(page) = ous.next().await {
             for ou in page.api("organizations:ListOrganizationalUnitsForParent")?.organizational_units() {
                 let id = ou.id().unwrap_or_default().to_string();
-                if org.node(&id).is_some() {
+                if !seen.insert(id.clone()) {
                     continue; // a cycle in a broken answer must not loop forever
                 }
                 org.nodes.push(ScopeNode { id: id.clone(), name: ou.name().map(str::to_string), kind: ScopeKind::AwsOrganizationalUnit, parent: Some(parent.clone()), state: None });
