@@ -87,7 +87,8 @@ fn account(id: &str, users: usize, roles: usize) -> AwsAccount {
             arn: format!("arn:aws:iam::{id}:role/role-{i:06}"),
             path: "/".into(),
             created: Some(ts("2024-01-01T00:00:00Z")),
-            trust_policy: templates[i % templates.len()].clone(),
+            trust_policy: Some(templates[i % templates.len()].clone()),
+            trust_policy_error: None,
             attached_policies: vec![],
             inline_policies: vec![],
             permissions_boundary: None,
@@ -99,7 +100,7 @@ fn account(id: &str, users: usize, roles: usize) -> AwsAccount {
     }
     let mut acct = AwsAccount::new(id);
     acct.authorization_details = Collected::Collected(details);
-    acct.credential_report = Collected::Collected(CredentialReport { generated_at: Some(ts(NOW)), rows });
+    acct.credential_report = Collected::Collected(CredentialReport { generated_at: Some(ts(NOW)), rows, read_at: None, missing_columns: Vec::new() });
     acct
 }
 

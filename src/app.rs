@@ -40,7 +40,7 @@ pub fn run(command: Command) -> Result<u8, AppError> {
     }
 }
 
-fn aws_options(s: &SourceArgs) -> Result<AwsOptions, AppError> {
+fn aws_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inventory::Dataset>) -> Result<AwsOptions, AppError> {
     let regions = match s.aws_regions.trim() {
         "all" => Regions::All,
         list => {
@@ -62,6 +62,7 @@ fn aws_options(s: &SourceArgs) -> Result<AwsOptions, AppError> {
         external_id: s.aws_external_id.clone(),
         concurrency: usize::from(s.concurrency),
         deadline: std::time::Duration::from_secs(s.timeout),
+        datasets,
     })
 }
 
@@ -73,7 +74,8 @@ fn is_region_name(r: &str) -> bool {
         && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
 }
 
-fn load_sources(s: &SourceArgs, quiet: bool) -> Result<Inventory, AppError> {
+/// Read the sources. A live collection reads only `datasets` (what the selected checks need).
+fn load_sources(s: &SourceArgs, quiet: bool, datasets: std::collections::BTreeSet<crate::inventory::Dataset>) -> Result<Inventory, AppError> {
     let files = FileSources {
         inventory: s.inventory.clone(),
         aws_authorization_details: s.aws_authorization_details.clone(),
@@ -94,7 +96,7 @@ fn load_sources(s: &SourceArgs, quiet: bool) -> Result<Inventory, AppError> {
     }
     let mut inv = if files.is_empty() { Inventory::default() } else { files.load()? };
     if s.aws {
-        let opts = aws_options(s)?;
+        let opts = aws_options(s, datasets)?;
         let progress = Progress::stderr(quiet);
         let started = Timestamp::now();
         let (aws, who) = crate::collect::aws::collect(&opts, &progress)?;
@@ -122,22 +124,77 @@ fn write_output(path: &Path, f: impl FnOnce(&mut dyn Write) -> std::io::Result<(
     }
 }
 
+/// The files a scan reads, by option, to refuse writing an output over one of them.
+fn input_files(s: &SourceArgs) -> Vec<(&'static str, &Path)> {
+    let mut v: Vec<(&'static str, &Path)> = Vec::new();
+    v.extend(s.inventory.iter().map(|p| ("--inventory", p.as_path())));
+    v.extend(s.aws_authorization_details.iter().map(|p| ("--aws-authorization-details", p.as_path())));
+    v.extend(s.aws_credential_report.iter().map(|p| ("--aws-credential-report", p.as_path())));
+    v.extend(s.aws_password_policy.iter().map(|p| ("--aws-password-policy", p.as_path())));
+    v.extend(s.aws_account_summary.iter().map(|p| ("--aws-account-summary", p.as_path())));
+    v
+}
+
+/// Two outputs to one file (or both to stdout), or an output over an input, lose data: refuse.
+fn check_outputs(outputs: &[(&'static str, &Path)], inputs: &[(&'static str, &Path)]) -> Result<(), AppError> {
+    let same = |a: &Path, b: &Path| a == b || matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y);
+    for (i, (o1, p1)) in outputs.iter().enumerate() {
+        for (o2, p2) in &outputs[i + 1..] {
+            if same(p1, p2) {
+                let what = if *p1 == Path::new("-") { "stdout".to_string() } else { p1.display().to_string() };
+                return Err(AppError::Usage(format!("{o1} and {o2} both write to {what}; give each output its own file")));
+            }
+        }
+        if *p1 == Path::new("-") {
+            continue;
+        }
+        if let Some((opt, _)) = inputs.iter().find(|(_, inp)| same(p1, inp)) {
+            return Err(AppError::Usage(format!("{o1} {} is also read as {opt}: writing it would destroy the input", p1.display())));
+        }
+    }
+    Ok(())
+}
+
+/// The clouds the given sources can describe (for the default check selection).
+fn source_clouds(s: &SourceArgs) -> Vec<Cloud> {
+    let mut v = Vec::new();
+    if s.aws || s.demo || !s.aws_authorization_details.is_empty() || !s.aws_credential_report.is_empty() || s.aws_password_policy.is_some() || s.aws_account_summary.is_some() {
+        v.push(Cloud::Aws);
+    }
+    v
+}
+
 fn scan(a: ScanArgs) -> Result<u8, AppError> {
     let config = match &a.config {
         Some(p) => Config::load(p)?,
         None => Config::default(),
     };
-    let inv = load_sources(&a.sources, a.quiet)?;
-    let now = match &a.now {
+    let outputs: Vec<(&'static str, &Path)> =
+        [("--json", &a.json), ("--sarif", &a.sarif)].into_iter().filter_map(|(o, p)| p.as_deref().map(|p| (o, p))).collect();
+    check_outputs(&outputs, &input_files(&a.sources))?;
+    let mut opts = ScanOptions {
+        now: None,
+        only: a.checks.clone().or(config.scan.checks.clone()),
+        skip: a.skip_checks.iter().chain(&config.scan.skip).cloned().collect(),
+        categories: if a.category.is_empty() { config.scan.categories.clone() } else { a.category.clone() },
+        skip_categories: config.scan.skip_categories.clone(),
+        params: config.checks.clone(),
+        severity: config.severity.clone(),
+        settings: engine::Settings { trusted: config.trust.clone(), max_report_age: a.max_report_age },
+    };
+    // Select before collecting: a live scan reads only what the selected checks need. Snapshots
+    // can hold any cloud, so with one the selection is made again on what it holds.
+    let clouds = source_clouds(&a.sources);
+    let mut datasets = std::collections::BTreeSet::new();
+    if !clouds.is_empty() || opts.only.is_some() {
+        let pre = engine::select_for(&clouds, &opts)?;
+        datasets = engine::datasets_of(&pre);
+    }
+    let inv = load_sources(&a.sources, a.quiet, datasets)?;
+    opts.now = match &a.now {
         Some(t) => Some(Timestamp::parse(t).map_err(|e| AppError::Usage(format!("--now {t:?}: not an RFC 3339 time: {e}")))?),
         None if a.sources.demo => inv.generated_at,
         None => None,
-    };
-    let opts = ScanOptions {
-        now,
-        only: a.checks.clone().or(config.scan.checks.clone()),
-        skip: a.skip_checks.iter().chain(&config.scan.skip).cloned().collect(),
-        params: config.checks.clone(),
     };
     let result = engine::scan(&inv, &opts)?;
     let gate = Gate { fail_on: a.fail_on, allow_incomplete: a.allow_incomplete };
@@ -153,7 +210,7 @@ fn scan(a: ScanArgs) -> Result<u8, AppError> {
         }
         write_output(p, |w| report::sarif::write(&result, w))?;
     }
-    let stdout_taken = [&a.json, &a.sarif].iter().any(|o| o.as_deref() == Some(Path::new("-")));
+    let stdout_taken = outputs.iter().any(|(_, p)| *p == Path::new("-"));
     if !a.quiet && !stdout_taken {
         print!("{}", report::table::render(&result, a.fail_on.map(|_| &verdict)));
     }
@@ -161,7 +218,9 @@ fn scan(a: ScanArgs) -> Result<u8, AppError> {
 }
 
 fn collect(a: CollectArgs) -> Result<u8, AppError> {
-    let mut inv = load_sources(&a.sources, a.quiet)?;
+    check_outputs(&[("--out", a.out.as_path())], &input_files(&a.sources))?;
+    let all = engine::datasets_of(&checks::all()?.iter().collect::<Vec<_>>());
+    let mut inv = load_sources(&a.sources, a.quiet, all)?;
     if inv.generated_at.is_none() {
         inv.generated_at = Some(Timestamp::now());
     }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::finding::Severity;
+use crate::finding::{Category, Severity};
 
 #[derive(Debug, Parser)]
 #[command(name = "portcullis", version, about = "Audit cloud accounts against account compromise", max_term_width = 100)]
@@ -91,12 +91,20 @@ pub struct ScanArgs {
     /// With --fail-on: do not exit 3 when some checks could not be evaluated.
     #[arg(long)]
     pub allow_incomplete: bool,
-    /// Run only these checks (comma-separated ids).
-    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    /// Run only these checks (comma-separated ids or patterns such as `aws_iam_*`).
+    #[arg(long, value_name = "IDS", value_delimiter = ',', value_parser = trimmed)]
     pub checks: Option<Vec<String>>,
-    /// Skip these checks (comma-separated ids).
-    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    /// Skip these checks (comma-separated ids or patterns).
+    #[arg(long, value_name = "IDS", value_delimiter = ',', value_parser = trimmed)]
     pub skip_checks: Vec<String>,
+    /// Run only checks of these categories (comma-separated: credentials, mfa, trust,
+    /// audit-logging, guardrails, privilege, exposure).
+    #[arg(long, value_name = "CATEGORIES", value_delimiter = ',', value_parser = parse_category)]
+    pub category: Vec<Category>,
+    /// A credential report generated longer than this before a live scan read it makes the
+    /// key checks not evaluated instead of judging stale data (e.g. 4h, 90m, 1d).
+    #[arg(long, value_name = "AGE", default_value = "4h", value_parser = parse_age)]
+    pub max_report_age: time::Duration,
     /// Configuration file (portcullis.toml): check selection and thresholds.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -147,5 +155,31 @@ pub enum Format {
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
-    s.parse()
+    s.trim().parse()
+}
+
+fn trimmed(s: &str) -> Result<String, String> {
+    Ok(s.trim().to_string())
+}
+
+fn parse_category(s: &str) -> Result<Category, String> {
+    s.trim().parse()
+}
+
+/// `4h`, `90m`, `3600s`, `1d`: a positive age of at most 30 days.
+pub fn parse_age(s: &str) -> Result<time::Duration, String> {
+    let t = s.trim();
+    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: i64 = num.parse().map_err(|_| format!("{s:?} is not an age like 4h, 90m or 1d"))?;
+    let d = match unit {
+        "s" => time::Duration::seconds(n),
+        "m" => time::Duration::minutes(n),
+        "h" | "" => time::Duration::hours(n),
+        "d" => time::Duration::days(n),
+        _ => return Err(format!("{s:?}: the unit must be s, m, h or d")),
+    };
+    if n <= 0 || d > time::Duration::days(30) {
+        return Err(format!("{s:?}: give an age between 1s and 30d"));
+    }
+    Ok(d)
 }

@@ -6,32 +6,100 @@
 //! million findings). The order is deterministic: account, then check (registry order), then
 //! resource (inventory order).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::checks::{self, Check, Cx, MetaError, Runner};
-use crate::finding::{Finding, Resource, Severity, Status};
-use crate::inventory::aws::{AwsAccount, AwsOrganization};
-use crate::inventory::{Cloud, Collected, CoverageEntry, Inventory, Timestamp};
+use crate::checks::aws::AwsContext;
+use crate::checks::{self, Check, CheckMeta, Cx, MetaError, Runner, ScopeKind};
+use crate::config::Trusted;
+use crate::finding::{Category, Finding, Resource, Severity, Status};
+use crate::inventory::aws::AwsAccount;
+use crate::inventory::{Cloud, CoverageEntry, Dataset, Inventory, Missing, Timestamp};
+
+/// What checks may consult besides the inventory: allow-lists and freshness limits.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Accounts, organizations, tenants, domains and OIDC subjects the user declares trusted.
+    pub trusted: Trusted,
+    /// A credential report generated longer than this before it was read is too old to pass on.
+    pub max_report_age: time::Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { trusted: Trusted::default(), max_report_age: time::Duration::hours(4) }
+    }
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct ScanOptions {
     /// The time ages are measured against. `None` = now.
     pub now: Option<Timestamp>,
-    /// Run only these checks (ids). `None` = every check whose cloud the inventory covers.
+    /// Run only these checks (ids or `*` patterns). `None` = every check whose scopes the inventory has.
     pub only: Option<Vec<String>>,
     pub skip: Vec<String>,
+    /// Run only checks of these categories (empty = all), then drop those of `skip_categories`.
+    pub categories: Vec<Category>,
+    pub skip_categories: Vec<Category>,
     /// Threshold overrides: check id → parameter → value.
     pub params: BTreeMap<String, BTreeMap<String, i64>>,
+    /// Severity overrides: check id → severity.
+    pub severity: BTreeMap<String, Severity>,
+    pub settings: Settings,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("unknown check id {0:?} (see `portcullis checks list`)")]
-    UnknownCheck(String),
+    #[error("{}", unknown_message(.0))]
+    UnknownChecks(Vec<(String, Option<String>)>),
     #[error("check {check} has no parameter {param:?} (it has: {known})")]
     UnknownParam { check: String, param: String, known: String },
+    #[error("check {check}: {param} = {value} is out of range ({range})")]
+    BadParam { check: String, param: String, value: i64, range: String },
+    #[error("no check is selected ({0}); see `portcullis checks list`")]
+    NothingSelected(String),
     #[error(transparent)]
     Meta(#[from] MetaError),
+}
+
+fn unknown_message(ids: &[(String, Option<String>)]) -> String {
+    let items: Vec<String> = ids
+        .iter()
+        .map(|(id, near)| match near {
+            Some(n) => format!("{id:?} (did you mean {n}?)"),
+            None => format!("{id:?}"),
+        })
+        .collect();
+    format!("unknown check id{} {} (see `portcullis checks list`)", if ids.len() > 1 { "s" } else { "" }, items.join(", "))
+}
+
+/// The registered id closest to `id`, if one is close enough to be a likely typo.
+pub fn did_you_mean<'c>(id: &str, known: impl Iterator<Item = &'c str>) -> Option<String> {
+    let mut best: Option<(usize, &str)> = None;
+    for k in known {
+        let d = edit_distance(id, k);
+        if best.is_none_or(|(b, _)| d < b) {
+            best = Some((d, k));
+        }
+    }
+    best.filter(|(d, k)| *d <= (k.len() / 4).max(2)).map(|(_, k)| k.to_string())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Does `pattern` (an id, or a `*` pattern like `aws_iam_*`) select `id`?
+pub fn id_matches(pattern: &str, id: &str) -> bool {
+    crate::policy::condition::wildcard_match(pattern, id)
 }
 
 /// Findings in account, check, resource order, kept in the chunks the engine produced them in.
@@ -68,51 +136,129 @@ pub struct Scan<'a> {
     pub now: Timestamp,
 }
 
-/// Pick the checks to run.
-pub fn select(inv: &Inventory, opts: &ScanOptions) -> Result<Vec<&'static Check>, EngineError> {
-    let all = checks::all()?;
-    for id in opts.only.iter().flatten().chain(&opts.skip).chain(opts.params.keys()) {
-        if !all.iter().any(|c| &c.meta.id == id) {
-            return Err(EngineError::UnknownCheck(id.clone()));
-        }
+/// Which scope kinds the inventory has at least one scope of.
+pub fn scope_kinds(inv: &Inventory) -> BTreeSet<&'static str> {
+    let mut out = BTreeSet::new();
+    if !inv.aws.accounts.is_empty() {
+        out.insert(ScopeKind::AwsAccount.as_str());
     }
-    let present = |cloud: Cloud| match cloud {
-        Cloud::Aws => !inv.aws.accounts.is_empty(),
-        Cloud::Azure => !inv.azure.is_empty(),
-        Cloud::Gcp => !inv.gcp.is_empty(),
-    };
-    Ok(all
-        .iter()
-        .filter(|c| match &opts.only {
-            Some(only) => only.contains(&c.meta.id),
-            None => present(c.meta.cloud),
-        })
-        .filter(|c| !opts.skip.contains(&c.meta.id))
-        .collect())
+    if !inv.azure.tenants.is_empty() {
+        out.insert(ScopeKind::AzureTenant.as_str());
+    }
+    if inv.azure.tenants.iter().any(|t| !t.subscriptions.is_empty()) {
+        out.insert(ScopeKind::AzureSubscription.as_str());
+    }
+    if !inv.gcp.scopes.is_empty() {
+        out.insert(ScopeKind::GcpOrganization.as_str());
+    }
+    if !inv.gcp.projects.is_empty() {
+        out.insert(ScopeKind::GcpProject.as_str());
+    }
+    out
 }
 
-/// Resolve each selected check's thresholds: metadata defaults, then configuration.
-fn resolve_params(selected: &[&'static Check], opts: &ScanOptions) -> Result<Vec<BTreeMap<String, i64>>, EngineError> {
+/// Pick the checks to run: by id (all unknown ids reported at once), category and cloud.
+/// `clouds` limits the default selection (no `only`) to the clouds the sources cover.
+pub fn select_for(clouds: &[Cloud], opts: &ScanOptions) -> Result<Vec<&'static Check>, EngineError> {
+    let all = checks::all()?;
+    let ids = || all.iter().map(|c| c.meta.id.as_str());
+    let mut unknown: Vec<(String, Option<String>)> = Vec::new();
+    for id in opts.only.iter().flatten().chain(&opts.skip).chain(opts.params.keys()).chain(opts.severity.keys()) {
+        if !ids().any(|k| id_matches(id, k)) && !unknown.iter().any(|(u, _)| u == id) {
+            unknown.push((id.clone(), did_you_mean(id, ids())));
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(EngineError::UnknownChecks(unknown));
+    }
+    let selected: Vec<&'static Check> = all
+        .iter()
+        .filter(|c| match &opts.only {
+            Some(only) => only.iter().any(|p| id_matches(p, &c.meta.id)),
+            None => clouds.contains(&c.meta.cloud),
+        })
+        .filter(|c| !opts.skip.iter().any(|p| id_matches(p, &c.meta.id)))
+        .filter(|c| opts.categories.is_empty() || opts.categories.contains(&c.meta.category))
+        .filter(|c| !opts.skip_categories.contains(&c.meta.category))
+        .collect();
+    if selected.is_empty() {
+        let how = match (&opts.only, opts.skip.is_empty() && opts.categories.is_empty() && opts.skip_categories.is_empty()) {
+            (Some(o), _) if o.is_empty() => "the check list is empty".to_string(),
+            (_, false) => "the selection and the skips leave nothing".to_string(),
+            (None, true) => "the sources describe no cloud scope".to_string(),
+            (Some(_), true) => "the selection names no check".to_string(),
+        };
+        return Err(EngineError::NothingSelected(how));
+    }
+    Ok(selected)
+}
+
+/// Pick the checks to run for an inventory.
+pub fn select(inv: &Inventory, opts: &ScanOptions) -> Result<Vec<&'static Check>, EngineError> {
+    let clouds: Vec<Cloud> = [Cloud::Aws, Cloud::Azure, Cloud::Gcp]
+        .into_iter()
+        .filter(|c| match c {
+            Cloud::Aws => !inv.aws.accounts.is_empty(),
+            Cloud::Azure => !inv.azure.is_empty(),
+            Cloud::Gcp => !inv.gcp.is_empty(),
+        })
+        .collect();
+    if clouds.is_empty() && opts.only.is_none() {
+        // Nothing to scan: still select (every check) so that each says why it was not evaluated.
+        return select_for(&[Cloud::Aws, Cloud::Azure, Cloud::Gcp], opts);
+    }
+    select_for(&clouds, opts)
+}
+
+/// The datasets a set of checks reads: what a live collection has to fetch.
+pub fn datasets_of(checks: &[&Check]) -> BTreeSet<Dataset> {
+    checks.iter().flat_map(|c| c.datasets.iter().copied()).collect()
+}
+
+/// The largest value a threshold may take: a day count up to ten years, anything else up to 1,000.
+fn param_range(name: &str) -> (i64, i64) {
+    if name.ends_with("_days") {
+        (1, 3650)
+    } else {
+        (1, 1000)
+    }
+}
+
+/// Resolve each selected check's metadata (severity overrides) and thresholds (defaults, then
+/// configuration, each within its range).
+/// A selected check's effective metadata and thresholds.
+type Resolved = (CheckMeta, BTreeMap<String, i64>);
+
+fn resolve(selected: &[&'static Check], opts: &ScanOptions) -> Result<Vec<Resolved>, EngineError> {
     selected
         .iter()
         .map(|c| {
+            let mut meta = c.meta.clone();
+            if let Some(s) = opts.severity.iter().find(|(p, _)| id_matches(p, &meta.id)).map(|(_, s)| *s) {
+                meta.severity = s;
+            }
             let mut p = c.meta.params.clone();
             for (k, v) in opts.params.get(&c.meta.id).into_iter().flatten() {
                 if !p.contains_key(k) {
                     let known = c.meta.params.keys().cloned().collect::<Vec<_>>().join(", ");
                     return Err(EngineError::UnknownParam { check: c.meta.id.clone(), param: k.clone(), known: if known.is_empty() { "none".into() } else { known } });
                 }
+                let (lo, hi) = param_range(k);
+                if *v < lo || *v > hi {
+                    return Err(EngineError::BadParam { check: c.meta.id.clone(), param: k.clone(), value: *v, range: format!("{lo} to {hi}") });
+                }
                 p.insert(k.clone(), *v);
             }
-            Ok(p)
+            Ok((meta, p))
         })
         .collect()
 }
 
 pub fn scan<'a>(inv: &'a Inventory, opts: &ScanOptions) -> Result<Scan<'a>, EngineError> {
     let selected = select(inv, opts)?;
-    let params = resolve_params(&selected, opts)?;
+    let resolved = resolve(&selected, opts)?;
     let now = opts.now.unwrap_or_else(Timestamp::now);
+    let aws = AwsContext::new(&inv.aws, opts.settings.clone());
 
     let accounts = &inv.aws.accounts;
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(accounts.len().max(1));
@@ -121,12 +267,11 @@ pub fn scan<'a>(inv: &'a Inventory, opts: &ScanOptions) -> Result<Scan<'a>, Engi
         let handles: Vec<_> = accounts
             .chunks(chunk)
             .map(|part| {
-                let (selected, params) = (&selected, &params);
-                let org = &inv.aws.organization;
+                let (selected, resolved, aws) = (&selected, &resolved, &aws);
                 s.spawn(move || {
                     let mut out = Vec::new();
                     for a in part {
-                        run_account(a, org, selected, params, now, &mut out);
+                        run_aws_account(a, aws, selected, resolved, now, &mut out);
                     }
                     out
                 })
@@ -135,56 +280,109 @@ pub fn scan<'a>(inv: &'a Inventory, opts: &ScanOptions) -> Result<Scan<'a>, Engi
         // A worker that panicked must not turn into accounts with no findings: re-raise.
         handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
     });
-    // A check the user asked for whose cloud the sources do not cover at all: say so.
+
+    // Azure and GCP scopes: tenants, subscriptions, organizations, projects.
+    let mut other = Vec::new();
+    for (check, (meta, params)) in selected.iter().zip(&resolved) {
+        let mut run = |scope: &'a str, f: &mut dyn FnMut(&mut Cx<'_, 'a>) -> Result<(), Missing>| {
+            let start = other.len();
+            let mut cx = Cx { meta, params, now, account: scope, out: &mut other };
+            if let Err(missing) = f(&mut cx) {
+                other.truncate(start);
+                let mut cx = Cx { meta, params, now, account: scope, out: &mut other };
+                cx.missing(scope_resource(check.scope(), scope), &missing);
+            }
+        };
+        match check.runner {
+            Runner::AwsAccount(_) => {}
+            Runner::AzureTenant(f) => {
+                for t in &inv.azure.tenants {
+                    run(&t.tenant_id, &mut |cx| f(t, cx));
+                }
+            }
+            Runner::AzureSubscription(f) => {
+                for t in &inv.azure.tenants {
+                    for sub in &t.subscriptions {
+                        run(&sub.subscription_id, &mut |cx| f(sub, t, cx));
+                    }
+                }
+            }
+            Runner::GcpOrganization(f) => {
+                for n in inv.gcp.scopes.iter().filter(|n| n.kind == crate::inventory::ScopeKind::GcpOrganization) {
+                    run(&n.id, &mut |cx| f(&inv.gcp, cx));
+                }
+            }
+            Runner::GcpProject(f) => {
+                for p in &inv.gcp.projects {
+                    run(&p.project_id, &mut |cx| f(p, &inv.gcp, cx));
+                }
+            }
+        }
+    }
+    chunks.push(other);
+
+    // A check the user asked for whose scopes the sources do not have at all: say so.
+    let kinds = scope_kinds(inv);
     let uncovered: Vec<Finding<'a>> = selected
         .iter()
-        .filter(|check| match check.meta.cloud {
-            Cloud::Aws => accounts.is_empty(),
-            Cloud::Azure => inv.azure.is_empty(),
-            Cloud::Gcp => inv.gcp.is_empty(),
-        })
-        .map(|check| nothing_to_evaluate(check))
+        .zip(&resolved)
+        .filter(|(check, _)| !kinds.contains(check.scope().as_str()))
+        .map(|(check, (meta, _))| nothing_to_evaluate(check, meta))
         .collect();
     chunks.push(uncovered);
     let findings = Findings(chunks);
     Ok(Scan { findings, coverage: inv.coverage(), checks: selected, now })
 }
 
-fn run_account<'a>(acct: &'a AwsAccount, org: &'a Collected<Option<AwsOrganization>>, selected: &[&'static Check], params: &[BTreeMap<String, i64>], now: Timestamp, out: &mut Vec<Finding<'a>>) {
-    for (check, params) in selected.iter().zip(params) {
-        let Runner::Aws(run) = check.runner;
+fn run_aws_account<'a>(
+    acct: &'a AwsAccount,
+    aws: &AwsContext<'a>,
+    selected: &[&'static Check],
+    resolved: &[Resolved],
+    now: Timestamp,
+    out: &mut Vec<Finding<'a>>,
+) {
+    for (check, (meta, params)) in selected.iter().zip(resolved) {
+        let Runner::AwsAccount(run) = check.runner else { continue };
         let start = out.len();
-        let mut cx = Cx { meta: &check.meta, params, now, account: &acct.account_id, aws_org: org, out: &mut *out };
-        if let Err(missing) = run(acct, &mut cx) {
+        let mut cx = Cx { meta, params, now, account: &acct.account_id, out: &mut *out };
+        // Nothing the check reads was collected for this account: say why without running it.
+        let result = match aws.none_collected(acct, check.datasets) {
+            Some(missing) => Err(missing),
+            None => run(acct, aws, &mut cx),
+        };
+        if let Err(missing) = result {
             // Partial results would read as a clean account: replace them with one honest finding.
             out.truncate(start);
-            let mut cx = Cx { meta: &check.meta, params, now, account: &acct.account_id, aws_org: org, out: &mut *out };
-            cx.not_evaluated(account_resource(&acct.account_id), format!("not evaluated: {missing}"))
-                .with("dataset", missing.dataset.to_string())
-                .with("coverage", missing.state.label())
-                .with("missing_permission", match &missing.state {
-                    crate::inventory::CoverageState::Denied { action, .. } => Some(action.as_str()),
-                    _ => None,
-                });
+            let mut cx = Cx { meta, params, now, account: &acct.account_id, out: &mut *out };
+            cx.missing(scope_resource(ScopeKind::AwsAccount, &acct.account_id), &missing);
         }
     }
 }
 
-pub fn account_resource(account: &str) -> Resource<'_> {
-    Resource { id: account.into(), name: account.into(), kind: "aws_account" }
+/// The resource a scope-wide finding is about: the account, subscription, tenant or project.
+pub fn scope_resource(kind: ScopeKind, id: &str) -> Resource<'_> {
+    Resource { id: id.into(), name: id.into(), kind: kind.as_str() }
 }
 
-fn nothing_to_evaluate(check: &Check) -> Finding<'static> {
+fn nothing_to_evaluate(check: &Check, meta: &CheckMeta) -> Finding<'static> {
+    let what = match check.scope() {
+        ScopeKind::AwsAccount => "AWS account",
+        ScopeKind::AzureTenant => "Azure tenant",
+        ScopeKind::AzureSubscription => "Azure subscription",
+        ScopeKind::GcpOrganization => "GCP organization",
+        ScopeKind::GcpProject => "GCP project",
+    };
     Finding {
         check_id: check.meta.id_static,
         status: Status::NotEvaluated,
-        severity: check.meta.severity,
+        severity: meta.severity,
         category: check.meta.category,
         cloud: check.meta.cloud,
         account: "",
         region: None,
-        resource: Resource { id: check.meta.cloud.as_str().into(), name: format!("no {} scope", check.meta.cloud).into(), kind: "scope" },
-        message: format!("not evaluated: the sources describe no {} account, subscription or project", check.meta.cloud),
+        resource: Resource { id: check.meta.cloud.as_str().into(), name: format!("no {what}").into(), kind: "scope" },
+        message: format!("not evaluated: the sources describe no {what}"),
         detail: None,
         evidence: Default::default(),
     }
@@ -214,13 +412,13 @@ impl Gate {
         if failing > 0 {
             return Verdict { code: 1, reason: format!("{failing} failing finding(s) at or above {threshold}") };
         }
-        let mut missing: Vec<&str> =
+        let missing: BTreeSet<&str> =
             findings.iter().filter(|f| f.status == Status::NotEvaluated).map(|f| f.check_id).collect();
-        missing.dedup();
         if !missing.is_empty() && !self.allow_incomplete {
+            let list: Vec<&str> = missing.iter().copied().collect();
             return Verdict {
                 code: 3,
-                reason: format!("{} check(s) could not be fully evaluated ({}); pass --allow-incomplete to accept", missing.len(), missing.join(", ")),
+                reason: format!("{} check(s) could not be fully evaluated ({}); pass --allow-incomplete to accept", list.len(), list.join(", ")),
             };
         }
         Verdict { code: 0, reason: format!("no failing finding at or above {threshold}") }

@@ -82,6 +82,16 @@ pub enum Category {
 }
 
 impl Category {
+    pub const ALL: [Category; 7] = [
+        Category::Credentials,
+        Category::Mfa,
+        Category::Trust,
+        Category::AuditLogging,
+        Category::Guardrails,
+        Category::Privilege,
+        Category::Exposure,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Category::Credentials => "credentials",
@@ -92,6 +102,15 @@ impl Category {
             Category::Privilege => "privilege",
             Category::Exposure => "exposure",
         }
+    }
+}
+
+impl FromStr for Category {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Category::ALL.into_iter().find(|c| c.as_str().eq_ignore_ascii_case(s)).ok_or_else(|| {
+            format!("unknown category {s:?} (expected {})", Category::ALL.map(Category::as_str).join(", "))
+        })
     }
 }
 

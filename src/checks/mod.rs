@@ -11,23 +11,69 @@ mod meta;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+use serde::Serialize;
+
 pub use meta::{CheckMeta, MetaError};
 
 use crate::finding::{Evidence, Finding, Resource, Status};
-use crate::inventory::aws::{AwsAccount, AwsOrganization};
-use crate::inventory::{Collected, Dataset, Missing, Timestamp};
+use crate::inventory::aws::AwsAccount;
+use crate::inventory::azure::{AzureSubscription, AzureTenant};
+use crate::inventory::gcp::{GcpInventory, GcpProject};
+use crate::inventory::{Dataset, Missing, Timestamp};
 
-/// How a check is run: over which kind of scope.
-#[derive(Clone, Copy)]
-pub enum Runner {
-    Aws(for<'a> fn(&'a AwsAccount, &mut Cx<'_, 'a>) -> Result<(), Missing>),
+/// The kind of scope a check runs over: the engine runs it once per scope of that kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScopeKind {
+    AwsAccount,
+    AzureTenant,
+    AzureSubscription,
+    GcpOrganization,
+    GcpProject,
 }
 
-/// One registry row: the check's code, its metadata text, and the thresholds its code reads.
+impl ScopeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScopeKind::AwsAccount => "aws_account",
+            ScopeKind::AzureTenant => "azure_tenant",
+            ScopeKind::AzureSubscription => "azure_subscription",
+            ScopeKind::GcpOrganization => "gcp_organization",
+            ScopeKind::GcpProject => "gcp_project",
+        }
+    }
+}
+
+/// A check's code, typed by the scope it runs over. Each cloud's context (its organization, the
+/// allow-lists, cross-scope indexes) lives beside that cloud's checks.
+#[derive(Clone, Copy)]
+pub enum Runner {
+    AwsAccount(for<'a> fn(&'a AwsAccount, &aws::AwsContext<'a>, &mut Cx<'_, 'a>) -> Result<(), Missing>),
+    AzureTenant(for<'a> fn(&'a AzureTenant, &mut Cx<'_, 'a>) -> Result<(), Missing>),
+    AzureSubscription(for<'a> fn(&'a AzureSubscription, &'a AzureTenant, &mut Cx<'_, 'a>) -> Result<(), Missing>),
+    GcpOrganization(for<'a> fn(&'a GcpInventory, &mut Cx<'_, 'a>) -> Result<(), Missing>),
+    GcpProject(for<'a> fn(&'a GcpProject, &'a GcpInventory, &mut Cx<'_, 'a>) -> Result<(), Missing>),
+}
+
+impl Runner {
+    pub fn scope(&self) -> ScopeKind {
+        match self {
+            Runner::AwsAccount(_) => ScopeKind::AwsAccount,
+            Runner::AzureTenant(_) => ScopeKind::AzureTenant,
+            Runner::AzureSubscription(_) => ScopeKind::AzureSubscription,
+            Runner::GcpOrganization(_) => ScopeKind::GcpOrganization,
+            Runner::GcpProject(_) => ScopeKind::GcpProject,
+        }
+    }
+}
+
+/// One registry row: the check's code, its metadata text, the datasets and thresholds it reads.
 pub struct Registered {
     pub id: &'static str,
     pub metadata: &'static str,
     pub runner: Runner,
+    /// Everything the check reads; collection reads only the datasets of the selected checks.
+    pub datasets: &'static [Dataset],
     pub params: &'static [&'static str],
 }
 
@@ -36,7 +82,8 @@ macro_rules! aws {
         Registered {
             id: stringify!($id),
             metadata: include_str!(concat!("../../checks/aws/", stringify!($id), ".toml")),
-            runner: Runner::Aws(aws::$id::run),
+            runner: Runner::AwsAccount(aws::$id::run),
+            datasets: aws::$id::DATASETS,
             params: aws::$id::PARAMS,
         }
     };
@@ -71,7 +118,14 @@ pub static REGISTRY: &[Registered] = &[
 pub struct Check {
     pub meta: CheckMeta,
     pub runner: Runner,
+    pub datasets: &'static [Dataset],
     pub params: &'static [&'static str],
+}
+
+impl Check {
+    pub fn scope(&self) -> ScopeKind {
+        self.runner.scope()
+    }
 }
 
 /// All checks, metadata parsed and validated once.
@@ -88,7 +142,10 @@ pub fn all() -> Result<&'static [Check], MetaError> {
                             return Err(MetaError { id: r.id.to_string(), message: format!("code reads parameter {p:?} that the metadata does not declare") });
                         }
                     }
-                    Ok(Check { meta, runner: r.runner, params: r.params })
+                    if r.datasets.is_empty() || r.datasets.iter().any(|d| d.cloud() != meta.cloud) {
+                        return Err(MetaError { id: r.id.to_string(), message: "the registry must declare the datasets the check reads, all of its cloud".into() });
+                    }
+                    Ok(Check { meta, runner: r.runner, datasets: r.datasets, params: r.params })
                 })
                 .collect()
         })
@@ -106,9 +163,8 @@ pub struct Cx<'c, 'a> {
     pub(crate) meta: &'c CheckMeta,
     pub(crate) params: &'c BTreeMap<String, i64>,
     pub now: Timestamp,
+    /// The scope's id (AWS account, Azure subscription or tenant, GCP project or organization).
     pub(crate) account: &'a str,
-    /// The AWS organization, when the sources read it (for SCP and trust checks).
-    pub(crate) aws_org: &'a Collected<Option<AwsOrganization>>,
     pub(crate) out: &'c mut Vec<Finding<'a>>,
 }
 
@@ -116,12 +172,6 @@ impl<'a> Cx<'_, 'a> {
     /// A threshold, from the metadata default or the configuration.
     pub fn param(&self, name: &str) -> i64 {
         self.params.get(name).copied().unwrap_or_default()
-    }
-
-    /// The organization the scanned accounts belong to: `Ok(None)` if the account is in none,
-    /// `Err` if it was not read (the SCP checks then cannot be evaluated).
-    pub fn aws_organization(&self) -> Result<Option<&'a AwsOrganization>, Missing> {
-        self.aws_org.require(Dataset::AwsOrganization).map(Option::as_ref)
     }
 
     pub fn pass(&mut self, resource: Resource<'a>, message: impl Into<String>) -> &mut Finding<'a> {
@@ -135,6 +185,18 @@ impl<'a> Cx<'_, 'a> {
     /// This resource could not be judged (its data is incomplete); never a pass.
     pub fn not_evaluated(&mut self, resource: Resource<'a>, message: impl Into<String>) -> &mut Finding<'a> {
         self.emit(Status::NotEvaluated, resource, message.into())
+    }
+
+    /// A finding for data this check needed and could not have (the dataset or part of it).
+    pub fn missing(&mut self, resource: Resource<'a>, missing: &Missing) -> &mut Finding<'a> {
+        let permission = match &missing.state {
+            crate::inventory::CoverageState::Denied { action, .. } => Some(action.clone()),
+            _ => None,
+        };
+        self.emit(Status::NotEvaluated, resource, format!("not evaluated: {missing}"))
+            .with("dataset", missing.dataset.to_string())
+            .with("coverage", missing.state.label())
+            .with("missing_permission", permission)
     }
 
     fn emit(&mut self, status: Status, resource: Resource<'a>, message: String) -> &mut Finding<'a> {

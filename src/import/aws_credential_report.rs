@@ -9,7 +9,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 
 use super::{from_json, ImportError};
-use crate::inventory::aws::{AccessKeySlot, AwsAccount, CertificateSlot, CredentialReport, CredentialReportRow, ReportTime};
+use crate::inventory::aws::{AccessKeySlot, AwsAccount, CertificateSlot, CredentialReport, CredentialReportRow, ReportTime, REPORT_COLUMNS};
 use crate::inventory::{Collected, Inventory, Timestamp};
 use crate::policy::arn::{account_of, is_account_id};
 
@@ -31,23 +31,43 @@ pub fn parse_credential_report(text: &str, origin: &str) -> Result<Inventory, Im
                 return Err(ImportError::invalid(origin, "ReportFormat", format!("expected text/csv, found {f:?}")));
             }
         }
-        let compact: String = j.content.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(compact)
-            .map_err(|e| ImportError::invalid(origin, "Content", format!("not valid base64: {e}")))?;
-        let csv = String::from_utf8(bytes).map_err(|_| ImportError::invalid(origin, "Content", "decoded report is not UTF-8"))?;
-        (csv, j.generated_time)
+        (content_csv(&j.content, origin)?, j.generated_time)
     } else {
         (text.to_string(), None)
     };
-    let rows = parse_csv(&csv_text, origin)?;
+    let (rows, missing_columns) = parse_csv(&csv_text, origin)?;
     let account = report_account(&rows, origin)?;
     let mut acct = AwsAccount::new(account);
-    acct.credential_report = Collected::Collected(CredentialReport { generated_at, rows });
+    acct.credential_report = Collected::Collected(CredentialReport { generated_at, rows, read_at: None, missing_columns });
     let mut inv = Inventory { generated_at, ..Inventory::default() };
     inv.sources.push(format!("aws credential report: {origin}"));
     inv.aws.accounts.push(acct);
     Ok(inv)
+}
+
+/// `Content` as the AWS CLI writes it (base64), or already decoded as boto3-based tools save it
+/// (the CSV text itself, or Python's `b'…'` rendering of the bytes).
+fn content_csv(content: &str, origin: &str) -> Result<String, ImportError> {
+    let t = content.trim_start_matches('\u{feff}').trim();
+    let unwrapped = t
+        .strip_prefix("b'")
+        .and_then(|r| r.strip_suffix('\''))
+        .or_else(|| t.strip_prefix("b\"").and_then(|r| r.strip_suffix('"')));
+    if let Some(inner) = unwrapped {
+        return Ok(inner.replace("\\r\\n", "\n").replace("\\n", "\n"));
+    }
+    if looks_like_csv(t) {
+        return Ok(t.to_string());
+    }
+    let compact: String = t.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .map_err(|e| ImportError::invalid(origin, "Content", format!("neither base64 nor the report's CSV: {e}")))?;
+    String::from_utf8(bytes).map_err(|_| ImportError::invalid(origin, "Content", "decoded report is not UTF-8"))
+}
+
+fn looks_like_csv(t: &str) -> bool {
+    t.get(..5).is_some_and(|h| h.eq_ignore_ascii_case("user,"))
 }
 
 fn report_account(rows: &[CredentialReportRow], origin: &str) -> Result<String, ImportError> {
@@ -67,7 +87,9 @@ fn report_account(rows: &[CredentialReportRow], origin: &str) -> Result<String, 
     found.map(str::to_string).ok_or_else(|| ImportError::invalid(origin, "", "the credential report has no rows"))
 }
 
-pub(crate) fn parse_csv(text: &str, origin: &str) -> Result<Vec<CredentialReportRow>, ImportError> {
+/// The rows, and the documented columns the header lacks (their values are unknown, not `N/A`).
+pub(crate) fn parse_csv(text: &str, origin: &str) -> Result<(Vec<CredentialReportRow>, Vec<String>), ImportError> {
+    let text = text.trim_start_matches('\u{feff}');
     let mut rdr = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers = rdr
         .headers()
@@ -79,6 +101,7 @@ pub(crate) fn parse_csv(text: &str, origin: &str) -> Result<Vec<CredentialReport
             return Err(ImportError::invalid(origin, "line 1", format!("missing column {col:?}; is this an IAM credential report?")));
         }
     }
+    let missing: Vec<String> = REPORT_COLUMNS.iter().filter(|c| !index.contains_key(**c)).map(|c| c.to_string()).collect();
     let mut rows = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| {
@@ -101,7 +124,7 @@ pub(crate) fn parse_csv(text: &str, origin: &str) -> Result<Vec<CredentialReport
             user,
         });
     }
-    Ok(rows)
+    Ok((rows, missing))
 }
 
 struct Cell<'a> {
@@ -113,7 +136,8 @@ struct Cell<'a> {
 }
 
 impl Cell<'_> {
-    /// The raw value; absent columns read as `N/A`.
+    /// The raw value; absent columns read as `N/A` (and are listed in the report's
+    /// `missing_columns`, so no check takes that `N/A` for a fact).
     fn raw(&self, col: &str) -> &str {
         self.index.get(col).and_then(|&i| self.rec.get(i)).unwrap_or("N/A")
     }
@@ -221,10 +245,31 @@ mod tests {
         let e = parse_credential_report("a,b\n1,2", "r.csv").unwrap_err().to_string();
         assert!(e.contains("missing column \"user\""), "{e}");
         let e = parse_credential_report(r#"{"Content": "!!!"}"#, "r.json").unwrap_err().to_string();
-        assert!(e.contains("Content: not valid base64"), "{e}");
+        assert!(e.contains("Content: neither base64 nor"), "{e}");
         let e = parse_credential_report(&csv(&[]), "r.csv").unwrap_err().to_string();
         assert!(e.contains("no rows"), "{e}");
         let short = csv(&["alice,arn:aws:iam::111122223333:user/alice"]);
         assert!(parse_credential_report(&short, "r.csv").is_err());
+    }
+
+    #[test]
+    fn missing_columns_are_recorded_not_read_as_absent_keys() {
+        let legacy = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_2_active,access_key_2_last_rotated,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\nalice,arn:aws:iam::111122223333:user/alice,2021-03-04T05:06:07+00:00,true,N/A,N/A,N/A,false,true,2021-03-04T05:07:00+00:00,false,N/A,false,N/A,false,N/A";
+        let inv = parse_credential_report(legacy, "legacy.csv").unwrap();
+        let rep = inv.aws.accounts[0].credential_report.get().unwrap();
+        assert!(rep.missing_columns.contains(&"access_key_1_last_used_date".to_string()), "{:?}", rep.missing_columns);
+        assert!(rep.require_columns(&["access_key_1_active"]).is_ok());
+        let e = rep.require_columns(&["access_key_1_last_used_date"]).unwrap_err().to_string();
+        assert!(e.contains("no column access_key_1_last_used_date"), "{e}");
+    }
+
+    #[test]
+    fn content_already_decoded_and_byte_order_marks_are_read() {
+        let plain = serde_json::json!({"Content": csv(&[ALICE]), "ReportFormat": "text/csv"}).to_string();
+        assert_eq!(parse_credential_report(&plain, "boto.json").unwrap().aws.accounts[0].credential_report.get().unwrap().rows.len(), 1);
+        let py = serde_json::json!({"Content": format!("b'{}'", csv(&[ALICE]).replace('\n', "\\n"))}).to_string();
+        assert_eq!(parse_credential_report(&py, "py.json").unwrap().aws.accounts[0].credential_report.get().unwrap().rows.len(), 1);
+        let bom = format!("\u{feff}{}", csv(&[ALICE]));
+        assert_eq!(parse_credential_report(&bom, "bom.csv").unwrap().aws.accounts[0].credential_report.get().unwrap().rows.len(), 1);
     }
 }

@@ -20,8 +20,9 @@ use crate::inventory::{Collected, Dataset, Inventory, MergeError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("{origin}: cannot read: {source}")]
-    Io { origin: String, source: std::io::Error },
+    /// `option` is the command-line option (or source) that named the file.
+    #[error("{option}{origin}: cannot read: {reason}")]
+    Io { option: String, origin: String, reason: String },
     /// Malformed content; `place` is a JSON path, a line/column, or empty.
     #[error("{origin}: {}{message}", place_prefix(.place))]
     Invalid { origin: String, place: String, message: String },
@@ -70,12 +71,43 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str, origin: &str
     Ok(v)
 }
 
+/// An OS error in words, once (no "(os error 2)" tail, no repetition).
+pub fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        NotFound => "no such file".into(),
+        PermissionDenied => "permission denied".into(),
+        IsADirectory => "it is a directory".into(),
+        _ => {
+            let s = e.to_string();
+            s.split(" (os error").next().unwrap_or(&s).to_string()
+        }
+    }
+}
+
+/// Read a source file named by `option` (e.g. `--aws-credential-report`).
+pub(crate) fn read_source(option: &str, path: &Path) -> Result<String, ImportError> {
+    read_text(path).map_err(|e| match e {
+        ImportError::Io { origin, reason, .. } => ImportError::Io { option: format!("{option} "), origin, reason },
+        other => other,
+    })
+}
+
 pub(crate) fn read_text(path: &Path) -> Result<String, ImportError> {
     let origin = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| ImportError::Io { origin: origin.clone(), source })?;
-    String::from_utf8(bytes).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| ImportError::Io { option: String::new(), origin: origin.clone(), reason: io_reason(&e) })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
         ImportError::invalid(&origin, format!("byte {}", e.utf8_error().valid_up_to()), "not UTF-8 text")
-    })
+    })?;
+    // Editors on Windows write a byte-order mark; JSON parsers refuse it.
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    };
+    if text.trim().is_empty() {
+        return Err(ImportError::invalid(&origin, "", "the file is empty"));
+    }
+    Ok(text)
 }
 
 /// The file sources given on the command line.
@@ -101,19 +133,19 @@ impl FileSources {
     pub fn load(&self) -> Result<Inventory, ImportError> {
         let mut texts = Texts::default();
         for p in &self.inventory {
-            texts.inventory.push((p.display().to_string(), read_text(p)?));
+            texts.inventory.push((p.display().to_string(), read_source("--inventory", p)?));
         }
         for p in &self.aws_authorization_details {
-            texts.authorization_details.push((p.display().to_string(), read_text(p)?));
+            texts.authorization_details.push((p.display().to_string(), read_source("--aws-authorization-details", p)?));
         }
         for p in &self.aws_credential_report {
-            texts.credential_report.push((p.display().to_string(), read_text(p)?));
+            texts.credential_report.push((p.display().to_string(), read_source("--aws-credential-report", p)?));
         }
         if let Some(p) = &self.aws_password_policy {
-            texts.password_policy = Some((p.display().to_string(), read_text(p)?));
+            texts.password_policy = Some((p.display().to_string(), read_source("--aws-password-policy", p)?));
         }
         if let Some(p) = &self.aws_account_summary {
-            texts.account_summary = Some((p.display().to_string(), read_text(p)?));
+            texts.account_summary = Some((p.display().to_string(), read_source("--aws-account-summary", p)?));
         }
         texts.load()
     }

@@ -2,11 +2,11 @@
 //! credential report, account summary, …) so that a file export and a live collection fill the same
 //! structs. Policy documents are kept parsed ([`PolicyDocument`]), conditions included.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Cloud, Collected, CoverageEntry, Dataset, MergeError, ScopeKind, ScopeNode, Timestamp};
+use super::{Cloud, Collected, CoverageEntry, CoverageState, Dataset, MergeError, Missing, ScopeKind, ScopeNode, Timestamp};
 use crate::policy::PolicyDocument;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -34,12 +34,23 @@ impl AwsInventory {
         }
         for a in &self.accounts {
             let id = &a.account_id;
-            push(out, id.clone(), Dataset::AwsAuthorizationDetails, &a.authorization_details);
-            push(out, id.clone(), Dataset::AwsCredentialReport, &a.credential_report);
+            let mut e = entry(id.clone(), Dataset::AwsAuthorizationDetails, &a.authorization_details);
+            if let Some(d) = a.authorization_details.get().filter(|d| !d.missing_sections.is_empty()) {
+                e.state = CoverageState::Partial { missing: format!("no {} section", d.missing_sections.join(", ")) };
+            }
+            out.push(e);
+            let mut e = entry(id.clone(), Dataset::AwsCredentialReport, &a.credential_report);
+            if let Some(r) = a.credential_report.get().filter(|r| !r.missing_columns.is_empty()) {
+                e.state = CoverageState::Partial { missing: format!("no column {}", r.missing_columns.join(", ")) };
+            }
+            out.push(e);
             push(out, id.clone(), Dataset::AwsAccountSummary, &a.account_summary);
             push(out, id.clone(), Dataset::AwsPasswordPolicy, &a.password_policy);
             push(out, id.clone(), Dataset::AwsIdentityProviders, &a.identity_providers);
             push(out, id.clone(), Dataset::AwsMfaDevices, &a.mfa_devices);
+            if !a.enabled_regions.is_not_requested() {
+                push(out, id.clone(), Dataset::AwsEnabledRegions, &a.enabled_regions);
+            }
             for r in &a.regions {
                 let scope = format!("{id}/{}", r.region);
                 push(out, scope.clone(), Dataset::AwsCloudTrail, &r.cloudtrail);
@@ -47,6 +58,16 @@ impl AwsInventory {
                 push(out, scope.clone(), Dataset::AwsEc2Metadata, &r.ec2_metadata);
                 push(out, scope, Dataset::AwsEc2MetadataDefaults, &r.ec2_metadata_defaults);
             }
+        }
+    }
+
+    /// Forget every dataset not in `keep`.
+    pub fn retain_datasets(&mut self, keep: &BTreeSet<Dataset>) {
+        if !keep.contains(&Dataset::AwsOrganization) {
+            self.organization = Collected::NotRequested;
+        }
+        for a in &mut self.accounts {
+            a.retain_datasets(keep);
         }
     }
 
@@ -63,7 +84,11 @@ impl AwsInventory {
 }
 
 fn push<T>(out: &mut Vec<CoverageEntry>, scope: String, dataset: Dataset, c: &Collected<T>) {
-    out.push(CoverageEntry { cloud: Cloud::Aws, scope, service: dataset.service().to_string(), dataset, state: c.state() });
+    out.push(entry(scope, dataset, c));
+}
+
+fn entry<T>(scope: String, dataset: Dataset, c: &Collected<T>) -> CoverageEntry {
+    CoverageEntry { cloud: Cloud::Aws, scope, service: dataset.service().to_string(), dataset, state: c.state() }
 }
 
 /// One AWS account and what was read from it.
@@ -86,6 +111,10 @@ pub struct AwsAccount {
     /// Virtual MFA devices (`ListVirtualMFADevices`): tells a root virtual device from hardware.
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
     pub mfa_devices: Collected<Vec<VirtualMfaDevice>>,
+    /// The regions enabled for this account (`ec2:DescribeRegions`, read with its own credentials)
+    /// when every region was asked for. A failed read means regions may be missing from `regions`.
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub enabled_regions: Collected<Vec<String>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub regions: Vec<AwsRegion>,
 }
@@ -101,7 +130,52 @@ impl AwsAccount {
             password_policy: Collected::NotRequested,
             identity_providers: Collected::NotRequested,
             mfa_devices: Collected::NotRequested,
+            enabled_regions: Collected::NotRequested,
             regions: Vec::new(),
+        }
+    }
+
+    /// The coverage of one of this account's own (not regional) datasets.
+    pub fn state(&self, d: Dataset) -> CoverageState {
+        match d {
+            Dataset::AwsAuthorizationDetails => self.authorization_details.state(),
+            Dataset::AwsCredentialReport => self.credential_report.state(),
+            Dataset::AwsAccountSummary => self.account_summary.state(),
+            Dataset::AwsPasswordPolicy => self.password_policy.state(),
+            Dataset::AwsIdentityProviders => self.identity_providers.state(),
+            Dataset::AwsMfaDevices => self.mfa_devices.state(),
+            Dataset::AwsEnabledRegions => self.enabled_regions.state(),
+            _ => CoverageState::NotRequested,
+        }
+    }
+
+    /// Forget every dataset not in `keep` (it becomes `not_requested`). Destructured, so that a new
+    /// dataset field does not compile until it is handled here.
+    pub fn retain_datasets(&mut self, keep: &BTreeSet<Dataset>) {
+        fn clear<T>(c: &mut Collected<T>, d: Dataset, keep: &BTreeSet<Dataset>) {
+            if !keep.contains(&d) {
+                *c = Collected::NotRequested;
+            }
+        }
+        let AwsAccount {
+            account_id: _, name: _, authorization_details, credential_report, account_summary, password_policy,
+            identity_providers, mfa_devices, enabled_regions, regions,
+        } = self;
+        clear(authorization_details, Dataset::AwsAuthorizationDetails, keep);
+        clear(credential_report, Dataset::AwsCredentialReport, keep);
+        clear(account_summary, Dataset::AwsAccountSummary, keep);
+        clear(password_policy, Dataset::AwsPasswordPolicy, keep);
+        clear(identity_providers, Dataset::AwsIdentityProviders, keep);
+        clear(mfa_devices, Dataset::AwsMfaDevices, keep);
+        if !keep.iter().any(|d| d.is_regional()) {
+            *enabled_regions = Collected::NotRequested;
+        }
+        for r in regions {
+            let AwsRegion { region: _, cloudtrail, access_analyzer, ec2_metadata, ec2_metadata_defaults } = r;
+            clear(cloudtrail, Dataset::AwsCloudTrail, keep);
+            clear(access_analyzer, Dataset::AwsAccessAnalyzer, keep);
+            clear(ec2_metadata, Dataset::AwsEc2Metadata, keep);
+            clear(ec2_metadata_defaults, Dataset::AwsEc2MetadataDefaults, keep);
         }
     }
 
@@ -116,6 +190,7 @@ impl AwsAccount {
         self.password_policy.merge(o.password_policy, &id, Dataset::AwsPasswordPolicy)?;
         self.identity_providers.merge(o.identity_providers, &id, Dataset::AwsIdentityProviders)?;
         self.mfa_devices.merge(o.mfa_devices, &id, Dataset::AwsMfaDevices)?;
+        self.enabled_regions.merge(o.enabled_regions, &id, Dataset::AwsEnabledRegions)?;
         for r in o.regions {
             match self.regions.iter_mut().find(|m| m.region == r.region) {
                 Some(m) => {
@@ -146,6 +221,57 @@ pub struct AuthorizationDetails {
     pub roles: Vec<IamRole>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub policies: Vec<ManagedPolicy>,
+    /// Items that could not be read (a user that is not an object, …), by place.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invalid: Vec<InvalidItem>,
+    /// Sections the source did not contain (`RoleDetailList`, …): an absent section is unknown,
+    /// not empty (an export made with `--filter` has only the lists it asked for).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_sections: Vec<String>,
+}
+
+/// An item of the authorization details that could not be read; the checks that read its section
+/// report it as not evaluated.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct InvalidItem {
+    /// `UserDetailList`, `RoleDetailList`, …
+    pub section: String,
+    /// Where in the source, e.g. `RoleDetailList[3]`.
+    pub place: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub error: String,
+}
+
+impl AuthorizationDetails {
+    /// Items of `section` that could not be read.
+    pub fn invalid_in<'a>(&'a self, section: &'a str) -> impl Iterator<Item = &'a InvalidItem> + 'a {
+        self.invalid.iter().filter(move |i| i.section == section)
+    }
+
+    pub const USERS: &'static str = "UserDetailList";
+    pub const GROUPS: &'static str = "GroupDetailList";
+    pub const ROLES: &'static str = "RoleDetailList";
+    pub const POLICIES: &'static str = "Policies";
+
+    /// A section's items, or why they are unknown.
+    pub fn section<'a, T>(&'a self, name: &str, items: &'a [T]) -> Result<&'a [T], Missing> {
+        if self.missing_sections.iter().any(|s| s == name) {
+            return Err(Missing {
+                dataset: Dataset::AwsAuthorizationDetails,
+                state: CoverageState::Partial { missing: format!("the authorization details have no {name} section") },
+            });
+        }
+        Ok(items)
+    }
+
+    pub fn roles(&self) -> Result<&[IamRole], Missing> {
+        self.section(Self::ROLES, &self.roles)
+    }
+
+    pub fn users(&self) -> Result<&[IamUser], Missing> {
+        self.section(Self::USERS, &self.users)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -193,8 +319,13 @@ pub struct IamRole {
     pub path: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<Timestamp>,
-    /// The trust policy (`AssumeRolePolicyDocument`), parsed with its conditions.
-    pub trust_policy: PolicyDocument,
+    /// The trust policy (`AssumeRolePolicyDocument`), parsed with its conditions. `None` when the
+    /// source had none or it could not be parsed (`trust_policy_error` says which): that role's
+    /// trust is then not evaluated, never read as "trusts no one".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust_policy: Option<PolicyDocument>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust_policy_error: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attached_policies: Vec<AttachedPolicy>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -220,7 +351,11 @@ pub struct AttachedPolicy {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct InlinePolicy {
     pub name: String,
-    pub document: PolicyDocument,
+    /// `None` when the document could not be parsed (`error` says why).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<PolicyDocument>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -240,6 +375,9 @@ pub struct ManagedPolicy {
     /// The default version's document; other versions are not kept (they grant nothing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document: Option<PolicyDocument>,
+    /// Why `document` is missing, when the source had one that could not be parsed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_error: Option<String>,
 }
 
 impl ManagedPolicy {
@@ -269,9 +407,43 @@ pub struct CredentialReport {
     pub generated_at: Option<Timestamp>,
     #[serde(default)]
     pub rows: Vec<CredentialReportRow>,
+    /// When a live scan read it (`GetCredentialReport`); with `generated_at`, how stale it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_at: Option<Timestamp>,
+    /// Documented columns the source did not have (a legacy or trimmed report). Their values are
+    /// unknown: checks that read them are not evaluated.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_columns: Vec<String>,
 }
 
+/// Every column of the IAM credential report, as AWS documents it.
+pub const REPORT_COLUMNS: [&str; 22] = [
+    "user", "arn", "user_creation_time", "password_enabled", "password_last_used", "password_last_changed",
+    "password_next_rotation", "mfa_active", "access_key_1_active", "access_key_1_last_rotated",
+    "access_key_1_last_used_date", "access_key_1_last_used_region", "access_key_1_last_used_service",
+    "access_key_2_active", "access_key_2_last_rotated", "access_key_2_last_used_date",
+    "access_key_2_last_used_region", "access_key_2_last_used_service", "cert_1_active", "cert_1_last_rotated",
+    "cert_2_active", "cert_2_last_rotated",
+];
+
 impl CredentialReport {
+    /// The report, if it has every column in `columns`.
+    pub fn require_columns(&self, columns: &[&str]) -> Result<&Self, Missing> {
+        let absent: Vec<&str> = columns.iter().copied().filter(|c| self.missing_columns.iter().any(|m| m == c)).collect();
+        if absent.is_empty() {
+            return Ok(self);
+        }
+        Err(Missing {
+            dataset: Dataset::AwsCredentialReport,
+            state: CoverageState::Partial { missing: format!("the credential report has no column {}", absent.join(", ")) },
+        })
+    }
+
+    /// How long before it was read the report was generated (live scans only).
+    pub fn age_when_read(&self) -> Option<time::Duration> {
+        Some(self.read_at?.0 - self.generated_at?.0)
+    }
+
     pub fn root(&self) -> Option<&CredentialReportRow> {
         self.rows.iter().find(|r| r.is_root())
     }
@@ -539,7 +711,7 @@ impl AwsOrganization {
         let chain = self.ancestry(account_id);
         let mut out = Vec::new();
         for scp in &self.scps {
-            if let Some(at) = chain.iter().find(|n| scp.targets.iter().any(|t| *t == n.id)) {
+            if let Some(at) = chain.iter().find(|n| scp.targets.contains(&n.id)) {
                 out.push((scp, *at));
             }
         }
@@ -577,6 +749,16 @@ pub struct AwsRegion {
 }
 
 impl AwsRegion {
+    pub fn state(&self, d: Dataset) -> CoverageState {
+        match d {
+            Dataset::AwsCloudTrail => self.cloudtrail.state(),
+            Dataset::AwsAccessAnalyzer => self.access_analyzer.state(),
+            Dataset::AwsEc2Metadata => self.ec2_metadata.state(),
+            Dataset::AwsEc2MetadataDefaults => self.ec2_metadata_defaults.state(),
+            _ => CoverageState::NotRequested,
+        }
+    }
+
     pub fn new(region: impl Into<String>) -> Self {
         AwsRegion {
             region: region.into(),

@@ -171,6 +171,7 @@ impl fmt::Display for Missing {
                 Ok(())
             }
             CoverageState::Failed { error } => write!(f, "reading {} failed: {error}", d.describe()),
+            CoverageState::Partial { missing } => write!(f, "{} is incomplete: {missing}", d.describe()),
             CoverageState::NotRequested => {
                 write!(f, "no source provided {} (give {})", d.describe(), d.how_to_provide())
             }
@@ -202,6 +203,8 @@ pub enum CoverageState {
         message: Option<String>,
     },
     Failed { error: String },
+    /// Read, but incomplete: a section, column or page is missing, or the data is too old.
+    Partial { missing: String },
     NotRequested,
 }
 
@@ -211,6 +214,7 @@ impl CoverageState {
             CoverageState::Collected => "collected",
             CoverageState::Denied { .. } => "denied",
             CoverageState::Failed { .. } => "failed",
+            CoverageState::Partial { .. } => "partial",
             CoverageState::NotRequested => "not_requested",
         }
     }
@@ -251,6 +255,7 @@ pub enum Dataset {
     AwsPasswordPolicy,
     AwsIdentityProviders,
     AwsMfaDevices,
+    AwsEnabledRegions,
     AwsOrganization,
     AwsCloudTrail,
     AwsAccessAnalyzer,
@@ -268,11 +273,27 @@ pub enum Dataset {
 }
 
 impl Dataset {
+    pub const ALL: [Dataset; 21] = {
+        use Dataset::*;
+        [
+            AwsAuthorizationDetails, AwsCredentialReport, AwsAccountSummary, AwsPasswordPolicy, AwsIdentityProviders,
+            AwsMfaDevices, AwsEnabledRegions, AwsOrganization, AwsCloudTrail, AwsAccessAnalyzer, AwsEc2Metadata,
+            AwsEc2MetadataDefaults, AzureDirectory, AzureRoleAssignments, AzurePolicyAssignments,
+            AzureDiagnosticSettings, AzureLighthouse, GcpIamPolicy, GcpServiceAccounts, GcpOrgPolicies, GcpLogging,
+        ]
+    };
+
+    /// AWS datasets read once per region.
+    pub fn is_regional(self) -> bool {
+        use Dataset::*;
+        matches!(self, AwsCloudTrail | AwsAccessAnalyzer | AwsEc2Metadata | AwsEc2MetadataDefaults)
+    }
+
     pub fn cloud(self) -> Cloud {
         use Dataset::*;
         match self {
             AwsAuthorizationDetails | AwsCredentialReport | AwsAccountSummary | AwsPasswordPolicy
-            | AwsIdentityProviders | AwsMfaDevices | AwsOrganization | AwsCloudTrail | AwsAccessAnalyzer
+            | AwsIdentityProviders | AwsMfaDevices | AwsEnabledRegions | AwsOrganization | AwsCloudTrail | AwsAccessAnalyzer
             | AwsEc2Metadata | AwsEc2MetadataDefaults => Cloud::Aws,
             AzureDirectory | AzureRoleAssignments | AzurePolicyAssignments | AzureDiagnosticSettings
             | AzureLighthouse => Cloud::Azure,
@@ -289,7 +310,7 @@ impl Dataset {
             AwsOrganization => "organizations",
             AwsCloudTrail => "cloudtrail",
             AwsAccessAnalyzer => "accessanalyzer",
-            AwsEc2Metadata | AwsEc2MetadataDefaults => "ec2",
+            AwsEc2Metadata | AwsEc2MetadataDefaults | AwsEnabledRegions => "ec2",
             AzureDirectory => "entra",
             AzureRoleAssignments | AzurePolicyAssignments => "authorization",
             AzureDiagnosticSettings => "monitor",
@@ -310,6 +331,7 @@ impl Dataset {
             AwsPasswordPolicy => "the IAM account password policy",
             AwsIdentityProviders => "the IAM OIDC and SAML providers",
             AwsMfaDevices => "the IAM virtual MFA devices",
+            AwsEnabledRegions => "the list of enabled regions",
             AwsOrganization => "the AWS Organizations structure and SCPs",
             AwsCloudTrail => "the CloudTrail trails",
             AwsAccessAnalyzer => "the IAM Access Analyzer analyzers and findings",
@@ -345,6 +367,7 @@ impl Dataset {
                 "a live scan with iam:ListOpenIDConnectProviders and iam:ListSAMLProviders"
             }
             AwsMfaDevices => "a live scan with iam:ListVirtualMFADevices",
+            AwsEnabledRegions => "a live scan with ec2:DescribeRegions, or --aws-regions r1,r2",
             AwsOrganization => "a live scan (--aws) of the management account with organizations:Describe*/List*",
             AwsCloudTrail => "a live scan with cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus and cloudtrail:GetEventSelectors",
             AwsAccessAnalyzer => "a live scan with access-analyzer:ListAnalyzers and access-analyzer:ListFindings",

@@ -63,6 +63,18 @@ pub struct Condition {
     pub values: Vec<String>,
 }
 
+impl Statement {
+    /// Whether the statement's `Action` (or everything outside its `NotAction`) covers `action`.
+    pub fn covers_action(&self, action: &str) -> bool {
+        use super::arn::wildcard_match_ci;
+        match (&self.action, &self.not_action) {
+            (Some(list), _) => list.iter().any(|p| wildcard_match_ci(p, action)),
+            (None, Some(not)) => !not.iter().any(|p| wildcard_match_ci(p, action)),
+            (None, None) => false,
+        }
+    }
+}
+
 impl Condition {
     pub fn key_is(&self, key: &str) -> bool {
         self.key.eq_ignore_ascii_case(key)

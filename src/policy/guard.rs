@@ -7,8 +7,25 @@
 
 use serde::Serialize;
 
-use super::arn::wildcard_match_ci;
-use super::{Condition, Effect, PolicyDocument, Statement};
+use super::condition::Matcher;
+use super::{Condition, Effect, PolicyDocument, SetQualifier, Statement};
+
+/// The account a guardrail is judged for, with the identifiers its conditions are matched against.
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    pub account: String,
+    /// `aws`, `aws-cn`, `aws-us-gov`, …
+    pub partition: String,
+    pub org_id: String,
+    /// The account's `aws:PrincipalOrgPaths` value: `o-…/r-…/ou-…/` (its OU chain).
+    pub org_path: String,
+}
+
+impl Target {
+    pub fn root_arn(&self) -> String {
+        format!("arn:{}:iam::{}:root", self.partition, self.account)
+    }
+}
 
 /// One Deny statement that covers the action asked about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -30,14 +47,6 @@ impl DenyFound {
     }
 }
 
-fn covers_action(st: &Statement, action: &str) -> bool {
-    match (&st.action, &st.not_action) {
-        (Some(list), _) => list.iter().any(|p| wildcard_match_ci(p, action)),
-        (None, Some(not)) => !not.iter().any(|p| wildcard_match_ci(p, action)),
-        (None, None) => false,
-    }
-}
-
 fn covers_all_resources(st: &Statement) -> bool {
     match (&st.resource, &st.not_resource) {
         (Some(list), _) => list.iter().any(|r| r == "*"),
@@ -46,18 +55,56 @@ fn covers_all_resources(st: &Statement) -> bool {
     }
 }
 
-const PRINCIPAL_KEYS: &[&str] = &["aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalOrgID", "aws:userid", "aws:username"];
-
-fn is_exemption(c: &Condition) -> bool {
-    let negated = c.operator.base.to_ascii_lowercase().contains("not");
-    negated
-        && !c.operator.if_exists
-        && c.operator.set.is_none()
-        && (PRINCIPAL_KEYS.iter().any(|k| c.key_is(k)) || c.key.to_ascii_lowercase().starts_with("aws:principaltag/"))
-}
-
 fn render(c: &Condition) -> String {
     format!("{} {} {}", c.operator.raw, c.key, c.values.join(","))
+}
+
+/// What a condition of a Deny does for the target account.
+enum Role {
+    /// Exempts named principals (a break-glass role): the Deny still covers everyone else.
+    Exempts(Vec<String>),
+    /// Makes the Deny miss callers it should catch (a region, a tag, a carve-out of everyone).
+    Limits(String),
+}
+
+/// Principals an attacker inside the target account can create or become, whatever the names.
+fn attacker_principals(t: &Target) -> Vec<(&'static str, String)> {
+    let (p, a) = (&t.partition, &t.account);
+    vec![
+        ("aws:principalarn", format!("arn:{p}:iam::{a}:role/x7qz9-attacker")),
+        ("aws:principalarn", format!("arn:{p}:iam::{a}:user/x7qz9-attacker")),
+        ("aws:principalarn", format!("arn:{p}:sts::{a}:assumed-role/x7qz9-attacker/x7qz9-session")),
+        ("aws:principalarn", format!("arn:{p}:iam::{a}:root")),
+        ("aws:principalaccount", a.clone()),
+        ("aws:principalorgid", t.org_id.clone()),
+        ("aws:principalorgpaths", t.org_path.clone()),
+        ("aws:userid", "AROAX7QZ9ATTACKER0000:x7qz9-session".into()),
+        ("aws:userid", "AIDAX7QZ9ATTACKER0000".into()),
+        ("aws:userid", a.clone()),
+        ("aws:username", "x7qz9-attacker".into()),
+    ]
+}
+
+/// Judge one condition of a Deny for `t`. A negated principal condition is a carve-out; it counts
+/// only when it names principals, so that a principal the attacker creates or controls in the
+/// account is still denied.
+fn judge(c: &Condition, t: &Target) -> Role {
+    let key = c.key.to_ascii_lowercase();
+    let Some((m, true)) = Matcher::of(&c.operator) else {
+        return Role::Limits(render(c));
+    };
+    if key.starts_with("aws:principaltag/") {
+        return Role::Limits(format!("{} (exempts every principal carrying the tag, not named principals)", render(c)));
+    }
+    let candidates: Vec<String> = attacker_principals(t).into_iter().filter(|(k, _)| *k == key).map(|(_, v)| v).collect();
+    if candidates.is_empty() || c.operator.set == Some(SetQualifier::ForAllValues) {
+        return Role::Limits(render(c));
+    }
+    // IfExists on a negated carve-out only makes the Deny fire more often: it still counts.
+    if let Some(v) = c.values.iter().find(|v| candidates.iter().any(|cand| !cand.is_empty() && m.matches(v, cand))) {
+        return Role::Limits(format!("{} (the value {v:?} exempts every principal of account {})", render(c), t.account));
+    }
+    Role::Exempts(c.values.clone())
 }
 
 /// Deny statements (SCP-style: no principal) covering `action` on every resource, with their index.
@@ -66,46 +113,39 @@ fn blanket_denies<'d>(doc: &'d PolicyDocument, action: &'d str) -> impl Iterator
         .iter()
         .enumerate()
         .filter(|(_, st)| st.effect == Effect::Deny && st.principal.is_none() && st.not_principal.is_none())
-        .filter(move |(_, st)| covers_action(st, action) && covers_all_resources(st))
+        .filter(move |(_, st)| st.covers_action(action) && covers_all_resources(st))
 }
 
-/// Deny statements of `doc` that cover `action` on every resource, counting or not.
-pub fn denies(doc: &PolicyDocument, action: &str) -> Vec<DenyFound> {
-    blanket_denies(doc, action)
-        .map(|(i, st)| {
-            let (ex, limiting): (Vec<&Condition>, Vec<&Condition>) = st.conditions.iter().partition(|c| is_exemption(c));
-            DenyFound {
-                statement: i,
-                sid: st.sid.clone(),
-                exemptions: ex.iter().flat_map(|c| c.values.iter().cloned()).collect(),
-                limiting_conditions: limiting.iter().map(|c| render(c)).collect(),
-            }
-        })
-        .collect()
+fn found(i: usize, st: &Statement, conditions: impl Iterator<Item = Role>) -> DenyFound {
+    let mut d = DenyFound { statement: i, sid: st.sid.clone(), exemptions: Vec::new(), limiting_conditions: Vec::new() };
+    for r in conditions {
+        match r {
+            Role::Exempts(v) => d.exemptions.extend(v),
+            Role::Limits(why) => d.limiting_conditions.push(why),
+        }
+    }
+    d
 }
 
-/// Deny statements aimed at the root user: a non-negated `aws:PrincipalArn` condition whose value
-/// matches `arn:aws:iam::<account>:root`, covering `action`.
-pub fn denies_root(doc: &PolicyDocument, action: &str) -> Vec<DenyFound> {
+/// Deny statements of `doc` that cover `action` on every resource, counting or not, for `t`.
+pub fn denies(doc: &PolicyDocument, action: &str, t: &Target) -> Vec<DenyFound> {
+    blanket_denies(doc, action).map(|(i, st)| found(i, st, st.conditions.iter().map(|c| judge(c, t)))).collect()
+}
+
+/// Deny statements aimed at the target's root user: a non-negated `aws:PrincipalArn` condition that,
+/// with the operator's own semantics, matches `arn:<partition>:iam::<account>:root` exactly.
+pub fn denies_root(doc: &PolicyDocument, action: &str, t: &Target) -> Vec<DenyFound> {
+    let root = t.root_arn();
     blanket_denies(doc, action)
         .filter_map(|(i, st)| {
-            let targets_root = st.conditions.iter().any(|c| {
-                let base = c.operator.base.to_ascii_lowercase();
-                (c.key_is("aws:PrincipalArn"))
-                    && !base.contains("not")
-                    && (base.starts_with("string") || base.starts_with("arn"))
-                    && c.values.iter().any(|v| wildcard_match_ci(v, "arn:aws:iam::123456789012:root"))
-            });
-            if !targets_root {
+            let is_root_clause = |c: &Condition| {
+                c.key_is("aws:PrincipalArn")
+                    && matches!(Matcher::of(&c.operator), Some((m, false)) if c.values.iter().any(|v| m.matches(v, &root)))
+            };
+            if !st.conditions.iter().any(is_root_clause) {
                 return None;
             }
-            let limiting = st
-                .conditions
-                .iter()
-                .filter(|c| !c.key_is("aws:PrincipalArn") && !is_exemption(c))
-                .map(render)
-                .collect();
-            Some(DenyFound { statement: i, sid: st.sid.clone(), exemptions: Vec::new(), limiting_conditions: limiting })
+            Some(found(i, st, st.conditions.iter().filter(|c| !is_root_clause(c)).map(|c| judge(c, t))))
         })
         .collect()
 }
@@ -116,6 +156,18 @@ mod tests {
 
     fn doc(s: &str) -> PolicyDocument {
         PolicyDocument::parse_str(s).unwrap()
+    }
+
+    fn t() -> Target {
+        Target { account: "111122223333".into(), partition: "aws".into(), org_id: "o-a1b2c3d4e5".into(), org_path: "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/".into() }
+    }
+
+    fn denies(d: &PolicyDocument, a: &str) -> Vec<DenyFound> {
+        super::denies(d, a, &t())
+    }
+
+    fn denies_root(d: &PolicyDocument, a: &str) -> Vec<DenyFound> {
+        super::denies_root(d, a, &t())
     }
 
     #[test]
@@ -142,7 +194,7 @@ mod tests {
         assert!(denies(&one, "cloudtrail:DeleteTrail").is_empty());
         let if_exists = doc(r#"{"Statement":{"Effect":"Deny","Action":"*","Resource":"*",
             "Condition":{"ArnNotLikeIfExists":{"aws:PrincipalArn":"arn:aws:iam::*:role/x"}}}}"#);
-        assert!(!denies(&if_exists, "cloudtrail:DeleteTrail")[0].counts());
+        assert!(denies(&if_exists, "cloudtrail:DeleteTrail")[0].counts(), "IfExists on a carve-out only widens the Deny");
     }
 
     #[test]
@@ -160,5 +212,53 @@ mod tests {
         assert!(denies_root(&not_root, "iam:CreateAccessKey").is_empty());
         let users = doc(r#"{"Statement":{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringLike":{"aws:PrincipalArn":"arn:aws:iam::*:user/*"}}}}"#);
         assert!(denies_root(&users, "iam:CreateAccessKey").is_empty());
+    }
+
+    #[test]
+    fn carve_outs_that_exempt_everyone_do_not_count() {
+        for cond in [
+            r#"{"StringNotEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}"#,
+            r#"{"StringNotLike":{"aws:PrincipalArn":"*"}}"#,
+            r#"{"ArnNotLike":{"aws:PrincipalARN":"arn:aws:iam::*:role/*"}}"#,
+            r#"{"ArnNotEquals":{"aws:PrincipalArn":["arn:aws:iam::*:role/BreakGlass","arn:aws:iam::111122223333:*"]}}"#,
+            r#"{"StringNotEquals":{"aws:PrincipalAccount":"111122223333"}}"#,
+            r#"{"StringNotLike":{"aws:PrincipalAccount":"1111*"}}"#,
+            r#"{"ForAnyValue:StringNotLike":{"aws:PrincipalOrgPaths":"o-a1b2c3d4e5/*"}}"#,
+            r#"{"StringNotLike":{"aws:userid":"AROA*"}}"#,
+            r#"{"StringNotLike":{"aws:PrincipalTag/admin":"true"}}"#,
+            r#"{"StringNotLike":{"aws:username":"*"}}"#,
+        ] {
+            let d = doc(&format!(r#"{{"Statement":{{"Effect":"Deny","Action":"cloudtrail:StopLogging","Resource":"*","Condition":{cond}}}}}"#));
+            let f = denies(&d, "cloudtrail:StopLogging");
+            assert!(!f[0].counts(), "{cond} counted: {f:?}");
+        }
+        for cond in [
+            r#"{"StringNotEquals":{"aws:PrincipalOrgID":"o-zzzzzzzzzz"}}"#,
+            r#"{"StringNotEquals":{"aws:PrincipalAccount":"999988887777"}}"#,
+            r#"{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/BreakGlass"}}"#,
+            r#"{"StringNotEquals":{"aws:PrincipalArn":"arn:aws:iam::*:role/*"}}"#,
+            r#"{"StringNotLike":{"aws:PrincipalArn":["arn:aws:iam::111122223333:role/admin/Ops*"]}}"#,
+        ] {
+            let d = doc(&format!(r#"{{"Statement":{{"Effect":"Deny","Action":"cloudtrail:StopLogging","Resource":"*","Condition":{cond}}}}}"#));
+            assert!(denies(&d, "cloudtrail:StopLogging")[0].counts(), "{cond} did not count");
+        }
+    }
+
+    #[test]
+    fn root_denies_match_the_real_root_arn_with_the_operators_semantics() {
+        for (cond, counts) in [
+            (r#"{"StringLike":{"aws:PrincipalArn":"arn:aws:iam::*:root"}}"#, true),
+            (r#"{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:root"}}"#, true),
+            (r#"{"ArnEquals":{"aws:PrincipalArn":"arn:aws:iam::*:root"}}"#, true),
+            (r#"{"StringEquals":{"aws:PrincipalArn":"arn:aws:iam::111122223333:root"}}"#, true),
+            (r#"{"StringEquals":{"aws:PrincipalArn":"arn:aws:iam::*:root"}}"#, false),
+            (r#"{"StringLike":{"aws:PrincipalArn":"ARN:AWS:IAM::*:ROOT"}}"#, false),
+            (r#"{"StringEqualsIgnoreCase":{"aws:PrincipalArn":"ARN:AWS:IAM::111122223333:ROOT"}}"#, true),
+            (r#"{"StringEquals":{"aws:PrincipalArn":"arn:aws:iam::999988887777:root"}}"#, false),
+            (r#"{"StringLike":{"aws:PrincipalArn":"arn:aws-cn:iam::*:root"}}"#, false),
+        ] {
+            let d = doc(&format!(r#"{{"Statement":{{"Effect":"Deny","Action":"*","Resource":"*","Condition":{cond}}}}}"#));
+            assert_eq!(denies_root(&d, "iam:CreateAccessKey").len() == 1, counts, "{cond}");
+        }
     }
 }

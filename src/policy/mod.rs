@@ -2,6 +2,7 @@
 //! and trust analysis that reads conditions.
 
 pub mod arn;
+pub mod condition;
 pub mod document;
 pub mod guard;
 pub mod trust;

@@ -11,7 +11,8 @@
 
 use serde::Serialize;
 
-use super::arn::{has_wildcard, is_account_id, wildcard_match_ci, Arn};
+use super::arn::{has_wildcard, is_account_id, Arn};
+use super::condition::{admits, Admits, Matcher, Party, PrincipalKey};
 use super::document::{Condition, Effect, PolicyDocument, Principal, SetQualifier, Statement};
 
 pub const ASSUME_ROLE: &str = "sts:AssumeRole";
@@ -62,12 +63,6 @@ pub enum NarrowingKind {
     Audience,
 }
 
-impl NarrowingKind {
-    /// Narrowings that restrict which AWS principals may call.
-    pub fn restricts_aws_caller(self) -> bool {
-        !matches!(self, NarrowingKind::Subject | NarrowingKind::Audience | NarrowingKind::ExternalId)
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Narrowing {
@@ -78,6 +73,31 @@ pub struct Narrowing {
     /// Set when the narrowing comes from a `Deny` statement (its index).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from_deny_statement: Option<usize>,
+    /// For keys that name the caller: the accounts or organizations its values let in.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parties: Vec<Party>,
+    /// No caller can satisfy it (e.g. a literal `*` under `StringEquals`): the grant is dead.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub matches_nobody: bool,
+}
+
+/// Who a grant lets in, conditions included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// No caller can satisfy the grant's conditions.
+    Nobody,
+    /// Any principal of any account.
+    Anyone,
+    /// The caller must belong to one party of every clause (clauses are ANDed, parties ORed).
+    Limited(Vec<Vec<Party>>),
+}
+
+/// The parties of a grant that are not proven inside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outsiders {
+    None,
+    Anyone,
+    Parties(Vec<Party>),
 }
 
 /// A condition that was read and found not to narrow the grant.
@@ -106,54 +126,57 @@ impl TrustGrant {
         self.narrowing.iter().any(|n| n.kind == kind)
     }
 
-    fn values(&self, kind: NarrowingKind) -> impl Iterator<Item = &str> {
-        self.narrowing.iter().filter(move |n| n.kind == kind).flat_map(|n| n.values.iter().map(String::as_str))
+    /// Who can use this grant, for grants to AWS principals (`None` for services, federation).
+    pub fn reach(&self) -> Option<Reach> {
+        let mut clauses: Vec<Vec<Party>> = match &self.trustee {
+            Trustee::Anyone => Vec::new(),
+            Trustee::Account { account, .. } => vec![vec![Party::Account(account.clone())]],
+            _ => return None,
+        };
+        for n in &self.narrowing {
+            if n.matches_nobody {
+                return Some(Reach::Nobody);
+            }
+            if !n.parties.is_empty() {
+                clauses.push(n.parties.clone());
+            }
+        }
+        Some(if clauses.is_empty() { Reach::Anyone } else { Reach::Limited(clauses) })
     }
 
-    /// Open to any AWS principal: `*` with nothing restricting the caller's identity.
-    /// (An `sts:ExternalId` alone does not count: it is not a secret.)
+    /// Open to any principal of any AWS account: nothing pins the caller's account or organization.
+    /// (An `sts:ExternalId` does not count: it is not a secret.)
     pub fn is_public(&self) -> bool {
-        self.trustee == Trustee::Anyone && !self.narrowing.iter().any(|n| n.kind.restricts_aws_caller())
+        self.reach() == Some(Reach::Anyone)
     }
 
-    /// The accounts whose principals this grant reaches, where they can be named.
-    pub fn accounts(&self) -> Vec<String> {
-        match &self.trustee {
-            Trustee::Account { account, .. } => vec![account.clone()],
-            Trustee::Anyone => {
-                let mut out: Vec<String> = self.values(NarrowingKind::PrincipalAccount).map(str::to_string).collect();
-                for arn in self.values(NarrowingKind::PrincipalArn) {
-                    if let Some(a) = Arn::parse(arn) {
-                        out.push(a.account.to_string());
-                    }
+    /// The parties this grant names other than `own` account (for reporting who is trusted).
+    pub fn foreign_parties(&self, own: &str) -> Vec<Party> {
+        let mut out: Vec<Party> = match self.reach() {
+            Some(Reach::Limited(clauses)) => clauses.into_iter().flatten().collect(),
+            _ => Vec::new(),
+        };
+        out.retain(|p| *p != Party::Account(own.to_string()));
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Which callers outside `inside` can satisfy this grant. A clause whose parties are all
+    /// inside keeps every outsider out (the caller must satisfy every clause).
+    pub fn outsiders(&self, inside: impl Fn(&Party) -> bool) -> Outsiders {
+        match self.reach() {
+            None | Some(Reach::Nobody) => Outsiders::None,
+            Some(Reach::Anyone) => Outsiders::Anyone,
+            Some(Reach::Limited(clauses)) => {
+                if clauses.iter().any(|c| c.iter().all(&inside)) {
+                    return Outsiders::None;
                 }
+                let mut out: Vec<Party> = clauses[0].iter().filter(|p| !inside(p)).cloned().collect();
                 out.sort();
                 out.dedup();
-                out
+                Outsiders::Parties(out)
             }
-            _ => Vec::new(),
-        }
-    }
-
-    /// What keeps this grant from being usable by any principal of the trusted account on behalf
-    /// of anyone (the confused-deputy and whole-account problems), if anything.
-    pub fn cross_account_guard(&self) -> Option<String> {
-        if self.has(NarrowingKind::ExternalId) {
-            return Some("sts:ExternalId".into());
-        }
-        for (kind, label) in [
-            (NarrowingKind::PrincipalOrgId, "aws:PrincipalOrgID"),
-            (NarrowingKind::PrincipalOrgPaths, "aws:PrincipalOrgPaths"),
-            (NarrowingKind::PrincipalArn, "aws:PrincipalArn"),
-            (NarrowingKind::UserId, "aws:userid"),
-        ] {
-            if self.has(kind) {
-                return Some(label.into());
-            }
-        }
-        match &self.trustee {
-            Trustee::Account { whole_account: false, arn, .. } => Some(format!("named principal {arn}")),
-            _ => None,
         }
     }
 
@@ -174,7 +197,7 @@ pub fn analyze(doc: &PolicyDocument) -> Vec<TrustGrant> {
         let actions: Vec<&'static str> = ASSUME_ACTIONS
             .iter()
             .copied()
-            .filter(|a| grants_action(st, a) && !denies.blanket.contains(a))
+            .filter(|a| st.covers_action(a) && !denies.blanket.contains(a))
             .collect();
         if actions.is_empty() {
             continue;
@@ -187,27 +210,16 @@ pub fn analyze(doc: &PolicyDocument) -> Vec<TrustGrant> {
             let mut unnarrowed = Vec::new();
             for c in &st.conditions {
                 match classify(c, &trustee) {
-                    Ok(kind) => narrowing.push(Narrowing {
-                        kind,
-                        key: c.key.clone(),
-                        operator: c.operator.raw.clone(),
-                        values: c.values.clone(),
-                        from_deny_statement: None,
-                    }),
+                    Ok(n) => narrowing.push(n),
                     Err(reason) => unnarrowed.push(Unnarrowed { key: c.key.clone(), operator: c.operator.raw.clone(), reason }),
                 }
             }
             for (deny_idx, deny_actions, n) in &denies.narrowing {
                 // A deny narrows the grant only if it covers every action the grant gives.
                 if actions.iter().all(|a| deny_actions.contains(a)) {
-                    if let Ok(kind) = classify(n, &trustee) {
-                        narrowing.push(Narrowing {
-                            kind,
-                            key: n.key.clone(),
-                            operator: n.operator.raw.clone(),
-                            values: n.values.clone(),
-                            from_deny_statement: Some(*deny_idx),
-                        });
+                    if let Ok(mut n) = classify(n, &trustee) {
+                        n.from_deny_statement = Some(*deny_idx);
+                        narrowing.push(n);
                     }
                 }
             }
@@ -223,14 +235,6 @@ pub fn analyze(doc: &PolicyDocument) -> Vec<TrustGrant> {
         }
     }
     grants
-}
-
-fn grants_action(st: &Statement, action: &str) -> bool {
-    match (&st.action, &st.not_action) {
-        (Some(list), _) => list.iter().any(|p| wildcard_match_ci(p, action)),
-        (None, Some(not)) => !not.iter().any(|p| wildcard_match_ci(p, action)),
-        (None, None) => false,
-    }
 }
 
 #[derive(Default)]
@@ -249,7 +253,7 @@ fn collect_denies(doc: &PolicyDocument) -> Denies {
         if st.effect != Effect::Deny {
             continue;
         }
-        let actions: Vec<&'static str> = ASSUME_ACTIONS.iter().copied().filter(|a| grants_action(st, a)).collect();
+        let actions: Vec<&'static str> = ASSUME_ACTIONS.iter().copied().filter(|a| st.covers_action(a)).collect();
         if actions.is_empty() {
             continue;
         }
@@ -338,21 +342,23 @@ fn federated_trustee(f: &str) -> Trustee {
 }
 
 /// Decide whether one condition narrows a grant to `trustee`, and how.
-fn classify(c: &Condition, trustee: &Trustee) -> Result<NarrowingKind, String> {
+fn classify(c: &Condition, trustee: &Trustee) -> Result<Narrowing, String> {
     let key = c.key.to_ascii_lowercase();
-    let kind = match key.as_str() {
-        "sts:externalid" => NarrowingKind::ExternalId,
-        "aws:principalorgid" => NarrowingKind::PrincipalOrgId,
-        "aws:principalorgpaths" => NarrowingKind::PrincipalOrgPaths,
-        "aws:principalaccount" => NarrowingKind::PrincipalAccount,
-        "aws:principalarn" => NarrowingKind::PrincipalArn,
-        "aws:sourceaccount" | "aws:sourceowner" => NarrowingKind::SourceAccount,
-        "aws:sourcearn" => NarrowingKind::SourceArn,
-        "aws:userid" => NarrowingKind::UserId,
-        "saml:sub" if matches!(trustee, Trustee::Saml { .. }) => NarrowingKind::Subject,
-        "saml:aud" if matches!(trustee, Trustee::Saml { .. }) => NarrowingKind::Audience,
+    let (kind, principal_key) = match key.as_str() {
+        "sts:externalid" => (NarrowingKind::ExternalId, None),
+        "aws:principalorgid" => (NarrowingKind::PrincipalOrgId, Some(PrincipalKey::OrgId)),
+        "aws:principalorgpaths" => (NarrowingKind::PrincipalOrgPaths, Some(PrincipalKey::OrgPath)),
+        "aws:principalaccount" => (NarrowingKind::PrincipalAccount, Some(PrincipalKey::Account)),
+        "aws:principalarn" => (NarrowingKind::PrincipalArn, Some(PrincipalKey::Arn { iam_only: true })),
+        "aws:sourceaccount" | "aws:sourceowner" => (NarrowingKind::SourceAccount, Some(PrincipalKey::Account)),
+        "aws:sourcearn" => (NarrowingKind::SourceArn, Some(PrincipalKey::Arn { iam_only: false })),
+        "aws:sourceorgid" => (NarrowingKind::PrincipalOrgId, Some(PrincipalKey::OrgId)),
+        "aws:sourceorgpaths" => (NarrowingKind::PrincipalOrgPaths, Some(PrincipalKey::OrgPath)),
+        "aws:userid" => (NarrowingKind::UserId, Some(PrincipalKey::UserId)),
+        "saml:sub" if matches!(trustee, Trustee::Saml { .. }) => (NarrowingKind::Subject, None),
+        "saml:aud" if matches!(trustee, Trustee::Saml { .. }) => (NarrowingKind::Audience, None),
         _ => match federated_claim(&key, trustee) {
-            Some(k) => k,
+            Some(k) => (k, None),
             None => return Err("does not restrict who can assume the role".into()),
         },
     };
@@ -363,22 +369,56 @@ fn classify(c: &Condition, trustee: &Trustee) -> Result<NarrowingKind, String> {
     if op.if_exists {
         return Err("…IfExists: also matches when the key is absent".into());
     }
-    let base = op.base.to_ascii_lowercase();
-    let like = match base.as_str() {
-        "stringequals" | "stringequalsignorecase" | "arnequals" => false,
-        "stringlike" | "arnlike" => true,
-        b if b.contains("not") => return Err("negated operator: every other value still matches".into()),
-        _ => return Err(format!("operator {} does not pin the value", op.base)),
+    let Some((matcher, negated)) = Matcher::of(op) else {
+        return Err(format!("operator {} does not pin the value", op.base));
     };
+    if negated {
+        return Err("negated operator: every other value still matches".into());
+    }
     if c.values.is_empty() {
         return Err("no values".into());
     }
-    for v in &c.values {
-        if like && !value_narrows(kind, v) {
-            return Err(format!("value {v:?} matches callers outside the intended set"));
+    let mut n = Narrowing {
+        kind,
+        key: c.key.clone(),
+        operator: op.raw.clone(),
+        values: c.values.clone(),
+        from_deny_statement: None,
+        parties: Vec::new(),
+        matches_nobody: false,
+    };
+    if let Some(pk) = principal_key {
+        let mut nobody = true;
+        for v in &c.values {
+            match admits(pk, matcher, v) {
+                Admits::Anyone => {
+                    let what = if matcher == Matcher::Arn && !has_wildcard(v) { String::new() } else { format!(" under {}", op.base) };
+                    return Err(format!("value {v:?}{what} matches callers in any account"));
+                }
+                Admits::Nobody => {}
+                Admits::Party(p) => {
+                    nobody = false;
+                    if !n.parties.contains(&p) {
+                        n.parties.push(p);
+                    }
+                }
+            }
+        }
+        n.matches_nobody = nobody;
+        return Ok(n);
+    }
+    if matcher.takes_wildcards() {
+        let issuer = match trustee {
+            Trustee::WebIdentity { issuer, .. } => issuer.as_str(),
+            _ => "",
+        };
+        for v in &c.values {
+            if !value_narrows(kind, issuer, v) {
+                return Err(format!("value {v:?} matches callers outside the intended set"));
+            }
         }
     }
-    Ok(kind)
+    Ok(n)
 }
 
 /// The condition key that pins who a web-identity token was issued to: `<issuer>:sub`, or the
@@ -402,33 +442,39 @@ fn federated_claim(key: &str, trustee: &Trustee) -> Option<NarrowingKind> {
     }
 }
 
-/// For `…Like` operators: does this pattern still pin something meaningful?
-fn value_narrows(kind: NarrowingKind, v: &str) -> bool {
+/// Subject prefixes that are the same for every token of an issuer, so pin nothing:
+/// EKS `system:serviceaccount:<namespace>:<name>`, GitHub `repo:<owner>/<repo>:…`, GitLab
+/// `project_path:<group>/<project>:…`, Terraform Cloud `organization:<org>:…`.
+const CONSTANT_SUBJECT_PREFIXES: [&str; 4] = ["system:serviceaccount:", "repo:", "project_path:", "organization:"];
+
+/// For wildcard (`…Like`) values of non-principal keys: does this pattern still pin something?
+fn value_narrows(kind: NarrowingKind, issuer: &str, v: &str) -> bool {
     if !has_wildcard(v) {
         return !v.is_empty();
     }
     let prefix = &v[..v.find(['*', '?']).unwrap_or(v.len())];
     match kind {
-        // An id with a wildcard in it is not an id.
-        NarrowingKind::ExternalId | NarrowingKind::PrincipalOrgId | NarrowingKind::PrincipalAccount
-        | NarrowingKind::SourceAccount => false,
-        // o-xxxxxxxxxx/… : the organization id must be spelled out.
-        NarrowingKind::PrincipalOrgPaths => prefix.contains('/') && prefix.starts_with("o-"),
-        // The account part of the ARN must be literal.
-        NarrowingKind::PrincipalArn | NarrowingKind::SourceArn => match Arn::parse(v) {
-            Some(a) if !a.account.is_empty() => is_account_id(a.account),
-            Some(a) => !a.resource.is_empty() && !a.resource.starts_with(['*', '?']),
-            None => false,
-        },
-        NarrowingKind::UserId => !prefix.is_empty(),
-        // At least two complete segments: `repo:octo-org/…`, `project_path:group/…`,
-        // `system:serviceaccount:…`. `repo:*` or `repo:octo*` let anyone's repository in.
-        NarrowingKind::Subject => {
-            // Only segments followed by a separator are pinned; the last piece may be partial.
-            let segments: Vec<&str> = prefix.split([':', '/']).collect();
-            segments[..segments.len() - 1].iter().filter(|s| !s.is_empty()).count() >= 2
-        }
+        NarrowingKind::Subject => subject_pins(issuer, prefix),
         NarrowingKind::Audience => !prefix.is_empty(),
+        // An id with a wildcard in it is not an id.
+        _ => false,
+    }
+}
+
+/// Does the literal start of a subject pattern pin the caller? Only segments followed by a
+/// separator count (the last piece may be partial). After a prefix every subject of the issuer
+/// shares (EKS `system:serviceaccount:`, GitHub `repo:`, …) one complete segment must follow
+/// (a namespace, an owner); with no known prefix, two.
+fn subject_pins(issuer: &str, prefix: &str) -> bool {
+    let complete = |s: &str| {
+        let segments: Vec<&str> = s.split([':', '/']).collect();
+        segments[..segments.len() - 1].iter().filter(|s| !s.is_empty()).count()
+    };
+    let _ = issuer;
+    match CONSTANT_SUBJECT_PREFIXES.iter().find(|c| prefix.starts_with(*c) || c.starts_with(prefix)) {
+        Some(c) if prefix.len() >= c.len() => complete(&prefix[c.len()..]) >= 1,
+        Some(_) => false,
+        None => complete(prefix) >= 2,
     }
 }
 
@@ -458,9 +504,16 @@ mod tests {
             ("*", false),
             ("*:ref:refs/heads/main", false),
             ("system:serviceaccount:prod:*", true),
+            ("system:serviceaccount:*", false),
+            ("system:serviceaccount:*:*", false),
+            ("system:serviceaccount:p*", false),
+            ("system:*", false),
+            ("repo:octo-org/app*", true),
+            ("organization:acme:*", true),
+            ("organization:*", false),
             ("project_path:group/proj:*", true),
         ] {
-            assert_eq!(value_narrows(NarrowingKind::Subject, v), ok, "{v}");
+            assert_eq!(value_narrows(NarrowingKind::Subject, "oidc.eks.eu-west-1.amazonaws.com/id/ABC", v), ok, "{v}");
         }
     }
 
@@ -483,7 +536,7 @@ mod tests {
             {"Effect": "Deny", "Principal": {"AWS": "111111111111"}, "Action": "sts:*"}
         ]}));
         assert_eq!(g.len(), 1);
-        assert_eq!(g[0].accounts(), ["222222222222"]);
+        assert_eq!(g[0].foreign_parties("111111111111"), [Party::Account("222222222222".into())]);
         let g = grants(json!({"Statement": [
             {"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"},
             {"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole"}

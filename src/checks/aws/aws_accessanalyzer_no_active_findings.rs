@@ -2,17 +2,25 @@
 //! account (or organization) that nobody has archived as intended.
 
 use super::{each_region, region_resource};
+use super::AwsContext;
 use crate::checks::Cx;
 use crate::finding::Resource;
 use crate::inventory::aws::AwsAccount;
 use crate::inventory::{Dataset, Missing};
 
+pub const DATASETS: &[Dataset] = &[Dataset::AwsAccessAnalyzer];
 pub const PARAMS: &[&str] = &[];
 
-pub fn run<'a>(acct: &'a AwsAccount, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
+pub fn run<'a>(acct: &'a AwsAccount, aws: &AwsContext<'a>, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
     each_region(acct, cx, Dataset::AwsAccessAnalyzer, "access-analyzer", |r| &r.access_analyzer, |cx, r, aa| {
         if !aa.analyzers.iter().any(|a| a.watches_external_access()) {
             let res = region_resource(&acct.account_id, &r.region, "access-analyzer");
+            let org = aws.org_analyzers_for(&acct.account_id, &r.region);
+            if let Some((owner, a)) = org.first() {
+                cx.pass(res, format!("region {}: watched by organization analyzer {} in account {owner}; its findings are reported under that account", r.region, a.name))
+                    .in_region(&r.region);
+                return;
+            }
             cx.not_evaluated(res, format!("region {}: no active external-access analyzer, so external access there is unknown", r.region))
                 .in_region(&r.region);
             return;

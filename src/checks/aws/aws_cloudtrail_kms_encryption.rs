@@ -1,13 +1,15 @@
 //! Every trail encrypts its log files with a KMS key.
 
 use super::{no_region, trail_resource, trails};
+use super::AwsContext;
 use crate::checks::Cx;
 use crate::inventory::aws::AwsAccount;
 use crate::inventory::{Dataset, Missing};
 
+pub const DATASETS: &[Dataset] = &[Dataset::AwsCloudTrail];
 pub const PARAMS: &[&str] = &[];
 
-pub fn run<'a>(acct: &'a AwsAccount, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
+pub fn run<'a>(acct: &'a AwsAccount, _aws: &AwsContext<'a>, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
     no_region(acct, Dataset::AwsCloudTrail, |r| &r.cloudtrail)?;
     for (r, t) in trails(acct) {
         let f = match &t.kms_key_id {

@@ -1,13 +1,15 @@
 //! The account has a multi-region trail that is logging and records management events, read and write.
 
 use super::{account_resource, no_region, trail_resource, trails};
+use super::AwsContext;
 use crate::checks::Cx;
 use crate::inventory::aws::AwsAccount;
 use crate::inventory::{Dataset, Missing};
 
+pub const DATASETS: &[Dataset] = &[Dataset::AwsCloudTrail];
 pub const PARAMS: &[&str] = &[];
 
-pub fn run<'a>(acct: &'a AwsAccount, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
+pub fn run<'a>(acct: &'a AwsAccount, _aws: &AwsContext<'a>, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
     no_region(acct, Dataset::AwsCloudTrail, |r| &r.cloudtrail)?;
     let all = trails(acct);
     let multi: Vec<_> = all.iter().filter(|(_, t)| t.multi_region).collect();

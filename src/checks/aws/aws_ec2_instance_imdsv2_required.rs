@@ -1,14 +1,16 @@
 //! Instances require IMDSv2 (session tokens) or have the metadata endpoint off.
 
 use super::each_region;
+use super::AwsContext;
 use crate::checks::Cx;
 use crate::finding::Resource;
 use crate::inventory::aws::AwsAccount;
 use crate::inventory::{Dataset, Missing};
 
+pub const DATASETS: &[Dataset] = &[Dataset::AwsEc2Metadata];
 pub const PARAMS: &[&str] = &[];
 
-pub fn run<'a>(acct: &'a AwsAccount, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
+pub fn run<'a>(acct: &'a AwsAccount, _aws: &AwsContext<'a>, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
     each_region(acct, cx, Dataset::AwsEc2Metadata, "ec2", |r| &r.ec2_metadata, |cx, r, m| {
         for i in &m.instances {
             let res = Resource {

@@ -1,14 +1,16 @@
 //! Active access keys are younger than `max_key_age_days`.
 
 use super::{active_keys, days, user_resource};
+use super::AwsContext;
 use crate::checks::Cx;
 use crate::inventory::aws::AwsAccount;
 use crate::inventory::{Dataset, Missing};
 
+pub const DATASETS: &[Dataset] = &[Dataset::AwsCredentialReport];
 pub const PARAMS: &[&str] = &["max_key_age_days"];
 
-pub fn run<'a>(acct: &'a AwsAccount, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
-    let report = acct.credential_report.require(Dataset::AwsCredentialReport)?;
+pub fn run<'a>(acct: &'a AwsAccount, aws: &AwsContext<'a>, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
+    let report = aws.report(acct, &["access_key_1_active", "access_key_1_last_rotated", "access_key_2_active", "access_key_2_last_rotated"])?;
     let max = cx.param("max_key_age_days");
     for row in report.users() {
         for (slot, key) in active_keys(row) {

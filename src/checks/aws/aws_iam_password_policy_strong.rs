@@ -1,13 +1,15 @@
 //! The account password policy requires long passwords and prevents reuse.
 
+use super::AwsContext;
 use crate::checks::Cx;
-use crate::engine::account_resource;
+use super::account_resource;
 use crate::inventory::aws::AwsAccount;
 use crate::inventory::{Dataset, Missing};
 
+pub const DATASETS: &[Dataset] = &[Dataset::AwsPasswordPolicy];
 pub const PARAMS: &[&str] = &["min_length", "min_reuse_prevention"];
 
-pub fn run<'a>(acct: &'a AwsAccount, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
+pub fn run<'a>(acct: &'a AwsAccount, _aws: &AwsContext<'a>, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
     let policy = acct.password_policy.require(Dataset::AwsPasswordPolicy)?;
     let (min_len, min_reuse) = (cx.param("min_length"), cx.param("min_reuse_prevention"));
     let res = account_resource(&acct.account_id);

@@ -1,14 +1,17 @@
 //! The root user's MFA is a hardware device, not a virtual (phone) one.
 
 use super::root_resource;
+use super::AwsContext;
 use crate::checks::Cx;
 use crate::inventory::aws::AwsAccount;
 use crate::inventory::{Dataset, Missing};
 
+pub const DATASETS: &[Dataset] = &[Dataset::AwsCredentialReport, Dataset::AwsAccountSummary, Dataset::AwsMfaDevices];
 pub const PARAMS: &[&str] = &[];
 
-pub fn run<'a>(acct: &'a AwsAccount, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
-    let (mfa, _) = super::root_fact(acct, |row| row.mfa_active, |s| s.root_mfa_enabled(), "AccountMFAEnabled")?;
+pub fn run<'a>(acct: &'a AwsAccount, aws: &AwsContext<'a>, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
+    let facts = super::root_facts(acct, aws, &["mfa_active"], |row| row.mfa_active, |s| s.root_mfa_enabled(), "AccountMFAEnabled")?;
+    let mfa = facts.values.iter().all(|(_, m)| *m);
     let devices = acct.mfa_devices.require(Dataset::AwsMfaDevices)?;
     let res = root_resource(&acct.account_id);
     if !mfa {

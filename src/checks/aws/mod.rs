@@ -23,11 +23,174 @@ pub mod aws_organizations_scp_protects_cloudtrail;
 pub mod aws_organizations_scp_restricts_root;
 mod scp;
 
+use std::collections::{BTreeMap, HashSet};
+
 use crate::checks::Cx;
+use crate::engine::Settings;
 use crate::finding::{EvidenceValue, Resource};
-use crate::inventory::aws::{AccessKeySlot, AccountSummary, AwsAccount, AwsRegion, CredentialReportRow, IamRole, ReportTime, Trail};
+use crate::inventory::aws::{
+    AccessKeySlot, AccountSummary, Analyzer, AwsAccount, AwsInventory, AwsOrganization, AwsRegion, CredentialReport, CredentialReportRow,
+    IamRole, ReportTime, Trail,
+};
 use crate::inventory::{Collected, CoverageState, Dataset, Missing, Timestamp};
+use crate::policy::condition::Party;
+use crate::policy::guard::Target;
 use crate::policy::trust::TrustGrant;
+use crate::policy::PolicyDocument;
+
+/// What AWS checks see besides their own account: the organization, the allow-lists, and the
+/// organization-wide Access Analyzers of every scanned account. Built once per scan.
+pub struct AwsContext<'a> {
+    pub org: &'a Collected<Option<AwsOrganization>>,
+    pub settings: Settings,
+    /// Region → (account, analyzer) for active ORGANIZATION analyzers: they watch every member.
+    org_analyzers: BTreeMap<&'a str, Vec<(&'a str, &'a Analyzer)>>,
+}
+
+impl<'a> AwsContext<'a> {
+    pub fn new(inv: &'a AwsInventory, settings: Settings) -> Self {
+        let mut org_analyzers: BTreeMap<&'a str, Vec<(&'a str, &'a Analyzer)>> = BTreeMap::new();
+        for a in &inv.accounts {
+            for r in &a.regions {
+                for an in r.access_analyzer.get().into_iter().flat_map(|x| &x.analyzers) {
+                    if an.status == "ACTIVE" && an.analyzer_type == "ORGANIZATION" {
+                        org_analyzers.entry(r.region.as_str()).or_default().push((a.account_id.as_str(), an));
+                    }
+                }
+            }
+        }
+        AwsContext { org: &inv.organization, settings, org_analyzers }
+    }
+
+    /// The organization: `Ok(None)` if the account is in none, `Err` if it was not read.
+    pub fn organization(&self) -> Result<Option<&'a AwsOrganization>, Missing> {
+        self.org.require(Dataset::AwsOrganization).map(Option::as_ref)
+    }
+
+    /// The organization when it was read and exists.
+    pub fn known_org(&self) -> Option<&'a AwsOrganization> {
+        self.org.get().and_then(Option::as_ref)
+    }
+
+    /// Active organization analyzers in `region` of the organization `account` belongs to (they
+    /// live in the management or delegated administrator account and watch every member).
+    pub fn org_analyzers_for(&self, account: &str, region: &str) -> Vec<(&'a str, &'a Analyzer)> {
+        let Some(org) = self.known_org().filter(|o| o.contains_account(account)) else { return Vec::new() };
+        self.org_analyzers
+            .get(region)
+            .into_iter()
+            .flatten()
+            .filter(|(owner, _)| org.contains_account(owner) || *owner == org.management_account_id)
+            .copied()
+            .collect()
+    }
+
+    /// Why `party` is inside for `acct` (this account, a member of the organization that was read,
+    /// or trusted by configuration), or `None`: an account, organization or principal we know
+    /// nothing about is outside.
+    pub fn inside(&self, acct: &AwsAccount, own_ids: &HashSet<&str>, party: &Party) -> Option<String> {
+        let trusted = &self.settings.trusted;
+        let org = self.known_org();
+        match party {
+            Party::Account(a) if *a == acct.account_id => Some("this account".into()),
+            Party::Account(a) if org.is_some_and(|o| o.contains_account(a)) => {
+                Some(format!("in organization {}", org.map(|o| o.id.as_str()).unwrap_or("")))
+            }
+            Party::Account(a) if trusted.aws_accounts.contains(a) => Some("trusted in the configuration".into()),
+            Party::Organization(o) if org.is_some_and(|x| x.id == *o) => Some("the scanned organization".into()),
+            Party::Organization(o) if trusted.aws_organizations.contains(o) => Some("trusted in the configuration".into()),
+            Party::UniqueId(id) if own_ids.contains(id.as_str()) => Some("a principal of this account".into()),
+            _ => None,
+        }
+    }
+
+    /// The account as a guardrail target: its real identifiers, per partition.
+    pub fn target(&self, acct: &AwsAccount) -> Target {
+        let org = self.known_org();
+        let org_path = org
+            .map(|o| {
+                let chain = o.ancestry(&acct.account_id);
+                let mut path = format!("{}/", o.id);
+                for n in chain.iter().skip(1).rev() {
+                    path.push_str(&n.id);
+                    path.push('/');
+                }
+                path
+            })
+            .unwrap_or_default();
+        Target {
+            account: acct.account_id.clone(),
+            partition: partition(acct, org).to_string(),
+            org_id: org.map(|o| o.id.clone()).unwrap_or_default(),
+            org_path,
+        }
+    }
+
+    /// The credential report with the columns a check reads, fresh enough to judge keys on.
+    pub fn report(&self, acct: &'a AwsAccount, columns: &[&str]) -> Result<&'a CredentialReport, Missing> {
+        let r = acct.credential_report.require(Dataset::AwsCredentialReport)?;
+        r.require_columns(columns)?;
+        if let Some(age) = r.age_when_read().filter(|a| *a > self.settings.max_report_age) {
+            return Err(Missing {
+                dataset: Dataset::AwsCredentialReport,
+                state: CoverageState::Partial {
+                    missing: format!(
+                        "it was generated {} min before it was read, more than --max-report-age ({} min); key data may be stale",
+                        age.whole_minutes(),
+                        self.settings.max_report_age.whole_minutes()
+                    ),
+                },
+            });
+        }
+        Ok(r)
+    }
+
+    /// `Some(why)` when none of `datasets` was collected for this account (the check has nothing
+    /// to read): the engine reports it without running the check.
+    pub fn none_collected(&self, acct: &AwsAccount, datasets: &[Dataset]) -> Option<Missing> {
+        let mut first: Option<Missing> = None;
+        for d in datasets {
+            let state = match d {
+                Dataset::AwsOrganization => self.org.state(),
+                d if d.is_regional() => {
+                    if acct.regions.iter().any(|r| r.state(*d) == CoverageState::Collected) {
+                        CoverageState::Collected
+                    } else {
+                        acct.regions.first().map(|r| r.state(*d)).unwrap_or_else(|| match acct.enabled_regions.state() {
+                            CoverageState::Collected => CoverageState::NotRequested,
+                            other => other,
+                        })
+                    }
+                }
+                d => acct.state(*d),
+            };
+            if matches!(state, CoverageState::Collected | CoverageState::Partial { .. }) {
+                return None;
+            }
+            first.get_or_insert(Missing { dataset: *d, state });
+        }
+        first
+    }
+}
+
+/// `aws`, `aws-cn`, `aws-us-gov`, …: from the account's own ARNs, else the organization's.
+pub(crate) fn partition<'x>(acct: &'x AwsAccount, org: Option<&'x AwsOrganization>) -> &'x str {
+    let from = |arn: &'x str| crate::policy::arn::Arn::parse(arn).map(|a| a.partition).filter(|p| !p.is_empty());
+    let own = acct
+        .authorization_details
+        .get()
+        .and_then(|d| d.users.iter().map(|u| u.arn.as_str()).chain(d.roles.iter().map(|r| r.arn.as_str())).find_map(from));
+    let report = acct.credential_report.get().and_then(|r| r.rows.iter().find_map(|r| from(&r.arn)));
+    own.or(report).or_else(|| org.and_then(|o| o.scps.iter().find_map(|s| from(&s.arn)))).unwrap_or("aws")
+}
+
+/// Unique ids (`AROA…`, `AIDA…`) of the account's own roles and users.
+pub(crate) fn own_principal_ids(acct: &AwsAccount) -> HashSet<&str> {
+    acct.authorization_details
+        .get()
+        .map(|d| d.roles.iter().map(|r| r.id.as_str()).chain(d.users.iter().map(|u| u.id.as_str())).collect())
+        .unwrap_or_default()
+}
 
 pub(crate) fn user_resource(row: &CredentialReportRow) -> Resource<'_> {
     Resource { id: row.arn.as_str().into(), name: row.user.as_str().into(), kind: "aws_iam_user" }
@@ -41,36 +204,33 @@ pub(crate) fn role_resource(role: &IamRole) -> Resource<'_> {
     Resource { id: role.arn.as_str().into(), name: role.name.as_str().into(), kind: "aws_iam_role" }
 }
 
-/// A fact about the root user: from the credential report's `<root_account>` row when there is one,
-/// else from `GetAccountSummary` (moto's report has no root row). Says which source answered.
-pub(crate) fn root_fact<T>(
-    acct: &AwsAccount,
-    from_report: impl Fn(&CredentialReportRow) -> T,
-    from_summary: impl Fn(&AccountSummary) -> Option<T>,
-    summary_key: &str,
-) -> Result<(T, &'static str), Missing> {
-    let report = acct.credential_report.get();
-    if let Some(root) = report.and_then(|r| r.root()) {
-        return Ok((from_report(root), "credential report"));
+/// Each role with a readable trust policy; roles whose policy is missing or unreadable, and role
+/// items of the source that could not be read at all, get a `not_evaluated` finding each.
+pub(crate) fn each_trust_policy<'a>(
+    acct: &'a AwsAccount,
+    cx: &mut Cx<'_, 'a>,
+    mut f: impl FnMut(&mut Cx<'_, 'a>, &'a IamRole, &'a PolicyDocument),
+) -> Result<(), Missing> {
+    let details = acct.authorization_details.require(Dataset::AwsAuthorizationDetails)?;
+    for role in details.roles()? {
+        match &role.trust_policy {
+            Some(doc) => f(cx, role, doc),
+            None => {
+                let why = role.trust_policy_error.as_deref().unwrap_or("no trust policy document");
+                cx.not_evaluated(role_resource(role), format!("role {}: trust policy not evaluated: {why}", role.name));
+            }
+        }
     }
-    match acct.account_summary.get() {
-        Some(s) => match from_summary(s) {
-            Some(v) => Ok((v, "account summary")),
-            None => Err(Missing {
-                dataset: Dataset::AwsAccountSummary,
-                state: CoverageState::Failed { error: format!("the account summary has no {summary_key}") },
-            }),
-        },
-        // Neither source answered: name the credential report if it is the gap, else the summary.
-        None if report.is_none() => Err(acct.credential_report.require(Dataset::AwsCredentialReport).err().unwrap_or(Missing {
-            dataset: Dataset::AwsCredentialReport,
-            state: CoverageState::NotRequested,
-        })),
-        None => Err(acct.account_summary.require(Dataset::AwsAccountSummary).err().unwrap_or(Missing {
-            dataset: Dataset::AwsAccountSummary,
-            state: CoverageState::NotRequested,
-        })),
+    for bad in details.invalid_in(crate::inventory::aws::AuthorizationDetails::ROLES) {
+        let name = bad.name.clone().unwrap_or_else(|| bad.place.clone());
+        let res = Resource { id: format!("{}:{}", acct.account_id, bad.place).into(), name: name.into(), kind: "aws_iam_role" };
+        cx.not_evaluated(res, format!("role item {} could not be read: {}", bad.place, bad.error));
     }
+    Ok(())
+}
+
+pub(crate) fn account_resource(account: &str) -> Resource<'_> {
+    crate::engine::scope_resource(crate::checks::ScopeKind::AwsAccount, account)
 }
 
 /// Active key slots of a row, with their slot number (1 or 2).
@@ -109,7 +269,6 @@ pub(crate) fn ignored_conditions(grants: &[&TrustGrant]) -> String {
         .unwrap_or_default()
 }
 
-pub(crate) use crate::engine::account_resource;
 
 /// A region of an account, for regional settings (Access Analyzer, EC2 defaults).
 pub(crate) fn region_resource<'a>(account: &str, region: &'a str, kind: &'static str) -> Resource<'a> {
@@ -147,6 +306,13 @@ pub(crate) fn each_region<'a, T: 'a>(
     mut f: impl FnMut(&mut Cx<'_, 'a>, &'a AwsRegion, &'a T),
 ) -> Result<(), Missing> {
     no_region(acct, dataset, &get)?;
+    // The region list could not be read: the regions that were read are judged, the others are a gap.
+    if let Err(m) = acct.enabled_regions.require(Dataset::AwsEnabledRegions) {
+        if !acct.enabled_regions.is_not_requested() {
+            let read: Vec<String> = acct.regions.iter().map(|r| r.region.clone()).collect();
+            cx.missing(region_resource(&acct.account_id, "other-regions", service), &m).with("regions_read", read);
+        }
+    }
     for r in &acct.regions {
         match get(r).require(dataset) {
             Ok(data) => f(cx, r, data),
@@ -166,6 +332,60 @@ pub(crate) fn no_region<'a, T: 'a>(acct: &'a AwsAccount, dataset: Dataset, get: 
     }
     match acct.regions.first() {
         Some(r) => get(r).require(dataset).map(|_| ()),
-        None => Err(Missing { dataset, state: CoverageState::NotRequested }),
+        None => match acct.enabled_regions.state() {
+            CoverageState::Collected => Err(Missing { dataset, state: CoverageState::NotRequested }),
+            other => Err(Missing { dataset, state: other }),
+        },
     }
+}
+
+/// What the sources say about the root user.
+pub(crate) struct RootFacts<T> {
+    /// (source, value) for each source that answered: the credential report's root row (when
+    /// fresh and complete) and the account summary.
+    pub values: Vec<(&'static str, T)>,
+    pub sources: Vec<&'static str>,
+    /// Why a source was not consulted, when one was not.
+    pub gap: Option<String>,
+}
+
+/// Read a root-user fact from every source that has it. Checks fail when any source shows the
+/// problem: a stale report cannot hide a key that the live account summary shows, and vice versa.
+pub(crate) fn root_facts<'a, T>(
+    acct: &'a AwsAccount,
+    aws: &AwsContext<'a>,
+    columns: &[&str],
+    from_report: impl Fn(&CredentialReportRow) -> T,
+    from_summary: impl Fn(&AccountSummary) -> Option<T>,
+    summary_key: &str,
+) -> Result<RootFacts<T>, Missing> {
+    let mut values = Vec::new();
+    let mut report_gap: Option<Missing> = None;
+    let mut summary_gap: Option<Missing> = None;
+    match aws.report(acct, columns) {
+        // moto's report, and some exports, have no root row: the summary has to answer.
+        Ok(r) => {
+            if let Some(root) = r.root() {
+                values.push(("credential report", from_report(root)));
+            }
+        }
+        Err(m) => report_gap = Some(m),
+    }
+    match acct.account_summary.require(Dataset::AwsAccountSummary) {
+        Ok(s) => match from_summary(s) {
+            Some(v) => values.push(("account summary", v)),
+            None => summary_gap = Some(Missing { dataset: Dataset::AwsAccountSummary, state: CoverageState::Partial { missing: format!("it has no {summary_key}") } }),
+        },
+        Err(m) => summary_gap = Some(m),
+    }
+    if values.is_empty() {
+        // Name the gap that was asked for and failed before one that was never asked for.
+        let asked = |m: &Option<Missing>| m.as_ref().is_some_and(|m| !matches!(m.state, CoverageState::NotRequested));
+        let pick = if asked(&report_gap) && !asked(&summary_gap) { report_gap } else { summary_gap.or(report_gap) };
+        return Err(pick.unwrap_or(Missing { dataset: Dataset::AwsAccountSummary, state: CoverageState::NotRequested }));
+    }
+    let gaps = [report_gap, summary_gap];
+    let sources = values.iter().map(|(s, _)| *s).collect();
+    let gap = gaps.into_iter().flatten().find(|m| !matches!(m.state, CoverageState::NotRequested)).map(|m| m.to_string());
+    Ok(RootFacts { values, sources, gap })
 }

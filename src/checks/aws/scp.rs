@@ -1,10 +1,10 @@
 //! Shared by the SCP checks: find the account in the organization and judge its effective SCPs.
 
-use super::account_resource;
+use super::{account_resource, AwsContext};
 use crate::checks::Cx;
 use crate::inventory::aws::{AwsAccount, AwsOrganization};
 use crate::inventory::Missing;
-use crate::policy::guard::DenyFound;
+use crate::policy::guard::{DenyFound, Target};
 use crate::policy::PolicyDocument;
 
 /// Where an account stands for SCP checks.
@@ -15,9 +15,9 @@ pub(crate) enum Standing<'a> {
     Done,
 }
 
-pub(crate) fn standing<'a>(acct: &'a AwsAccount, cx: &mut Cx<'_, 'a>, what: &str, standalone_fails: bool) -> Result<Standing<'a>, Missing> {
+pub(crate) fn standing<'a>(acct: &'a AwsAccount, aws: &AwsContext<'a>, cx: &mut Cx<'_, 'a>, what: &str, standalone_fails: bool) -> Result<Standing<'a>, Missing> {
     let res = || account_resource(&acct.account_id);
-    let Some(org) = cx.aws_organization()? else {
+    let Some(org) = aws.organization()? else {
         if standalone_fails {
             cx.fail(res(), format!("account {} is not in an AWS Organization: no SCP can {what}", acct.account_id));
         }
@@ -43,13 +43,13 @@ pub(crate) struct Judged {
     pub not_counted: Vec<String>,
 }
 
-pub(crate) fn judge(org: &AwsOrganization, account: &str, actions: &[&str], find: impl Fn(&PolicyDocument, &str) -> Vec<DenyFound>) -> Judged {
-    let scps = org.effective_scps(account);
+pub(crate) fn judge(org: &AwsOrganization, target: &Target, actions: &[&str], find: impl Fn(&PolicyDocument, &str, &Target) -> Vec<DenyFound>) -> Judged {
+    let scps = org.effective_scps(&target.account);
     let mut j = Judged { covered: Vec::new(), uncovered: Vec::new(), not_counted: Vec::new() };
     for action in actions {
         let mut by = Vec::new();
         for (scp, at) in &scps {
-            for d in find(&scp.document, action) {
+            for d in find(&scp.document, action, target) {
                 let place = at.name.clone().unwrap_or_else(|| at.id.clone());
                 if d.counts() {
                     let ex = if d.exemptions.is_empty() { String::new() } else { format!(" except {}", d.exemptions.join(", ")) };

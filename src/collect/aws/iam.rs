@@ -18,6 +18,7 @@ use crate::inventory::aws::{
     AccountSummary, AttachedPolicy, AuthorizationDetails, CredentialReport, IamGroup, IamRole, IamUser,
     IdentityProviders, InlinePolicy, ManagedPolicy, OidcProvider, PasswordPolicy, SamlProvider, VirtualMfaDevice,
 };
+use crate::inventory::Timestamp;
 use crate::policy::PolicyDocument;
 
 const AUTH_DETAILS: &str = "iam:GetAccountAuthorizationDetails";
@@ -38,7 +39,7 @@ pub async fn authorization_details(client: &Client) -> Result<AuthorizationDetai
                 created: u.create_date().and_then(ts),
                 groups: u.group_list().to_vec(),
                 attached_policies: attached(u.attached_managed_policies()),
-                inline_policies: inline(u.user_policy_list(), "user", u.user_name())?,
+                inline_policies: inline(u.user_policy_list(), "user", u.user_name()),
                 permissions_boundary: boundary(u.permissions_boundary()),
                 tags: tags(u.tags()),
             });
@@ -51,14 +52,19 @@ pub async fn authorization_details(client: &Client) -> Result<AuthorizationDetai
                 path: path(g.path()),
                 created: g.create_date().and_then(ts),
                 attached_policies: attached(g.attached_managed_policies()),
-                inline_policies: inline(g.group_policy_list(), "group", g.group_name())?,
+                inline_policies: inline(g.group_policy_list(), "group", g.group_name()),
             });
         }
         for r in page.role_detail_list() {
             let name = r.role_name().unwrap_or_default();
-            let trust = r.assume_role_policy_document().unwrap_or("{\"Statement\": []}");
-            let trust_policy = PolicyDocument::parse_str(trust)
-                .map_err(|e| ApiError::failed(AUTH_DETAILS, format!("role {name}: trust policy: {e}")))?;
+            // One malformed or missing trust document is that role's gap, not the account's.
+            let (trust_policy, trust_policy_error) = match r.assume_role_policy_document() {
+                None => (None, Some(format!("role {name}: the API returned no trust policy document"))),
+                Some(t) => match PolicyDocument::parse_str(t) {
+                    Ok(d) => (Some(d), None),
+                    Err(e) => (None, Some(format!("role {name}: trust policy: {e}"))),
+                },
+            };
             let last = r.role_last_used();
             out.roles.push(IamRole {
                 name: name.to_string(),
@@ -67,8 +73,9 @@ pub async fn authorization_details(client: &Client) -> Result<AuthorizationDetai
                 path: path(r.path()),
                 created: r.create_date().and_then(ts),
                 trust_policy,
+                trust_policy_error,
                 attached_policies: attached(r.attached_managed_policies()),
-                inline_policies: inline(r.role_policy_list(), "role", Some(name))?,
+                inline_policies: inline(r.role_policy_list(), "role", Some(name)),
                 permissions_boundary: boundary(r.permissions_boundary()),
                 last_used: last.and_then(|l| l.last_used_date()).and_then(ts),
                 last_used_region: last.and_then(|l| l.region()).map(str::to_string),
@@ -79,17 +86,16 @@ pub async fn authorization_details(client: &Client) -> Result<AuthorizationDetai
         for p in page.policies() {
             let arn = p.arn().unwrap_or_default().to_string();
             let default_version = p.default_version_id();
-            let document = match p
+            let (document, document_error) = match p
                 .policy_version_list()
                 .iter()
                 .find(|v| v.is_default_version() || (default_version.is_some() && v.version_id() == default_version))
                 .and_then(|v| v.document())
+                .map(PolicyDocument::parse_str)
             {
-                Some(d) => Some(
-                    PolicyDocument::parse_str(d)
-                        .map_err(|e| ApiError::failed(AUTH_DETAILS, format!("policy {arn}: {e}")))?,
-                ),
-                None => None,
+                Some(Ok(d)) => (Some(d), None),
+                Some(Err(e)) => (None, Some(format!("policy {arn}: {e}"))),
+                None => (None, None),
             };
             out.policies.push(ManagedPolicy {
                 name: p.policy_name().map(str::to_string).unwrap_or_else(|| name_from_arn(&arn)),
@@ -99,6 +105,7 @@ pub async fn authorization_details(client: &Client) -> Result<AuthorizationDetai
                 attachment_count: p.attachment_count().and_then(|c| u32::try_from(c).ok()).unwrap_or(0),
                 is_attachable: p.is_attachable(),
                 document,
+                document_error,
                 arn,
             });
         }
@@ -120,14 +127,17 @@ fn attached(list: &[SdkAttached]) -> Vec<AttachedPolicy> {
         .collect()
 }
 
-fn inline(list: &[PolicyDetail], kind: &str, owner: Option<&str>) -> Result<Vec<InlinePolicy>, ApiError> {
+fn inline(list: &[PolicyDetail], kind: &str, owner: Option<&str>) -> Vec<InlinePolicy> {
     list.iter()
         .map(|p| {
             let name = p.policy_name().unwrap_or_default().to_string();
-            let document = PolicyDocument::parse_str(p.policy_document().unwrap_or("{}")).map_err(|e| {
-                ApiError::failed(AUTH_DETAILS, format!("{kind} {} inline policy {name}: {e}", owner.unwrap_or("?")))
-            })?;
-            Ok(InlinePolicy { name, document })
+            let parsed = p.policy_document().map(PolicyDocument::parse_str);
+            let where_ = || format!("{kind} {} inline policy {name}", owner.unwrap_or("?"));
+            match parsed {
+                Some(Ok(d)) => InlinePolicy { name, document: Some(d), error: None },
+                Some(Err(e)) => InlinePolicy { error: Some(format!("{}: {e}", where_())), name, document: None },
+                None => InlinePolicy { error: Some(format!("{}: no document", where_())), name, document: None },
+            }
         })
         .collect()
 }
@@ -160,8 +170,8 @@ pub async fn credential_report(client: &Client) -> Result<CredentialReport, ApiE
     let out = client.get_credential_report().send().await.api(GET)?;
     let content = out.content().map(|b| b.as_ref()).unwrap_or_default();
     let text = std::str::from_utf8(content).map_err(|_| ApiError::failed(GET, "the report is not UTF-8"))?;
-    let rows = parse_csv(text, "credential report").map_err(|e| ApiError::failed(GET, e.to_string()))?;
-    Ok(CredentialReport { generated_at: out.generated_time().and_then(ts), rows })
+    let (rows, missing_columns) = parse_csv(text, "credential report").map_err(|e| ApiError::failed(GET, e.to_string()))?;
+    Ok(CredentialReport { generated_at: out.generated_time().and_then(ts), rows, read_at: Some(Timestamp::now()), missing_columns })
 }
 
 pub async fn account_summary(client: &Client) -> Result<AccountSummary, ApiError> {

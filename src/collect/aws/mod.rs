@@ -31,7 +31,7 @@ use error::Api;
 
 use super::Progress;
 use crate::inventory::aws::{AwsAccount, AwsInventory, AwsOrganization, AwsRegion};
-use crate::inventory::{Collected, ScopeKind, Timestamp};
+use crate::inventory::{Collected, Dataset, ScopeKind, Timestamp};
 
 /// Which regions to read the regional datasets from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +54,9 @@ pub struct AwsOptions {
     pub concurrency: usize,
     /// For the whole collection.
     pub deadline: Duration,
+    /// The datasets to read (those the selected checks declare); everything else stays
+    /// `not_requested` and costs no call.
+    pub datasets: std::collections::BTreeSet<Dataset>,
 }
 
 impl Default for AwsOptions {
@@ -66,6 +69,7 @@ impl Default for AwsOptions {
             external_id: None,
             concurrency: 8,
             deadline: Duration::from_secs(3600),
+            datasets: Dataset::ALL.iter().copied().filter(|d| d.cloud() == crate::inventory::Cloud::Aws).collect(),
         }
     }
 }
@@ -132,25 +136,13 @@ async fn collect_async(opts: &AwsOptions, progress: &Progress) -> Result<(AwsInv
     };
     tracing::info!(account = %identity.account_id, principal = %identity.arn, "AWS credentials resolved");
 
-    let regions = match &opts.regions {
-        Regions::List(l) => l.clone(),
-        Regions::All => match regional::enabled_regions(&aws_sdk_ec2::Client::new(&base)).await {
-            Ok(r) if !r.is_empty() => r,
-            other => {
-                let home = base.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into());
-                let why = match other {
-                    Err(e) => e.to_string(),
-                    Ok(_) => "no region listed".into(),
-                };
-                tracing::warn!("cannot list the enabled regions ({why}); reading only {home}");
-                progress.println(format!("warning: cannot list the enabled regions ({why}); reading only {home}"));
-                vec![home]
-            }
-        },
+    // The organization is read when a check needs it, and always with --aws-org (it lists the accounts).
+    let organization = if opts.org || opts.datasets.contains(&Dataset::AwsOrganization) {
+        progress.set_message("reading the organization (organizations:ListRoots, ListChildren, ListPolicies)");
+        collected(org::organization(&aws_sdk_organizations::Client::new(&base)).await)
+    } else {
+        Collected::NotRequested
     };
-
-    progress.set_message("organization");
-    let organization = collected(org::organization(&aws_sdk_organizations::Client::new(&base)).await);
 
     // Which accounts, and how each is reached.
     let mut targets: Vec<(String, Option<String>)> = vec![(identity.account_id.clone(), None)];
@@ -181,24 +173,26 @@ async fn collect_async(opts: &AwsOptions, progress: &Progress) -> Result<(AwsInv
 
     progress.start(targets.len() as u64, "accounts");
     let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
-    let regions = Arc::new(regions);
     let mut set = JoinSet::new();
     for (account_id, name) in targets {
         let base = base.clone();
         let limit = limit.clone();
-        let regions = regions.clone();
         let opts = opts.clone();
         let own = account_id == identity.account_id;
         let progress = progress.clone();
         set.spawn(async move {
             let _permit = limit.acquire_owned().await;
             let started = std::time::Instant::now();
-            let work = account(base, account_id.clone(), own, &opts, regions.clone());
+            let work = account(base, account_id.clone(), own, &opts);
             let mut acct = match tokio::time::timeout_at(deadline, work).await {
                 Ok(a) => a,
                 Err(_) => {
                     let why = format!("the collection deadline ({} s) passed before this account finished", opts.deadline.as_secs());
-                    unread_account(&account_id, &regions, &Collected::Failed { error: why })
+                    let regions = match &opts.regions {
+                        Regions::List(l) => l.clone(),
+                        Regions::All => Vec::new(),
+                    };
+                    unread_account(&account_id, &regions, &Collected::Failed { error: why }, &opts.datasets)
                 }
             };
             acct.name = name;
@@ -238,52 +232,102 @@ fn member_accounts(o: &AwsOrganization, me: &str) -> Vec<(String, Option<String>
 
 /// An account none of whose datasets could be read, for the same reason everywhere: every
 /// dataset (regional ones too) records it, so each check names the real cause.
-fn unread_account(account_id: &str, regions: &[String], gap: &Collected<()>) -> AwsAccount {
-    fn cast<T>(c: &Collected<()>) -> Collected<T> {
-        match c {
+/// Every requested dataset of an account records the same gap (regional ones too, and the region
+/// list when every region was asked for), so each check names the real cause.
+fn unread_account(account_id: &str, regions: &[String], gap: &Collected<()>, want: &std::collections::BTreeSet<Dataset>) -> AwsAccount {
+    let cast = |d: Dataset| -> Collected<()> {
+        if !want.contains(&d) {
+            return Collected::NotRequested;
+        }
+        match gap {
             Collected::Denied { action, message } => Collected::Denied { action: action.clone(), message: message.clone() },
             Collected::Failed { error } => Collected::Failed { error: error.clone() },
             _ => Collected::NotRequested,
         }
+    };
+    fn to<T>(c: Collected<()>) -> Collected<T> {
+        match c {
+            Collected::Denied { action, message } => Collected::Denied { action, message },
+            Collected::Failed { error } => Collected::Failed { error },
+            _ => Collected::NotRequested,
+        }
     }
     let mut a = AwsAccount::new(account_id);
-    a.authorization_details = cast(gap);
-    a.credential_report = cast(gap);
-    a.account_summary = cast(gap);
-    a.password_policy = cast(gap);
-    a.identity_providers = cast(gap);
-    a.mfa_devices = cast(gap);
-    a.regions = regions
+    // Destructure so that a new dataset cannot be forgotten here.
+    let AwsAccount {
+        account_id: _, name: _, authorization_details, credential_report, account_summary, password_policy,
+        identity_providers, mfa_devices, enabled_regions, regions: region_list,
+    } = &mut a;
+    *authorization_details = to(cast(Dataset::AwsAuthorizationDetails));
+    *credential_report = to(cast(Dataset::AwsCredentialReport));
+    *account_summary = to(cast(Dataset::AwsAccountSummary));
+    *password_policy = to(cast(Dataset::AwsPasswordPolicy));
+    *identity_providers = to(cast(Dataset::AwsIdentityProviders));
+    *mfa_devices = to(cast(Dataset::AwsMfaDevices));
+    if regions.is_empty() && want.iter().any(|d| d.is_regional()) {
+        *enabled_regions = to(gap.clone());
+    }
+    *region_list = regions
         .iter()
         .map(|r| {
             let mut x = AwsRegion::new(r.clone());
-            x.cloudtrail = cast(gap);
-            x.access_analyzer = cast(gap);
-            x.ec2_metadata = cast(gap);
-            x.ec2_metadata_defaults = cast(gap);
+            let AwsRegion { region: _, cloudtrail, access_analyzer, ec2_metadata, ec2_metadata_defaults } = &mut x;
+            *cloudtrail = to(cast(Dataset::AwsCloudTrail));
+            *access_analyzer = to(cast(Dataset::AwsAccessAnalyzer));
+            *ec2_metadata = to(cast(Dataset::AwsEc2Metadata));
+            *ec2_metadata_defaults = to(cast(Dataset::AwsEc2MetadataDefaults));
             x
         })
         .collect();
     a
 }
 
-async fn account(base: SdkConfig, account_id: String, own: bool, opts: &AwsOptions, regions: Arc<Vec<String>>) -> AwsAccount {
+/// AWS-managed policies passed as session policies when assuming a role in a member account: the
+/// session can then only read, whatever the role itself may do.
+pub const SESSION_POLICIES: [&str; 2] = ["SecurityAudit", "ReadOnlyAccess"];
+
+fn session_policy_arns(role_arn: &str) -> Vec<String> {
+    let partition = crate::policy::arn::Arn::parse(role_arn).map(|a| a.partition).unwrap_or("aws");
+    SESSION_POLICIES.iter().map(|p| format!("arn:{partition}:iam::aws:policy/{p}")).collect()
+}
+
+/// Run `fut` only when `d` was asked for.
+async fn when<T>(want: &std::collections::BTreeSet<Dataset>, d: Dataset, fut: impl std::future::Future<Output = Result<T, ApiError>>) -> Collected<T> {
+    if want.contains(&d) {
+        collected(fut.await)
+    } else {
+        Collected::NotRequested
+    }
+}
+
+async fn account(base: SdkConfig, account_id: String, own: bool, opts: &AwsOptions) -> AwsAccount {
+    let want = &opts.datasets;
+    let listed = match &opts.regions {
+        Regions::List(l) => l.clone(),
+        Regions::All => Vec::new(),
+    };
     let config = if own {
         base
     } else {
         let role_arn = format!("arn:aws:iam::{account_id}:role/{}", opts.role_name);
         // Probe once so that a refused AssumeRole is recorded precisely; the provider then keeps
         // the session fresh for as long as the collection runs.
+        // Session policies cap the session at read-only even though the role is an administrator.
+        let policies = session_policy_arns(&role_arn);
         let mut probe = aws_sdk_sts::Client::new(&base).assume_role().role_arn(&role_arn).role_session_name("portcullis-scan");
+        for p in &policies {
+            probe = probe.policy_arns(aws_sdk_sts::types::PolicyDescriptorType::builder().arn(p).build());
+        }
         if let Some(x) = &opts.external_id {
             probe = probe.external_id(x);
         }
         if let Err(e) = probe.send().await.api("sts:AssumeRole") {
             tracing::warn!(account = %account_id, "{e}");
             let gap = ApiError { message: format!("{role_arn}: {}", e.message), ..e }.into_collected();
-            return unread_account(&account_id, &regions, &gap);
+            return unread_account(&account_id, &listed, &gap, want);
         }
-        let mut provider = AssumeRoleProvider::builder(&role_arn).session_name("portcullis-scan").configure(&base);
+        let mut provider =
+            AssumeRoleProvider::builder(&role_arn).session_name("portcullis-scan").policy_arns(policies).configure(&base);
         if let Some(x) = &opts.external_id {
             provider = provider.external_id(x);
         }
@@ -293,26 +337,48 @@ async fn account(base: SdkConfig, account_id: String, own: bool, opts: &AwsOptio
 
     let iam = aws_sdk_iam::Client::new(&config);
     let mut acct = AwsAccount::new(&account_id);
-    let (details, report, summary, policy, idps, mfa) = tokio::join!(
-        iam::authorization_details(&iam),
-        iam::credential_report(&iam),
-        iam::account_summary(&iam),
-        iam::password_policy(&iam),
-        iam::identity_providers(&iam),
-        iam::mfa_devices(&iam),
+    let regional = want.iter().any(|d| d.is_regional());
+    let ec2 = aws_sdk_ec2::Client::new(&config);
+    let (details, report, summary, policy, idps, mfa, enabled) = tokio::join!(
+        when(want, Dataset::AwsAuthorizationDetails, iam::authorization_details(&iam)),
+        when(want, Dataset::AwsCredentialReport, iam::credential_report(&iam)),
+        when(want, Dataset::AwsAccountSummary, iam::account_summary(&iam)),
+        when(want, Dataset::AwsPasswordPolicy, iam::password_policy(&iam)),
+        when(want, Dataset::AwsIdentityProviders, iam::identity_providers(&iam)),
+        when(want, Dataset::AwsMfaDevices, iam::mfa_devices(&iam)),
+        async {
+            // Each account lists its own enabled regions (opt-in regions differ between accounts).
+            match (&opts.regions, regional) {
+                (Regions::All, true) => collected(regional::enabled_regions(&ec2).await),
+                _ => Collected::NotRequested,
+            }
+        },
     );
-    acct.authorization_details = collected(details);
-    acct.credential_report = collected(report);
-    acct.account_summary = collected(summary);
-    acct.password_policy = collected(policy);
-    acct.identity_providers = collected(idps);
-    acct.mfa_devices = collected(mfa);
+    acct.authorization_details = details;
+    acct.credential_report = report;
+    acct.account_summary = summary;
+    acct.password_policy = policy;
+    acct.identity_providers = idps;
+    acct.mfa_devices = mfa;
+    let regions: Vec<String> = match (&opts.regions, &enabled) {
+        (_, _) if !regional => Vec::new(),
+        (Regions::List(l), _) => l.clone(),
+        (Regions::All, Collected::Collected(r)) if !r.is_empty() => r.clone(),
+        // The list could not be read: read the home region, and the gap stays on record
+        // (`enabled_regions`), so regional checks say that other regions were not evaluated.
+        (Regions::All, _) => vec![config.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into())],
+    };
+    acct.enabled_regions = match enabled {
+        Collected::Collected(r) if r.is_empty() => Collected::Failed { error: "ec2:DescribeRegions listed no region".into() },
+        other => other,
+    };
 
     let mut set = JoinSet::new();
     for (i, region) in regions.iter().enumerate() {
         let config = config.clone();
         let region = region.clone();
-        set.spawn(async move { (i, region_datasets(&config, region).await) });
+        let want = want.clone();
+        set.spawn(async move { (i, region_datasets(&config, region, &want).await) });
     }
     let mut out: Vec<(usize, AwsRegion)> = Vec::new();
     while let Some(r) = set.join_next().await {
@@ -327,22 +393,22 @@ async fn account(base: SdkConfig, account_id: String, own: bool, opts: &AwsOptio
     acct
 }
 
-async fn region_datasets(config: &SdkConfig, region: String) -> AwsRegion {
+async fn region_datasets(config: &SdkConfig, region: String, want: &std::collections::BTreeSet<Dataset>) -> AwsRegion {
     let r = Region::new(region.clone());
     let ct = aws_sdk_cloudtrail::Client::from_conf(aws_sdk_cloudtrail::config::Builder::from(config).region(r.clone()).build());
     let aa = aws_sdk_accessanalyzer::Client::from_conf(aws_sdk_accessanalyzer::config::Builder::from(config).region(r.clone()).build());
     let ec2 = aws_sdk_ec2::Client::from_conf(aws_sdk_ec2::config::Builder::from(config).region(r).build());
     let (trails, analyzer, instances, defaults) = tokio::join!(
-        regional::trails(&ct, &region),
-        regional::access_analyzer(&aa),
-        regional::instances(&ec2),
-        regional::metadata_defaults(&ec2),
+        when(want, Dataset::AwsCloudTrail, regional::trails(&ct, &region)),
+        when(want, Dataset::AwsAccessAnalyzer, regional::access_analyzer(&aa)),
+        when(want, Dataset::AwsEc2Metadata, regional::instances(&ec2)),
+        when(want, Dataset::AwsEc2MetadataDefaults, regional::metadata_defaults(&ec2)),
     );
     let mut out = AwsRegion::new(region);
-    out.cloudtrail = collected(trails);
-    out.access_analyzer = collected(analyzer);
-    out.ec2_metadata = collected(instances);
-    out.ec2_metadata_defaults = collected(defaults);
+    out.cloudtrail = trails;
+    out.access_analyzer = analyzer;
+    out.ec2_metadata = instances;
+    out.ec2_metadata_defaults = defaults;
     out
 }
 
