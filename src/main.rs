@@ -9,7 +9,8 @@ fn main() -> ExitCode {
     match portcullis::app::run(cli.command).map_err(anyhow::Error::from) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Errors quote file contents and paths: nothing from them reaches the terminal raw.
+            eprintln!("error: {}", portcullis::report::table::sanitize_lines(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }

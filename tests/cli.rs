@@ -259,4 +259,18 @@ fn hostile_names_do_not_reach_the_terminal_raw() {
     let o = run(&["scan", "--aws-authorization-details", f.to_str().unwrap()]);
     assert!(!o.stdout.contains(&0x1b), "escape byte reached stdout");
     assert!(stdout(&o).contains("evil\\u{1b}[2J"), "{}", stdout(&o));
+
+    // Account ids, denied actions and errors from a snapshot: every string from input is escaped.
+    let inv = serde_json::json!({"schema": "portcullis.inventory/v1", "aws": {"accounts": [{
+        "account_id": "1111\u{1b}[31m", "credential_report": {"denied": {"action": "iam:Get\u{1b}]0;x\u{7}"}},
+        "authorization_details": {"failed": {"error": "bad\u{9b}31m"}}}]}});
+    let snap = tmp(&dir, "hostile.json");
+    std::fs::write(&snap, inv.to_string()).unwrap();
+    let o = run(&["scan", "--inventory", snap.to_str().unwrap()]);
+    assert!(!o.stdout.contains(&0x1b) && !o.stdout.contains(&0x07), "escape reached stdout: {}", stdout(&o));
+    assert!(!stdout(&o).contains('\u{9b}'), "C1 CSI reached stdout");
+    let evil_path = tmp(&dir, "x\u{1b}[2J.json");
+    let o = run(&["scan", "--aws-authorization-details", evil_path.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    assert!(!o.stderr.contains(&0x1b), "escape reached stderr: {}", stderr(&o));
 }

@@ -43,13 +43,14 @@ impl Progress {
 
     pub fn inc(&self, done: &str) {
         if let Some(b) = &self.0 {
-            b.set_message(done.to_string());
+            b.set_message(crate::report::table::sanitize(done));
             b.inc(1);
         }
     }
 
     /// A line that must be seen, above the bar (or plainly on stderr without one).
     pub fn println(&self, line: String) {
+        let line = crate::report::table::sanitize_lines(&line);
         match &self.0 {
             Some(b) => b.println(line),
             None => eprintln!("{line}"),

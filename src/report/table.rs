@@ -23,7 +23,18 @@ pub fn sanitize(s: &str) -> String {
         .collect()
 }
 
+/// Sanitize each line of a text, keeping its line breaks: for whole messages and tables.
+pub fn sanitize_lines(s: &str) -> String {
+    s.split('\n').map(sanitize).collect::<Vec<_>>().join("\n")
+}
+
+/// The table. Every line is sanitized at the end, so no string from the input (a role name, an
+/// account id, a denied action, a file path in an error) reaches the terminal raw.
 pub fn render(scan: &Scan, verdict: Option<&Verdict>) -> String {
+    sanitize_lines(&render_raw(scan, verdict))
+}
+
+fn render_raw(scan: &Scan, verdict: Option<&Verdict>) -> String {
     let mut out = String::new();
     let accounts: std::collections::BTreeSet<&str> = scan.findings.iter().map(|f| f.account).filter(|a| !a.is_empty()).collect();
     let _ = writeln!(out, "Portcullis {} — {} check(s) over {} account(s), as of {}\n", env!("CARGO_PKG_VERSION"), scan.checks.len(), accounts.len(), scan.now);
@@ -48,7 +59,7 @@ pub fn render(scan: &Scan, verdict: Option<&Verdict>) -> String {
     if !failing.is_empty() {
         let _ = writeln!(out, "\nFailing, most severe first:");
         for f in failing.iter().take(MAX_FAILURES) {
-            let _ = writeln!(out, "  {:<8}  {}  {}", f.severity.as_str().to_uppercase(), f.check_id, sanitize(&f.message));
+            let _ = writeln!(out, "  {:<8}  {}  {}", f.severity.as_str().to_uppercase(), f.check_id, f.message);
         }
         if failing.len() > MAX_FAILURES {
             let _ = writeln!(out, "  … and {} more (write them all with --json or --sarif)", failing.len() - MAX_FAILURES);
@@ -59,7 +70,7 @@ pub fn render(scan: &Scan, verdict: Option<&Verdict>) -> String {
     if !gaps.is_empty() {
         let _ = writeln!(out, "\nNot evaluated:");
         for f in gaps.iter().take(MAX_FAILURES) {
-            let _ = writeln!(out, "  {}  {}  {}", f.check_id, if f.account.is_empty() { "-" } else { f.account }, sanitize(&f.message));
+            let _ = writeln!(out, "  {}  {}  {}", f.check_id, if f.account.is_empty() { "-" } else { f.account }, f.message);
         }
         if gaps.len() > MAX_FAILURES {
             let _ = writeln!(out, "  … and {} more", gaps.len() - MAX_FAILURES);
@@ -70,7 +81,8 @@ pub fn render(scan: &Scan, verdict: Option<&Verdict>) -> String {
         .iter()
         .filter_map(|c| match &c.state {
             CoverageState::Denied { action, .. } => Some(format!("  {} {} {}: denied ({action})", c.cloud, c.scope, c.dataset)),
-            CoverageState::Failed { error } => Some(format!("  {} {} {}: failed ({})", c.cloud, c.scope, c.dataset, sanitize(error))),
+            CoverageState::Failed { error } => Some(format!("  {} {} {}: failed ({})", c.cloud, c.scope, c.dataset, error)),
+            CoverageState::Partial { missing } => Some(format!("  {} {} {}: partial ({missing})", c.cloud, c.scope, c.dataset)),
             _ => None,
         })
         .collect();
@@ -96,5 +108,6 @@ mod tests {
         assert_eq!(sanitize("role\u{1b}[31mred"), "role\\u{1b}[31mred");
         assert_eq!(sanitize("a\u{202e}b\nc"), "a\\u{202e}b\\u{a}c");
         assert_eq!(sanitize("plain-name_1"), "plain-name_1");
+        assert_eq!(super::sanitize_lines("a\u{1b}]0;x\u{7}\nb"), "a\\u{1b}]0;x\\u{7}\nb");
     }
 }
