@@ -240,15 +240,36 @@ fn list(cloud: Option<CloudArg>, format: Format) -> Result<u8, AppError> {
     let mut out = String::new();
     match format {
         Format::Json => {
-            let metas: Vec<_> = selected.iter().map(|c| &c.meta).collect();
-            out = serde_json::to_string_pretty(&metas).unwrap_or_default();
+            // Metadata, plus what the engine needs to know: the scope kind it runs over and the
+            // datasets it reads (what a live scan collects for it, what a file scan must provide).
+            let rows: Vec<serde_json::Value> = selected
+                .iter()
+                .map(|c| {
+                    let mut v = serde_json::to_value(&c.meta).unwrap_or_default();
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("scope".into(), c.scope().as_str().into());
+                        o.insert("datasets".into(), serde_json::to_value(c.datasets).unwrap_or_default());
+                    }
+                    v
+                })
+                .collect();
+            out = serde_json::to_string_pretty(&rows).unwrap_or_default();
             out.push('\n');
         }
         Format::Table => {
             let w = selected.iter().map(|c| c.meta.id.len()).max().unwrap_or(2);
-            out.push_str(&format!("{:<w$}  {:<8}  {:<13}  TITLE\n", "ID", "SEVERITY", "CATEGORY"));
+            out.push_str(&format!("{:<w$}  {:<8}  {:<13}  {:<11}  {:<40}  TITLE\n", "ID", "SEVERITY", "CATEGORY", "SCOPE", "READS"));
             for c in selected {
-                out.push_str(&format!("{:<w$}  {:<8}  {:<13}  {}\n", c.meta.id, c.meta.severity.as_str(), c.meta.category.as_str(), c.meta.title));
+                let reads: Vec<String> = c.datasets.iter().map(|d| d.to_string()).collect();
+                out.push_str(&format!(
+                    "{:<w$}  {:<8}  {:<13}  {:<11}  {:<40}  {}\n",
+                    c.meta.id,
+                    c.meta.severity.as_str(),
+                    c.meta.category.as_str(),
+                    c.scope().as_str(),
+                    reads.join(","),
+                    c.meta.title
+                ));
             }
         }
     }

@@ -44,16 +44,27 @@ const MGMT: &str = "123456789012";
 
 /// What moto lacks, in the documented shapes (../shared/reference/aws), with paging; plus faults:
 /// a refused AssumeRole and one throttled ListAnalyzers that the SDK's retry must absorb.
-fn front_handler(denied_role_account: String) -> Arc<support::Handler> {
+fn front_handler(denied_role_account: String, assume_role_bodies: Arc<std::sync::Mutex<Vec<String>>>) -> Arc<support::Handler> {
     let throttled = std::sync::atomic::AtomicBool::new(false);
     Arc::new(move |req: &Request| {
         let (service, region, key) = req.scope();
         let management = key == "testing"; // member accounts are reached with moto's session keys
+        if service == "sts" && req.body_str().contains("Action=AssumeRole") {
+            assume_role_bodies.lock().unwrap().push(req.body_str());
+        }
         if service == "access-analyzer" && region == "eu-west-1" && management && !throttled.swap(true, std::sync::atomic::Ordering::SeqCst) {
             return json_reply(429, json!({"message": "Rate exceeded"}), Some("ThrottlingException"));
         }
         match service.as_str() {
             "access-analyzer" => access_analyzer(req, &region, management),
+            // Each account lists its own regions: the management account two, members are refused.
+            "ec2" if req.body_str().contains("Action=DescribeRegions") => {
+                if !management {
+                    return xml_reply(403, "<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation.</Message></Error></Errors><RequestID>r-4</RequestID></Response>".into());
+                }
+                let item = |r: &str| format!("<item><regionName>{r}</regionName><regionEndpoint>ec2.{r}.amazonaws.com</regionEndpoint><optInStatus>opt-in-not-required</optInStatus></item>");
+                xml_reply(200, format!("<DescribeRegionsResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>r-5</requestId><regionInfo>{}{}</regionInfo></DescribeRegionsResponse>", item("us-east-1"), item("eu-west-1")))
+            }
             "ec2" if req.body_str().contains("Action=GetInstanceMetadataDefaults") => {
                 let inner = match region.as_str() {
                     "us-east-1" => "<accountLevel><httpTokens>required</httpTokens><httpPutResponseHopLimit>2</httpPutResponseHopLimit></accountLevel>",
@@ -126,7 +137,8 @@ fn organization_scan_reads_everything_it_needs_and_nothing_else() {
     let Some(moto) = Moto::start() else { return };
     let ids = moto.seed(&["org"]);
     let (audit, prod, closed) = (ids["audit"].as_str().unwrap(), ids["prod"].as_str().unwrap(), ids["closed"].as_str().unwrap());
-    let front = Front::start(moto.port, front_handler(audit.to_string()));
+    let assume_role_bodies = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let front = Front::start(moto.port, front_handler(audit.to_string(), assume_role_bodies.clone()));
     moto.reset_recording();
 
     let dir = tempfile::tempdir().unwrap();
@@ -147,6 +159,15 @@ fn organization_scan_reads_everything_it_needs_and_nothing_else() {
     assert_eq!(iam_calls.iter().filter(|a| **a == "GetAccountAuthorizationDetails").count(), 2, "one page per reachable account: {iam_calls:?}");
     for must in ["ListRoots", "ListPolicies", "DescribePolicy", "ListTargetsForPolicy", "DescribeTrails", "GetTrailStatus", "GetEventSelectors", "DescribeInstances", "GetInstanceMetadataDefaults", "GET /analyzer", "POST /finding", "ListVirtualMFADevices", "GetCredentialReport"] {
         assert!(calls.iter().any(|(_, a)| a == must), "{must} never called: {calls:?}");
+    }
+
+    // --- member sessions are capped at read-only by session policies -------------------------
+    let bodies = assume_role_bodies.lock().unwrap().clone();
+    assert!(!bodies.is_empty(), "AssumeRole into members");
+    for b in &bodies {
+        for p in ["SecurityAudit", "ReadOnlyAccess"] {
+            assert!(b.contains(&format!("arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2F{p}")), "AssumeRole without the {p} session policy: {b}");
+        }
     }
 
     // --- the organization ------------------------------------------------------------------
@@ -258,4 +279,24 @@ fn organization_scan_reads_everything_it_needs_and_nothing_else() {
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("public-role"), "{table}");
+
+    // --- lazy collection, and every account lists its own regions -----------------------------
+    moto.reset_recording();
+    let before = front.recorded().len();
+    let out = portcullis(&moto.endpoint(), Some(&front), &["scan", "--aws", "--aws-org", "--checks", "aws_accessanalyzer_enabled", "--json", "-", "-q"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut calls = moto.recorded();
+    calls.extend(front.recorded().into_iter().skip(before));
+    let services: std::collections::BTreeSet<&str> = calls.iter().map(|(s, _)| s.as_str()).collect();
+    assert!(!services.contains("iam") && !services.contains("cloudtrail"), "only what the selected check needs is read: {calls:?}");
+    assert!(calls.iter().all(|(_, a)| a != "DescribeInstances"), "{calls:?}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = report["findings"].as_array().unwrap();
+    assert_eq!(status_of(f, "aws_accessanalyzer_enabled", MGMT, "us-east-1"), "pass");
+    assert_eq!(status_of(f, "aws_accessanalyzer_enabled", MGMT, "eu-west-1"), "fail", "the management account read both regions it listed");
+    let gap = status_of(f, "aws_accessanalyzer_enabled", prod, "other-regions");
+    assert_eq!(gap, "not_evaluated", "a member whose region list was refused says so instead of narrowing silently");
+    let cov = report["coverage"].as_array().unwrap();
+    assert!(cov.iter().any(|c| c["scope"] == prod && c["dataset"] == "aws_enabled_regions" && c["state"] == "denied" && c["action"] == "ec2:DescribeRegions"), "{cov:?}");
+    assert!(cov.iter().filter(|c| c["dataset"] == "aws_credential_report").all(|c| c["state"] == "not_requested"), "nothing unrequested is read: {cov:?}");
 }

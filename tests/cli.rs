@@ -229,6 +229,29 @@ fn not_evaluated_checks_become_sarif_notifications() {
         && n["message"]["text"].as_str().unwrap().contains("--aws-authorization-details")));
 }
 
+/// With only an authorization-details export, exactly the checks that read nothing else are
+/// evaluated; every other check says which dataset it needs and how to provide it.
+#[test]
+fn a_scan_of_one_export_reports_exactly_the_checks_that_need_more() {
+    let o = run(&["scan", "--aws-authorization-details", &demo("authorization-details.json"), "--json", "-"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let list: Value = serde_json::from_slice(&run(&["checks", "list", "--format", "json"]).stdout).unwrap();
+    let findings = j["findings"].as_array().unwrap();
+    for c in list.as_array().unwrap() {
+        let id = c["id"].as_str().unwrap();
+        let mine: Vec<&Value> = findings.iter().filter(|f| f["check_id"] == id).collect();
+        let evaluated = mine.iter().any(|f| f["status"] != "not_evaluated");
+        let reads_auth = c["datasets"].as_array().unwrap().contains(&Value::from("aws_authorization_details"));
+        assert_eq!(evaluated, reads_auth, "{id}: {mine:?}");
+        if !reads_auth {
+            assert!(mine.iter().all(|f| f["status"] == "not_evaluated" && f["message"].as_str().unwrap().contains("give ")), "{id}: {mine:?}");
+        }
+    }
+    let collected: Vec<&Value> = j["coverage"].as_array().unwrap().iter().filter(|c| c["state"] != "not_requested").collect();
+    assert_eq!(collected.len(), 1, "only the file given: {collected:?}");
+}
+
 #[test]
 fn checks_list_and_explain() {
     let o = run(&["checks", "list", "--format", "json"]);
@@ -236,6 +259,10 @@ fn checks_list_and_explain() {
     let list: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(list.as_array().unwrap().len(), checks::all().unwrap().len());
     assert!(list.as_array().unwrap().iter().all(|c| c["cloud"] == "aws"));
+    let trust = list.as_array().unwrap().iter().find(|c| c["id"] == "aws_iam_role_cross_account_trust_restricted").unwrap();
+    assert_eq!(trust["scope"], "aws_account");
+    assert_eq!(trust["datasets"], serde_json::json!(["aws_authorization_details", "aws_organization"]));
+    assert!(list.as_array().unwrap().iter().all(|c| c["scope"].is_string() && !c["datasets"].as_array().unwrap().is_empty()));
     let o = run(&["checks", "list", "--cloud", "gcp", "--format", "json"]);
     assert_eq!(serde_json::from_slice::<Value>(&o.stdout).unwrap(), serde_json::json!([]));
     let o = run(&["checks", "list"]);

@@ -63,6 +63,11 @@ impl Inventory {
         out
     }
 
+    /// Forget every dataset not in `keep` (it becomes `not_requested`).
+    pub fn retain_datasets(&mut self, keep: &std::collections::BTreeSet<Dataset>) {
+        self.aws.retain_datasets(keep);
+    }
+
     /// Fold another partial inventory (another source) into this one.
     pub fn merge(&mut self, other: Inventory) -> Result<(), MergeError> {
         self.generated_at = match (self.generated_at, other.generated_at) {

@@ -6,7 +6,7 @@ use crate::checks::Cx;
 use crate::inventory::aws::AwsAccount;
 use crate::inventory::{Dataset, Missing};
 
-pub const DATASETS: &[Dataset] = &[Dataset::AwsAccessAnalyzer];
+pub const DATASETS: &[Dataset] = &[Dataset::AwsAccessAnalyzer, Dataset::AwsOrganization];
 pub const PARAMS: &[&str] = &[];
 
 pub fn run<'a>(acct: &'a AwsAccount, aws: &AwsContext<'a>, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {

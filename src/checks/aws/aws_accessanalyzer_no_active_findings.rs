@@ -8,7 +8,7 @@ use crate::finding::Resource;
 use crate::inventory::aws::AwsAccount;
 use crate::inventory::{Dataset, Missing};
 
-pub const DATASETS: &[Dataset] = &[Dataset::AwsAccessAnalyzer];
+pub const DATASETS: &[Dataset] = &[Dataset::AwsAccessAnalyzer, Dataset::AwsOrganization];
 pub const PARAMS: &[&str] = &[];
 
 pub fn run<'a>(acct: &'a AwsAccount, aws: &AwsContext<'a>, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
