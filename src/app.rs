@@ -277,41 +277,10 @@ fn list(cloud: Option<CloudArg>, format: Format) -> Result<u8, AppError> {
     Ok(0)
 }
 
-/// The text `checks explain` prints (also used for the generated catalogue).
-pub fn explain_text(m: &checks::CheckMeta) -> String {
-    let mut s = format!("{}\n{}\n\n", m.id, m.title);
-    s.push_str(&format!("cloud: {}   service: {}   category: {}   severity: {}   resource: {}\n", m.cloud, m.service, m.category.as_str(), m.severity, m.resource_type));
-    for (title, body) in [("What it checks", &m.description), ("Why it matters", &m.risk), ("How to fix", &m.remediation)] {
-        s.push_str(&format!("\n{title}:\n{}\n", body.trim()));
-    }
-    if !m.params.is_empty() {
-        s.push_str("\nThresholds (override in portcullis.toml under [checks.ID]):\n");
-        for (k, v) in &m.params {
-            s.push_str(&format!("  {k} = {v}\n"));
-        }
-    }
-    if !m.compliance.is_empty() || !m.mitre.is_empty() {
-        s.push_str("\nMappings:\n");
-        for (fw, ids) in &m.compliance {
-            s.push_str(&format!("  {fw}: {}\n", ids.join(", ")));
-        }
-        if !m.mitre.is_empty() {
-            s.push_str(&format!("  MITRE ATT&CK: {}\n", m.mitre.join(", ")));
-        }
-    }
-    if !m.references.is_empty() {
-        s.push_str("\nReferences:\n");
-        for r in &m.references {
-            s.push_str(&format!("  {r}\n"));
-        }
-    }
-    s
-}
-
 fn explain(id: &str) -> Result<u8, AppError> {
     match checks::find(id)? {
         Some(c) => {
-            print!("{}", explain_text(&c.meta));
+            print!("{}", crate::report::table::sanitize_lines(&checks::catalogue::check_markdown(c)));
             Ok(0)
         }
         None => Err(AppError::Usage(format!("unknown check id {id:?} (see `portcullis checks list`)"))),

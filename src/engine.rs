@@ -148,7 +148,7 @@ pub fn scope_kinds(inv: &Inventory) -> BTreeSet<&'static str> {
     if inv.azure.tenants.iter().any(|t| !t.subscriptions.is_empty()) {
         out.insert(ScopeKind::AzureSubscription.as_str());
     }
-    if !inv.gcp.scopes.is_empty() {
+    if inv.gcp.organizations().next().is_some() {
         out.insert(ScopeKind::GcpOrganization.as_str());
     }
     if !inv.gcp.projects.is_empty() {
@@ -308,8 +308,8 @@ pub fn scan<'a>(inv: &'a Inventory, opts: &ScanOptions) -> Result<Scan<'a>, Engi
                 }
             }
             Runner::GcpOrganization(f) => {
-                for n in inv.gcp.scopes.iter().filter(|n| n.kind == crate::inventory::ScopeKind::GcpOrganization) {
-                    run(&n.id, &mut |cx| f(&inv.gcp, cx));
+                for n in inv.gcp.organizations() {
+                    run(&n.id, &mut |cx| f(n, &inv.gcp, cx));
                 }
             }
             Runner::GcpProject(f) => {

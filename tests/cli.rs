@@ -200,7 +200,7 @@ fn sarif_locations_are_repository_relative_and_rules_come_from_metadata() {
     assert_eq!(rules.len(), checks::all().unwrap().len());
     for r in rules {
         assert!(r["properties"]["security-severity"].as_str().unwrap().parse::<f64>().is_ok());
-        assert!(r["help"]["markdown"].as_str().unwrap().contains("**Remediation.**"));
+        assert!(r["help"]["markdown"].as_str().unwrap().contains("**How to fix.**"));
     }
     let results = run["results"].as_array().unwrap();
     assert_eq!(results.len(), 25, "only failing findings are results");
@@ -270,7 +270,7 @@ fn checks_list_and_explain() {
     let o = run(&["checks", "explain", "aws_iam_access_key_rotated"]);
     assert_eq!(code(&o), 0);
     let text = stdout(&o);
-    for want in ["max_key_age_days = 90", "CIS AWS Foundations 3.0: 1.14", "T1078.004", "How to fix:"] {
+    for want in ["max_key_age_days = 90", "CIS AWS Foundations 3.0: 1.14", "T1078.004", "How to fix.", "reads `aws_credential_report`"] {
         assert!(text.contains(want), "{want} in {text}");
     }
 }

@@ -13,28 +13,39 @@ pub fn markdown(checks: &[Check]) -> String {
     }
     for c in checks {
         s.push('\n');
-        s.push_str(&check_markdown(&c.meta));
+        s.push_str(&check_markdown(c));
     }
     s
 }
 
-/// One check in Markdown: the catalogue section, and the SARIF rule's help text.
-pub fn check_markdown(m: &CheckMeta) -> String {
-    let mut s = format!("## {}\n\n**{}** — {} / {} / severity **{}** / resource `{}`\n\n", m.id, m.title, m.cloud, m.service, m.severity, m.resource_type);
-    s.push_str(&format!("{}\n\n**Risk.** {}\n\n**Remediation.** {}\n", m.description.trim(), m.risk.trim(), m.remediation.trim()));
+/// One check in Markdown: the catalogue section, the SARIF rule's help and `checks explain` all
+/// print this one text.
+pub fn check_markdown(c: &Check) -> String {
+    let m: &CheckMeta = &c.meta;
+    let reads: Vec<String> = c.datasets.iter().map(|d| format!("`{d}`")).collect();
+    let mut s = format!(
+        "## {}\n\n**{}** — {} / {} / severity **{}** / resource `{}`\n\nRuns once per `{}`; reads {}.\n\n",
+        m.id, m.title, m.cloud, m.service, m.severity, m.resource_type, c.scope().as_str(), reads.join(", ")
+    );
+    s.push_str(&format!("{}\n\n**Why it matters.** {}\n\n**How to fix.** {}\n", m.description.trim(), m.risk.trim(), m.remediation.trim()));
     if !m.params.is_empty() {
-        let p: Vec<String> = m.params.iter().map(|(k, v)| format!("`{k}` = {v}")).collect();
-        s.push_str(&format!("\n**Thresholds.** {}\n", p.join(", ")));
+        s.push_str(&format!("\n**Thresholds** (override in portcullis.toml under `[checks.{}]`):\n\n", m.id));
+        for (k, v) in &m.params {
+            s.push_str(&format!("- {k} = {v}\n"));
+        }
     }
-    let mut maps: Vec<String> = m.compliance.iter().map(|(fw, ids)| format!("{fw} {}", ids.join(", "))).collect();
+    let mut maps: Vec<String> = m.compliance.iter().map(|(fw, ids)| format!("{fw}: {}", ids.join(", "))).collect();
     if !m.mitre.is_empty() {
-        maps.push(format!("MITRE ATT&CK {}", m.mitre.join(", ")));
+        maps.push(format!("MITRE ATT&CK: {}", m.mitre.join(", ")));
     }
     if !maps.is_empty() {
-        s.push_str(&format!("\n**Mappings.** {}\n", maps.join("; ")));
+        s.push_str("\n**Mappings.**\n\n");
+        for line in maps {
+            s.push_str(&format!("- {line}\n"));
+        }
     }
     if !m.references.is_empty() {
-        s.push_str("\n**References.**\n");
+        s.push_str("\n**References.**\n\n");
         for r in &m.references {
             s.push_str(&format!("- <{r}>\n"));
         }

@@ -19,7 +19,7 @@ use crate::finding::{Evidence, Finding, Resource, Status};
 use crate::inventory::aws::AwsAccount;
 use crate::inventory::azure::{AzureSubscription, AzureTenant};
 use crate::inventory::gcp::{GcpInventory, GcpProject};
-use crate::inventory::{Dataset, Missing, Timestamp};
+use crate::inventory::{Dataset, Missing, ScopeNode, Timestamp};
 
 /// The kind of scope a check runs over: the engine runs it once per scope of that kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -51,7 +51,7 @@ pub enum Runner {
     AwsAccount(for<'a> fn(&'a AwsAccount, &aws::AwsContext<'a>, &mut Cx<'_, 'a>) -> Result<(), Missing>),
     AzureTenant(for<'a> fn(&'a AzureTenant, &mut Cx<'_, 'a>) -> Result<(), Missing>),
     AzureSubscription(for<'a> fn(&'a AzureSubscription, &'a AzureTenant, &mut Cx<'_, 'a>) -> Result<(), Missing>),
-    GcpOrganization(for<'a> fn(&'a GcpInventory, &mut Cx<'_, 'a>) -> Result<(), Missing>),
+    GcpOrganization(for<'a> fn(&'a ScopeNode, &'a GcpInventory, &mut Cx<'_, 'a>) -> Result<(), Missing>),
     GcpProject(for<'a> fn(&'a GcpProject, &'a GcpInventory, &mut Cx<'_, 'a>) -> Result<(), Missing>),
 }
 

@@ -33,30 +33,35 @@ impl AwsInventory {
             push(out, scope, Dataset::AwsOrganization, &self.organization);
         }
         for a in &self.accounts {
-            let id = &a.account_id;
-            let mut e = entry(id.clone(), Dataset::AwsAuthorizationDetails, &a.authorization_details);
-            if let Some(d) = a.authorization_details.get().filter(|d| !d.missing_sections.is_empty()) {
+            // Destructured: a dataset added to the struct does not compile until it is covered here.
+            let AwsAccount {
+                account_id: id, name: _, authorization_details, credential_report, account_summary, password_policy,
+                identity_providers, mfa_devices, enabled_regions, regions,
+            } = a;
+            let mut e = entry(id.clone(), Dataset::AwsAuthorizationDetails, authorization_details);
+            if let Some(d) = authorization_details.get().filter(|d| !d.missing_sections.is_empty()) {
                 e.state = CoverageState::Partial { missing: format!("no {} section", d.missing_sections.join(", ")) };
             }
             out.push(e);
-            let mut e = entry(id.clone(), Dataset::AwsCredentialReport, &a.credential_report);
-            if let Some(r) = a.credential_report.get().filter(|r| !r.missing_columns.is_empty()) {
+            let mut e = entry(id.clone(), Dataset::AwsCredentialReport, credential_report);
+            if let Some(r) = credential_report.get().filter(|r| !r.missing_columns.is_empty()) {
                 e.state = CoverageState::Partial { missing: format!("no column {}", r.missing_columns.join(", ")) };
             }
             out.push(e);
-            push(out, id.clone(), Dataset::AwsAccountSummary, &a.account_summary);
-            push(out, id.clone(), Dataset::AwsPasswordPolicy, &a.password_policy);
-            push(out, id.clone(), Dataset::AwsIdentityProviders, &a.identity_providers);
-            push(out, id.clone(), Dataset::AwsMfaDevices, &a.mfa_devices);
-            if !a.enabled_regions.is_not_requested() {
-                push(out, id.clone(), Dataset::AwsEnabledRegions, &a.enabled_regions);
+            push(out, id.clone(), Dataset::AwsAccountSummary, account_summary);
+            push(out, id.clone(), Dataset::AwsPasswordPolicy, password_policy);
+            push(out, id.clone(), Dataset::AwsIdentityProviders, identity_providers);
+            push(out, id.clone(), Dataset::AwsMfaDevices, mfa_devices);
+            if !enabled_regions.is_not_requested() {
+                push(out, id.clone(), Dataset::AwsEnabledRegions, enabled_regions);
             }
-            for r in &a.regions {
-                let scope = format!("{id}/{}", r.region);
-                push(out, scope.clone(), Dataset::AwsCloudTrail, &r.cloudtrail);
-                push(out, scope.clone(), Dataset::AwsAccessAnalyzer, &r.access_analyzer);
-                push(out, scope.clone(), Dataset::AwsEc2Metadata, &r.ec2_metadata);
-                push(out, scope, Dataset::AwsEc2MetadataDefaults, &r.ec2_metadata_defaults);
+            for r in regions {
+                let AwsRegion { region, cloudtrail, access_analyzer, ec2_metadata, ec2_metadata_defaults } = r;
+                let scope = format!("{id}/{region}");
+                push(out, scope.clone(), Dataset::AwsCloudTrail, cloudtrail);
+                push(out, scope.clone(), Dataset::AwsAccessAnalyzer, access_analyzer);
+                push(out, scope.clone(), Dataset::AwsEc2Metadata, ec2_metadata);
+                push(out, scope, Dataset::AwsEc2MetadataDefaults, ec2_metadata_defaults);
             }
         }
     }
@@ -73,13 +78,7 @@ impl AwsInventory {
 
     pub(crate) fn merge(&mut self, other: AwsInventory) -> Result<(), MergeError> {
         self.organization.merge(other.organization, "organization", Dataset::AwsOrganization)?;
-        for acct in other.accounts {
-            match self.accounts.iter_mut().find(|a| a.account_id == acct.account_id) {
-                Some(mine) => mine.merge(acct)?,
-                None => self.accounts.push(acct),
-            }
-        }
-        Ok(())
+        super::merge_keyed(&mut self.accounts, other.accounts, |a| a.account_id.clone(), AwsAccount::merge)
     }
 }
 
@@ -181,29 +180,29 @@ impl AwsAccount {
 
     fn merge(&mut self, o: AwsAccount) -> Result<(), MergeError> {
         let id = self.account_id.clone();
+        // Destructured: a dataset added to the struct does not compile until it is merged here.
+        let AwsAccount {
+            account_id: _, name, authorization_details, credential_report, account_summary, password_policy,
+            identity_providers, mfa_devices, enabled_regions, regions,
+        } = o;
         if self.name.is_none() {
-            self.name = o.name;
+            self.name = name;
         }
-        self.authorization_details.merge(o.authorization_details, &id, Dataset::AwsAuthorizationDetails)?;
-        self.credential_report.merge(o.credential_report, &id, Dataset::AwsCredentialReport)?;
-        self.account_summary.merge(o.account_summary, &id, Dataset::AwsAccountSummary)?;
-        self.password_policy.merge(o.password_policy, &id, Dataset::AwsPasswordPolicy)?;
-        self.identity_providers.merge(o.identity_providers, &id, Dataset::AwsIdentityProviders)?;
-        self.mfa_devices.merge(o.mfa_devices, &id, Dataset::AwsMfaDevices)?;
-        self.enabled_regions.merge(o.enabled_regions, &id, Dataset::AwsEnabledRegions)?;
-        for r in o.regions {
-            match self.regions.iter_mut().find(|m| m.region == r.region) {
-                Some(m) => {
-                    let scope = format!("{id}/{}", r.region);
-                    m.cloudtrail.merge(r.cloudtrail, &scope, Dataset::AwsCloudTrail)?;
-                    m.access_analyzer.merge(r.access_analyzer, &scope, Dataset::AwsAccessAnalyzer)?;
-                    m.ec2_metadata.merge(r.ec2_metadata, &scope, Dataset::AwsEc2Metadata)?;
-                    m.ec2_metadata_defaults.merge(r.ec2_metadata_defaults, &scope, Dataset::AwsEc2MetadataDefaults)?;
-                }
-                None => self.regions.push(r),
-            }
-        }
-        Ok(())
+        self.authorization_details.merge(authorization_details, &id, Dataset::AwsAuthorizationDetails)?;
+        self.credential_report.merge(credential_report, &id, Dataset::AwsCredentialReport)?;
+        self.account_summary.merge(account_summary, &id, Dataset::AwsAccountSummary)?;
+        self.password_policy.merge(password_policy, &id, Dataset::AwsPasswordPolicy)?;
+        self.identity_providers.merge(identity_providers, &id, Dataset::AwsIdentityProviders)?;
+        self.mfa_devices.merge(mfa_devices, &id, Dataset::AwsMfaDevices)?;
+        self.enabled_regions.merge(enabled_regions, &id, Dataset::AwsEnabledRegions)?;
+        super::merge_keyed(&mut self.regions, regions, |r| r.region.clone(), |m, r| {
+            let scope = format!("{id}/{}", r.region);
+            let AwsRegion { region: _, cloudtrail, access_analyzer, ec2_metadata, ec2_metadata_defaults } = r;
+            m.cloudtrail.merge(cloudtrail, &scope, Dataset::AwsCloudTrail)?;
+            m.access_analyzer.merge(access_analyzer, &scope, Dataset::AwsAccessAnalyzer)?;
+            m.ec2_metadata.merge(ec2_metadata, &scope, Dataset::AwsEc2Metadata)?;
+            m.ec2_metadata_defaults.merge(ec2_metadata_defaults, &scope, Dataset::AwsEc2MetadataDefaults)
+        })
     }
 }
 

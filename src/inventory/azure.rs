@@ -2,10 +2,15 @@
 //! their credentials, role assignments, Lighthouse delegations, Azure Policy assignments and
 //! subscription diagnostic settings. Filled by the Azure collector (a later wave); the shapes follow
 //! the ARM and Microsoft Graph responses they come from.
+//!
+//! Entra is split into one dataset per Graph permission (users, registration details,
+//! applications, service principals, directory roles), so a tenant that grants some of them is
+//! evaluated for what it grants and reported as a gap for the rest. The scope tree is `Collected`
+//! too: a failed management-group read is not an empty tree.
 
 use serde::{Deserialize, Serialize};
 
-use super::{Cloud, Collected, CoverageEntry, Dataset, MergeError, ScopeNode, Timestamp};
+use super::{merge_keyed, Cloud, Collected, CoverageEntry, Dataset, MergeError, ScopeNode, Timestamp};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct AzureInventory {
@@ -20,27 +25,27 @@ impl AzureInventory {
 
     pub(crate) fn coverage(&self, out: &mut Vec<CoverageEntry>) {
         for t in &self.tenants {
-            entry(out, &t.tenant_id, Dataset::AzureDirectory, &t.directory);
-            for s in &t.subscriptions {
-                let id = &s.subscription_id;
-                entry(out, id, Dataset::AzureRoleAssignments, &s.role_assignments);
-                entry(out, id, Dataset::AzurePolicyAssignments, &s.policy_assignments);
-                entry(out, id, Dataset::AzureDiagnosticSettings, &s.diagnostic_settings);
-                entry(out, id, Dataset::AzureLighthouse, &s.lighthouse);
+            let AzureTenant { tenant_id, scopes, users, registration_details, applications, service_principals, directory_roles, subscriptions } = t;
+            entry(out, tenant_id, Dataset::AzureScopes, scopes);
+            entry(out, tenant_id, Dataset::AzureUsers, users);
+            entry(out, tenant_id, Dataset::AzureRegistrationDetails, registration_details);
+            entry(out, tenant_id, Dataset::AzureApplications, applications);
+            entry(out, tenant_id, Dataset::AzureServicePrincipals, service_principals);
+            entry(out, tenant_id, Dataset::AzureDirectoryRoles, directory_roles);
+            for s in subscriptions {
+                let AzureSubscription { subscription_id: id, display_name: _, state: _, role_assignments, policy_assignments, diagnostic_settings, lighthouse } = s;
+                entry(out, id, Dataset::AzureRoleAssignments, role_assignments);
+                entry(out, id, Dataset::AzurePolicyAssignments, policy_assignments);
+                entry(out, id, Dataset::AzureDiagnosticSettings, diagnostic_settings);
+                entry(out, id, Dataset::AzureLighthouse, lighthouse);
             }
         }
     }
 
+    /// The merge rule of every cloud: scopes matched by id, each dataset merged on its own (a
+    /// value wins over a gap; two values for one dataset conflict).
     pub(crate) fn merge(&mut self, other: AzureInventory) -> Result<(), MergeError> {
-        for t in other.tenants {
-            match self.tenants.iter_mut().find(|m| m.tenant_id == t.tenant_id) {
-                Some(_) => {
-                    return Err(MergeError { scope: t.tenant_id, dataset: Dataset::AzureDirectory })
-                }
-                None => self.tenants.push(t),
-            }
-        }
-        Ok(())
+        merge_keyed(&mut self.tenants, other.tenants, |t| t.tenant_id.clone(), AzureTenant::merge)
     }
 }
 
@@ -58,25 +63,64 @@ fn entry<T>(out: &mut Vec<CoverageEntry>, scope: &str, dataset: Dataset, c: &Col
 pub struct AzureTenant {
     pub tenant_id: String,
     /// Management groups and subscriptions, with parent links.
-    #[serde(default)]
-    pub scopes: Vec<ScopeNode>,
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
-    pub directory: Collected<EntraDirectory>,
-    #[serde(default)]
+    pub scopes: Collected<Vec<ScopeNode>>,
+    /// Graph `User.Read.All`.
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub users: Collected<Vec<EntraUser>>,
+    /// Graph `AuditLog.Read.All` (`userRegistrationDetails`): who registered which MFA methods.
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub registration_details: Collected<Vec<RegistrationDetail>>,
+    /// Graph `Application.Read.All`: app registrations and their credentials.
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub applications: Collected<Vec<EntraServicePrincipal>>,
+    /// Graph `Application.Read.All`: service principals and managed identities.
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub service_principals: Collected<Vec<EntraServicePrincipal>>,
+    /// Graph `RoleManagement.Read.Directory`: Global Administrator and the other directory roles.
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub directory_roles: Collected<Vec<DirectoryRoleAssignment>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subscriptions: Vec<AzureSubscription>,
 }
 
-/// Entra ID objects read from Microsoft Graph.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct EntraDirectory {
+impl AzureTenant {
+    pub fn new(tenant_id: impl Into<String>) -> Self {
+        AzureTenant {
+            tenant_id: tenant_id.into(),
+            scopes: Collected::NotRequested,
+            users: Collected::NotRequested,
+            registration_details: Collected::NotRequested,
+            applications: Collected::NotRequested,
+            service_principals: Collected::NotRequested,
+            directory_roles: Collected::NotRequested,
+            subscriptions: Vec::new(),
+        }
+    }
+
+    fn merge(&mut self, o: AzureTenant) -> Result<(), MergeError> {
+        let id = self.tenant_id.clone();
+        let AzureTenant { tenant_id: _, scopes, users, registration_details, applications, service_principals, directory_roles, subscriptions } = o;
+        self.scopes.merge(scopes, &id, Dataset::AzureScopes)?;
+        self.users.merge(users, &id, Dataset::AzureUsers)?;
+        self.registration_details.merge(registration_details, &id, Dataset::AzureRegistrationDetails)?;
+        self.applications.merge(applications, &id, Dataset::AzureApplications)?;
+        self.service_principals.merge(service_principals, &id, Dataset::AzureServicePrincipals)?;
+        self.directory_roles.merge(directory_roles, &id, Dataset::AzureDirectoryRoles)?;
+        merge_keyed(&mut self.subscriptions, subscriptions, |s| s.subscription_id.clone(), AzureSubscription::merge)
+    }
+}
+
+/// One user's registered authentication methods (`userRegistrationDetails`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RegistrationDetail {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_principal_name: Option<String>,
     #[serde(default)]
-    pub users: Vec<EntraUser>,
-    /// Applications and service principals both carry credentials; `kind` tells them apart.
-    #[serde(default)]
-    pub service_principals: Vec<EntraServicePrincipal>,
-    /// Directory role assignments (Global Administrator, …): principal id → role template id.
-    #[serde(default)]
-    pub directory_role_assignments: Vec<DirectoryRoleAssignment>,
+    pub is_mfa_registered: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub methods_registered: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -92,9 +136,6 @@ pub struct EntraUser {
     pub created: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sign_in: Option<Timestamp>,
-    /// From the authentication-methods registration report; `None` when that report was not read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mfa_registered: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -151,6 +192,23 @@ pub struct AzureSubscription {
     pub diagnostic_settings: Collected<Vec<DiagnosticSetting>>,
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
     pub lighthouse: Collected<Vec<LighthouseDelegation>>,
+}
+
+impl AzureSubscription {
+    fn merge(&mut self, o: AzureSubscription) -> Result<(), MergeError> {
+        let id = self.subscription_id.clone();
+        let AzureSubscription { subscription_id: _, display_name, state, role_assignments, policy_assignments, diagnostic_settings, lighthouse } = o;
+        if self.display_name.is_none() {
+            self.display_name = display_name;
+        }
+        if self.state.is_none() {
+            self.state = state;
+        }
+        self.role_assignments.merge(role_assignments, &id, Dataset::AzureRoleAssignments)?;
+        self.policy_assignments.merge(policy_assignments, &id, Dataset::AzurePolicyAssignments)?;
+        self.diagnostic_settings.merge(diagnostic_settings, &id, Dataset::AzureDiagnosticSettings)?;
+        self.lighthouse.merge(lighthouse, &id, Dataset::AzureLighthouse)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -1,54 +1,110 @@
-//! GCP part of the inventory: organization → folders → projects, IAM bindings (with conditions),
-//! service accounts and their user-managed keys, effective org policies, audit configs and log
-//! sinks. Filled by the GCP collector (a later wave); shapes follow Resource Manager v3, IAM v1,
-//! Org Policy v2 and Logging v2.
+//! GCP part of the inventory: organization → folders → projects, IAM policies (bindings with
+//! conditions, audit configs), service accounts and their user-managed keys, effective org
+//! policies and log sinks. Filled by the GCP collector (a later wave); shapes follow Resource
+//! Manager v3, IAM v1, Org Policy v2 and Logging v2.
+//!
+//! An IAM policy is stored once, on the node where it is set (`organizations/…`, `folders/…`,
+//! `projects/…`); what a project inherits is computed when a check asks
+//! ([`GcpInventory::effective_iam`]), and a level whose policy could not be read makes the answer
+//! a gap, never a shorter list.
 
 use serde::{Deserialize, Serialize};
 
-use super::{Cloud, Collected, CoverageEntry, Dataset, MergeError, ScopeNode, Timestamp};
+use super::{merge_keyed, Cloud, Collected, CoverageEntry, CoverageState, Dataset, MergeError, Missing, ScopeNode, Timestamp};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct GcpInventory {
-    /// Organization, folders and projects with parent links.
+    /// Organization, folders and projects with parent links (`organizations/1`, `folders/2`,
+    /// `projects/p`). A failed read of the tree is a gap, not an empty organization.
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub hierarchy: Collected<Vec<ScopeNode>>,
+    /// What is set on each organization and folder (projects carry their own below).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub scopes: Vec<ScopeNode>,
+    pub nodes: Vec<GcpNode>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub projects: Vec<GcpProject>,
 }
 
+/// An organization or folder and what is set on it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GcpNode {
+    /// `organizations/123` or `folders/456`.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub iam_policy: Collected<IamPolicy>,
+    /// Aggregated sinks set here (with `include_children`, they cover the projects below).
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub sinks: Collected<Vec<LogSink>>,
+}
+
+impl GcpNode {
+    fn merge(&mut self, o: GcpNode) -> Result<(), MergeError> {
+        let GcpNode { name: _, iam_policy, sinks } = o;
+        self.iam_policy.merge(iam_policy, &self.name, Dataset::GcpIamPolicy)?;
+        self.sinks.merge(sinks, &self.name, Dataset::GcpLogging)
+    }
+}
+
 impl GcpInventory {
     pub fn is_empty(&self) -> bool {
-        self.scopes.is_empty() && self.projects.is_empty()
+        self.hierarchy.is_not_requested() && self.nodes.is_empty() && self.projects.is_empty()
+    }
+
+    /// The organizations of the hierarchy (scopes of organization checks).
+    pub fn organizations(&self) -> impl Iterator<Item = &ScopeNode> {
+        self.hierarchy.get().into_iter().flatten().filter(|n| n.kind == super::ScopeKind::GcpOrganization)
+    }
+
+    /// The IAM policies that apply to a project: its own, then each folder and the organization
+    /// above it, each with the resource it is set on. `Err` when the hierarchy or any level's
+    /// policy was not read: a partial list would hide inherited grants.
+    pub fn effective_iam<'a>(&'a self, project: &'a GcpProject) -> Result<Vec<(&'a str, &'a IamPolicy)>, Missing> {
+        let mut out = vec![(project.name.as_str(), project.iam_policy.require(Dataset::GcpIamPolicy)?)];
+        let tree = self.hierarchy.require(Dataset::GcpHierarchy)?;
+        let mut parent = project.parent.clone();
+        let mut guard = 0;
+        while let Some(p) = parent {
+            guard += 1;
+            if guard > 64 {
+                break; // a malformed snapshot with a parent cycle
+            }
+            let node = self.nodes.iter().find(|n| n.name == p).ok_or_else(|| Missing {
+                dataset: Dataset::GcpIamPolicy,
+                state: CoverageState::Partial { missing: format!("no IAM policy was read for {p}, above {}", project.project_id) },
+            })?;
+            out.push((node.name.as_str(), node.iam_policy.require(Dataset::GcpIamPolicy)?));
+            parent = tree.iter().find(|n| n.id == p).and_then(|n| n.parent.clone());
+        }
+        Ok(out)
     }
 
     pub(crate) fn coverage(&self, out: &mut Vec<CoverageEntry>) {
+        let push = |out: &mut Vec<CoverageEntry>, scope: &str, dataset: Dataset, state: CoverageState| {
+            out.push(CoverageEntry { cloud: Cloud::Gcp, scope: scope.to_string(), service: dataset.service().to_string(), dataset, state });
+        };
+        if !self.hierarchy.is_not_requested() {
+            push(out, "hierarchy", Dataset::GcpHierarchy, self.hierarchy.state());
+        }
+        for n in &self.nodes {
+            let GcpNode { name, iam_policy, sinks } = n;
+            push(out, name, Dataset::GcpIamPolicy, iam_policy.state());
+            push(out, name, Dataset::GcpLogging, sinks.state());
+        }
         for p in &self.projects {
-            for (dataset, state) in [
-                (Dataset::GcpIamPolicy, p.iam_policy.state()),
-                (Dataset::GcpServiceAccounts, p.service_accounts.state()),
-                (Dataset::GcpOrgPolicies, p.org_policies.state()),
-                (Dataset::GcpLogging, p.logging.state()),
-            ] {
-                out.push(CoverageEntry {
-                    cloud: Cloud::Gcp,
-                    scope: p.project_id.clone(),
-                    service: dataset.service().to_string(),
-                    dataset,
-                    state,
-                });
-            }
+            let GcpProject { project_id, name: _, parent: _, iam_policy, service_accounts, org_policies, sinks } = p;
+            push(out, project_id, Dataset::GcpIamPolicy, iam_policy.state());
+            push(out, project_id, Dataset::GcpServiceAccounts, service_accounts.state());
+            push(out, project_id, Dataset::GcpOrgPolicies, org_policies.state());
+            push(out, project_id, Dataset::GcpLogging, sinks.state());
         }
     }
 
+    /// The merge rule of every cloud: scopes matched by id, each dataset merged on its own.
     pub(crate) fn merge(&mut self, other: GcpInventory) -> Result<(), MergeError> {
-        self.scopes.extend(other.scopes);
-        for p in other.projects {
-            if self.projects.iter().any(|m| m.project_id == p.project_id) {
-                return Err(MergeError { scope: p.project_id, dataset: Dataset::GcpIamPolicy });
-            }
-            self.projects.push(p);
-        }
-        Ok(())
+        let GcpInventory { hierarchy, nodes, projects } = other;
+        self.hierarchy.merge(hierarchy, "hierarchy", Dataset::GcpHierarchy)?;
+        merge_keyed(&mut self.nodes, nodes, |n| n.name.clone(), GcpNode::merge)?;
+        merge_keyed(&mut self.projects, projects, |p| p.project_id.clone(), GcpProject::merge)
     }
 }
 
@@ -57,23 +113,57 @@ pub struct GcpProject {
     pub project_id: String,
     /// `projects/123456789012`.
     pub name: String,
+    /// `folders/…` or `organizations/…`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
-    /// The project's own IAM policy plus the policies it inherits from folders and the organization.
+    /// The policy set on the project itself (inheritance: [`GcpInventory::effective_iam`]).
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
-    pub iam_policy: Collected<Vec<IamBinding>>,
+    pub iam_policy: Collected<IamPolicy>,
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
     pub service_accounts: Collected<Vec<ServiceAccount>>,
+    /// Effective org policies (Org Policy `getEffectivePolicy` already applies inheritance).
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
     pub org_policies: Collected<Vec<OrgPolicy>>,
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
-    pub logging: Collected<GcpLogging>,
+    pub sinks: Collected<Vec<LogSink>>,
+}
+
+impl GcpProject {
+    fn merge(&mut self, o: GcpProject) -> Result<(), MergeError> {
+        let id = self.project_id.clone();
+        let GcpProject { project_id: _, name: _, parent, iam_policy, service_accounts, org_policies, sinks } = o;
+        if self.parent.is_none() {
+            self.parent = parent;
+        }
+        self.iam_policy.merge(iam_policy, &id, Dataset::GcpIamPolicy)?;
+        self.service_accounts.merge(service_accounts, &id, Dataset::GcpServiceAccounts)?;
+        self.org_policies.merge(org_policies, &id, Dataset::GcpOrgPolicies)?;
+        self.sinks.merge(sinks, &id, Dataset::GcpLogging)
+    }
+}
+
+/// An allow policy as set on one resource: bindings and audit configs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct IamPolicy {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bindings: Vec<IamBinding>,
+    /// Audit configs set here: service (or `allServices`) → enabled log types.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audit_configs: Vec<AuditConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AuditConfig {
+    pub service: String,
+    /// `ADMIN_READ`, `DATA_READ`, `DATA_WRITE`.
+    #[serde(default)]
+    pub log_types: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exempted_members: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct IamBinding {
-    /// Where the binding is set: `projects/…`, `folders/…` or `organizations/…`.
-    pub resource: String,
     pub role: String,
     pub members: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -117,15 +207,6 @@ pub struct OrgPolicy {
     pub denied_values: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct GcpLogging {
-    /// Effective audit configs (service → enabled log types), inheritance applied.
-    #[serde(default)]
-    pub audit_configs: Vec<(String, Vec<String>)>,
-    #[serde(default)]
-    pub sinks: Vec<LogSink>,
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LogSink {
     pub name: String,
@@ -136,4 +217,56 @@ pub struct LogSink {
     pub disabled: bool,
     #[serde(default)]
     pub include_children: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inv(folder_policy: Collected<IamPolicy>) -> GcpInventory {
+        let node = |id: &str, kind, parent: Option<&str>| ScopeNode { id: id.into(), name: None, kind, parent: parent.map(str::to_string), state: None };
+        let policy = |role: &str| IamPolicy { bindings: vec![IamBinding { role: role.into(), members: vec!["user:a@example.com".into()], condition_expression: None }], audit_configs: vec![] };
+        GcpInventory {
+            hierarchy: Collected::Collected(vec![
+                node("organizations/1", super::super::ScopeKind::GcpOrganization, None),
+                node("folders/2", super::super::ScopeKind::GcpFolder, Some("organizations/1")),
+            ]),
+            nodes: vec![
+                GcpNode { name: "organizations/1".into(), iam_policy: Collected::Collected(policy("roles/owner")), sinks: Collected::NotRequested },
+                GcpNode { name: "folders/2".into(), iam_policy: folder_policy, sinks: Collected::NotRequested },
+            ],
+            projects: vec![GcpProject {
+                project_id: "p".into(),
+                name: "projects/9".into(),
+                parent: Some("folders/2".into()),
+                iam_policy: Collected::Collected(policy("roles/viewer")),
+                service_accounts: Collected::NotRequested,
+                org_policies: Collected::NotRequested,
+                sinks: Collected::NotRequested,
+            }],
+        }
+    }
+
+    #[test]
+    fn inherited_bindings_are_computed_and_a_missing_level_is_a_gap() {
+        let ok = inv(Collected::Collected(IamPolicy::default()));
+        let levels: Vec<&str> = ok.effective_iam(&ok.projects[0]).unwrap().iter().map(|(l, _)| *l).collect();
+        assert_eq!(levels, ["projects/9", "folders/2", "organizations/1"]);
+        let denied = inv(Collected::Denied { action: "resourcemanager.folders.getIamPolicy".into(), message: None });
+        let e = denied.effective_iam(&denied.projects[0]).unwrap_err();
+        assert!(e.to_string().contains("resourcemanager.folders.getIamPolicy"), "{e}");
+    }
+
+    #[test]
+    fn merge_follows_the_one_rule() {
+        let mut a = inv(Collected::NotRequested);
+        let mut b = inv(Collected::Collected(IamPolicy::default()));
+        b.hierarchy = Collected::NotRequested;
+        b.nodes.retain(|n| n.name == "folders/2");
+        b.projects[0].iam_policy = Collected::NotRequested;
+        a.merge(b).unwrap();
+        assert!(a.nodes.iter().all(|n| n.iam_policy.get().is_some()), "a value fills a gap");
+        let c = inv(Collected::NotRequested);
+        assert!(a.merge(c).is_err(), "two values for one dataset conflict");
+    }
 }

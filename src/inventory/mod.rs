@@ -82,6 +82,23 @@ impl Inventory {
     }
 }
 
+/// Merge two lists of scopes matched by key: a scope in both has its datasets merged one by one.
+pub(crate) fn merge_keyed<T>(
+    mine: &mut Vec<T>,
+    other: Vec<T>,
+    key: impl Fn(&T) -> String,
+    merge: impl Fn(&mut T, T) -> Result<(), MergeError>,
+) -> Result<(), MergeError> {
+    for item in other {
+        let k = key(&item);
+        match mine.iter_mut().find(|m| key(m) == k) {
+            Some(m) => merge(m, item)?,
+            None => mine.push(item),
+        }
+    }
+    Ok(())
+}
+
 /// Two sources both claimed the same dataset for the same scope.
 #[derive(Debug, thiserror::Error)]
 #[error("two sources provide {dataset} for {scope}; give each dataset once")]
@@ -266,11 +283,17 @@ pub enum Dataset {
     AwsAccessAnalyzer,
     AwsEc2Metadata,
     AwsEc2MetadataDefaults,
-    AzureDirectory,
+    AzureScopes,
+    AzureUsers,
+    AzureRegistrationDetails,
+    AzureApplications,
+    AzureServicePrincipals,
+    AzureDirectoryRoles,
     AzureRoleAssignments,
     AzurePolicyAssignments,
     AzureDiagnosticSettings,
     AzureLighthouse,
+    GcpHierarchy,
     GcpIamPolicy,
     GcpServiceAccounts,
     GcpOrgPolicies,
@@ -278,13 +301,15 @@ pub enum Dataset {
 }
 
 impl Dataset {
-    pub const ALL: [Dataset; 21] = {
+    pub const ALL: [Dataset; 27] = {
         use Dataset::*;
         [
             AwsAuthorizationDetails, AwsCredentialReport, AwsAccountSummary, AwsPasswordPolicy, AwsIdentityProviders,
             AwsMfaDevices, AwsEnabledRegions, AwsOrganization, AwsCloudTrail, AwsAccessAnalyzer, AwsEc2Metadata,
-            AwsEc2MetadataDefaults, AzureDirectory, AzureRoleAssignments, AzurePolicyAssignments,
-            AzureDiagnosticSettings, AzureLighthouse, GcpIamPolicy, GcpServiceAccounts, GcpOrgPolicies, GcpLogging,
+            AwsEc2MetadataDefaults, AzureScopes, AzureUsers, AzureRegistrationDetails, AzureApplications,
+            AzureServicePrincipals, AzureDirectoryRoles, AzureRoleAssignments, AzurePolicyAssignments,
+            AzureDiagnosticSettings, AzureLighthouse, GcpHierarchy, GcpIamPolicy, GcpServiceAccounts, GcpOrgPolicies,
+            GcpLogging,
         ]
     };
 
@@ -300,9 +325,10 @@ impl Dataset {
             AwsAuthorizationDetails | AwsCredentialReport | AwsAccountSummary | AwsPasswordPolicy
             | AwsIdentityProviders | AwsMfaDevices | AwsEnabledRegions | AwsOrganization | AwsCloudTrail | AwsAccessAnalyzer
             | AwsEc2Metadata | AwsEc2MetadataDefaults => Cloud::Aws,
-            AzureDirectory | AzureRoleAssignments | AzurePolicyAssignments | AzureDiagnosticSettings
+            AzureScopes | AzureUsers | AzureRegistrationDetails | AzureApplications | AzureServicePrincipals
+            | AzureDirectoryRoles | AzureRoleAssignments | AzurePolicyAssignments | AzureDiagnosticSettings
             | AzureLighthouse => Cloud::Azure,
-            GcpIamPolicy | GcpServiceAccounts | GcpOrgPolicies | GcpLogging => Cloud::Gcp,
+            GcpHierarchy | GcpIamPolicy | GcpServiceAccounts | GcpOrgPolicies | GcpLogging => Cloud::Gcp,
         }
     }
 
@@ -316,11 +342,13 @@ impl Dataset {
             AwsCloudTrail => "cloudtrail",
             AwsAccessAnalyzer => "accessanalyzer",
             AwsEc2Metadata | AwsEc2MetadataDefaults | AwsEnabledRegions => "ec2",
-            AzureDirectory => "entra",
+            AzureScopes => "managementgroups",
+            AzureUsers | AzureRegistrationDetails | AzureApplications | AzureServicePrincipals | AzureDirectoryRoles => "entra",
             AzureRoleAssignments | AzurePolicyAssignments => "authorization",
             AzureDiagnosticSettings => "monitor",
             AzureLighthouse => "managedservices",
-            GcpIamPolicy | GcpOrgPolicies => "resourcemanager",
+            GcpHierarchy | GcpIamPolicy => "resourcemanager",
+            GcpOrgPolicies => "orgpolicy",
             GcpServiceAccounts => "iam",
             GcpLogging => "logging",
         }
@@ -342,15 +370,21 @@ impl Dataset {
             AwsAccessAnalyzer => "the IAM Access Analyzer analyzers and findings",
             AwsEc2Metadata => "the EC2 instance metadata options",
             AwsEc2MetadataDefaults => "the EC2 account-level instance metadata defaults",
-            AzureDirectory => "the Entra ID directory (users, service principals, credentials)",
+            AzureScopes => "the Azure management groups and subscriptions",
+            AzureUsers => "the Entra ID users",
+            AzureRegistrationDetails => "the Entra ID authentication-method registrations",
+            AzureApplications => "the Entra ID app registrations and their credentials",
+            AzureServicePrincipals => "the Entra ID service principals and managed identities",
+            AzureDirectoryRoles => "the Entra ID directory role assignments",
             AzureRoleAssignments => "the Azure role assignments",
             AzurePolicyAssignments => "the Azure Policy assignments",
             AzureDiagnosticSettings => "the subscription diagnostic settings",
             AzureLighthouse => "the Azure Lighthouse delegations",
+            GcpHierarchy => "the GCP organization, folders and projects",
             GcpIamPolicy => "the GCP IAM policies",
             GcpServiceAccounts => "the GCP service accounts and keys",
             GcpOrgPolicies => "the GCP organization policies",
-            GcpLogging => "the GCP audit-log configuration and sinks",
+            GcpLogging => "the GCP log sinks",
         }
     }
 
@@ -378,9 +412,10 @@ impl Dataset {
             AwsAccessAnalyzer => "a live scan with access-analyzer:ListAnalyzers and access-analyzer:ListFindings",
             AwsEc2Metadata => "a live scan with ec2:DescribeInstances",
             AwsEc2MetadataDefaults => "a live scan with ec2:GetInstanceMetadataDefaults",
-            AzureDirectory | AzureRoleAssignments | AzurePolicyAssignments | AzureDiagnosticSettings
+            AzureScopes | AzureUsers | AzureRegistrationDetails | AzureApplications | AzureServicePrincipals
+            | AzureDirectoryRoles | AzureRoleAssignments | AzurePolicyAssignments | AzureDiagnosticSettings
             | AzureLighthouse => "a live Azure scan (--azure)",
-            GcpIamPolicy | GcpServiceAccounts | GcpOrgPolicies | GcpLogging => "a live GCP scan (--gcp)",
+            GcpHierarchy | GcpIamPolicy | GcpServiceAccounts | GcpOrgPolicies | GcpLogging => "a live GCP scan (--gcp)",
         }
     }
 }

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 
 use crate::checks::Check;
 use crate::engine::Scan;
+use crate::inventory::Cloud;
 use crate::finding::{Finding, Severity, Status};
 
 /// GitHub code scanning keeps at most this many results per run.
@@ -53,7 +54,7 @@ fn rule(c: &Check) -> Value {
         "name": rule_name(&m.id),
         "shortDescription": {"text": m.title},
         "fullDescription": {"text": m.description.trim()},
-        "help": {"text": format!("{}\n\nRemediation: {}", m.risk.trim(), m.remediation.trim()), "markdown": crate::checks::catalogue::check_markdown(m)},
+        "help": {"text": format!("{}\n\nRemediation: {}", m.risk.trim(), m.remediation.trim()), "markdown": crate::checks::catalogue::check_markdown(c)},
         "defaultConfiguration": {"level": level(m.severity)},
         "properties": {
             "tags": tags,
@@ -68,19 +69,24 @@ fn rule(c: &Check) -> Value {
     rule
 }
 
-/// A stable, repository-relative pseudo-path naming the resource.
+/// A stable, repository-relative pseudo-path naming the resource, built from what the finding
+/// says (cloud, scope, region, resource type and name), never by parsing ids:
+/// `aws/111122223333/iam/role/deploy`, `aws/111122223333/cloudtrail/eu-west-1/trail/main`,
+/// `azure/<subscription>/authorization/role_assignment/<name>`, `gcp/<project>/iam/service_account/<email>`.
 pub fn pseudo_path(f: &Finding) -> String {
-    let id = &f.resource.id;
-    let tail = match crate::policy::arn::Arn::parse(id) {
-        // Regional resources carry their region: names repeat across regions.
-        Some(a) if !a.region.is_empty() => format!("{}/{}/{}", a.service, a.region, a.resource.replace(':', "/")),
-        Some(a) => format!("{}/{}", a.service, a.resource.replace(':', "/")),
-        None if id == f.account => "account".to_string(),
-        None => id.trim_start_matches('/').to_string(),
+    let segments = match f.cloud {
+        Cloud::Aws => aws_path(f),
+        Cloud::Azure => typed_path(f, "azure_"),
+        Cloud::Gcp => typed_path(f, "gcp_"),
     };
-    let raw = if f.account.is_empty() { format!("{}/{tail}", f.cloud) } else { format!("{}/{}/{tail}", f.cloud, f.account) };
-    // Keep unreserved characters and '/', percent-encode the rest; no empty or dot segments.
-    raw.split('/')
+    let mut out: Vec<String> = vec![f.cloud.as_str().to_string()];
+    if !f.account.is_empty() {
+        out.push(f.account.to_string());
+    }
+    out.extend(segments);
+    // Each segment on its own: unreserved characters kept, the rest (a '/' in a name too)
+    // percent-encoded; no empty or dot segments.
+    out.iter()
         .filter(|s| !s.is_empty() && *s != "." && *s != "..")
         .map(|seg| {
             seg.bytes()
@@ -92,6 +98,39 @@ pub fn pseudo_path(f: &Finding) -> String {
         })
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// AWS: `<service>[/<region>]/<type>/<name>` from the resource type `aws_<service>_<type>`.
+fn aws_path(f: &Finding) -> Vec<String> {
+    let kind = f.resource.kind.strip_prefix("aws_").unwrap_or(f.resource.kind);
+    let region = f.region.map(str::to_string);
+    match kind {
+        "account" => vec!["account".into()],
+        // Regional settings: the service is the check's (`aws_<service>_…`).
+        "region" => {
+            let service = f.check_id.split('_').nth(1).unwrap_or("settings").to_string();
+            vec![service, f.resource.name.to_string(), "settings".into()]
+        }
+        k => {
+            let (service, rtype) = k.split_once('_').unwrap_or((k, "resource"));
+            let mut v = vec![service.to_string()];
+            v.extend(region);
+            v.push(rtype.to_string());
+            v.push(f.resource.name.to_string());
+            v
+        }
+    }
+}
+
+/// Azure and GCP: `<service>/<type>[/<location>]/<name>` from `azure_<service>_<type>` or
+/// `gcp_<service>_<type>`.
+fn typed_path(f: &Finding, prefix: &str) -> Vec<String> {
+    let kind = f.resource.kind.strip_prefix(prefix).unwrap_or(f.resource.kind);
+    let (service, rtype) = kind.split_once('_').unwrap_or((kind, "resource"));
+    let mut v = vec![service.to_string(), rtype.to_string()];
+    v.extend(f.region.map(str::to_string));
+    v.push(f.resource.name.to_string());
+    v
 }
 
 pub fn document(scan: &Scan) -> Value {
