@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use super::{from_json, ImportError};
 use crate::inventory::aws::{
-    AttachedPolicy, AuthorizationDetails, AwsAccount, IamGroup, IamRole, IamUser, InlinePolicy, InvalidItem, ManagedPolicy,
+    default_version, iam_path, AttachedPolicy, AuthorizationDetails, AwsAccount, IamGroup, IamRole, IamUser, InlinePolicy, InvalidItem,
+    ManagedPolicy,
 };
 use crate::inventory::{Collected, Inventory, Timestamp};
 use crate::policy::arn::{account_of, is_account_id, Arn};
@@ -294,7 +295,7 @@ fn tags(list: Vec<RawTag>) -> BTreeMap<String, String> {
 }
 
 fn path(p: Option<String>) -> String {
-    p.unwrap_or_else(|| "/".into())
+    iam_path(p.as_deref())
 }
 
 /// `arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole` → `AWSLambdaBasicExecutionRole`.
@@ -360,11 +361,7 @@ fn role(r: RawRole, at: &str) -> IamRole {
 }
 
 fn policy(p: RawPolicy, at: &str) -> ManagedPolicy {
-    let default_version = p.default_version_id.clone();
-    let raw = p
-        .policy_version_list
-        .into_iter()
-        .find(|v| v.is_default_version || (default_version.is_some() && v.version_id == default_version))
+    let raw = default_version(p.policy_version_list, p.default_version_id.as_deref(), |v| v.is_default_version, |v| v.version_id.as_deref())
         .and_then(|v| v.document);
     let (document, document_error) = match raw.as_ref().map(|v| document(v, &format!("{at}.PolicyVersionList.Document"))) {
         Some(Ok(d)) => (Some(d), None),

@@ -388,6 +388,22 @@ impl ManagedPolicy {
 fn root_path() -> String {
     "/".to_string()
 }
+
+/// An IAM path as the sources give it; absent means `/`.
+pub fn iam_path(p: Option<&str>) -> String {
+    p.unwrap_or("/").to_string()
+}
+
+/// The version of a managed policy that grants: the one flagged as default, or the one
+/// `DefaultVersionId` names. Shared by the export reader and the live collector.
+pub fn default_version<V>(
+    versions: impl IntoIterator<Item = V>,
+    default_id: Option<&str>,
+    is_default: impl Fn(&V) -> bool,
+    id: impl Fn(&V) -> Option<&str>,
+) -> Option<V> {
+    versions.into_iter().find(|v| is_default(v) || (default_id.is_some() && id(v) == default_id))
+}
 fn is_root_path(p: &str) -> bool {
     p == "/"
 }

@@ -35,13 +35,23 @@ pub fn has_wildcard(s: &str) -> bool {
 }
 
 /// IAM wildcard match (`*` any run, `?` one character), ASCII case-insensitive as IAM matches
-/// actions. Linear-time greedy algorithm with single backtrack point.
+/// actions.
 pub fn wildcard_match_ci(pattern: &str, value: &str) -> bool {
+    wildcard(pattern, value, |p, v| p.eq_ignore_ascii_case(&v))
+}
+
+/// The same, case-sensitive, as condition operators (`StringLike`, `ArnLike`) match values.
+pub fn wildcard_match(pattern: &str, value: &str) -> bool {
+    wildcard(pattern, value, |p, v| p == v)
+}
+
+/// Linear-time greedy matching with a single backtrack point.
+fn wildcard(pattern: &str, value: &str, eq: impl Fn(u8, u8) -> bool) -> bool {
     let (p, v) = (pattern.as_bytes(), value.as_bytes());
     let (mut pi, mut vi) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while vi < v.len() {
-        if pi < p.len() && (p[pi] == b'?' || p[pi].eq_ignore_ascii_case(&v[vi])) {
+        if pi < p.len() && (p[pi] == b'?' || eq(p[pi], v[vi])) {
             pi += 1;
             vi += 1;
         } else if pi < p.len() && p[pi] == b'*' {

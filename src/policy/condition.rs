@@ -15,6 +15,7 @@
 
 use serde::Serialize;
 
+pub use super::arn::wildcard_match;
 use super::arn::is_account_id;
 use super::Operator;
 
@@ -96,29 +97,6 @@ impl Matcher {
     pub fn takes_wildcards(self) -> bool {
         matches!(self, Matcher::Like | Matcher::Arn)
     }
-}
-
-/// `*`/`?` wildcard match, case-sensitive (condition values; actions use the `_ci` variant).
-pub fn wildcard_match(pattern: &str, value: &str) -> bool {
-    let (p, v) = (pattern.as_bytes(), value.as_bytes());
-    let (mut pi, mut vi) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while vi < v.len() {
-        if pi < p.len() && (p[pi] == b'?' || p[pi] == v[vi]) {
-            pi += 1;
-            vi += 1;
-        } else if pi < p.len() && p[pi] == b'*' {
-            star = Some((pi, vi));
-            pi += 1;
-        } else if let Some((sp, sv)) = star {
-            pi = sp + 1;
-            vi = sv + 1;
-            star = Some((sp, sv + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == b'*')
 }
 
 /// `ArnLike`: each of the six components matched on its own (the last one keeps its colons).

@@ -18,6 +18,7 @@ use crate::inventory::aws::{
     AccountSummary, AttachedPolicy, AuthorizationDetails, CredentialReport, IamGroup, IamRole, IamUser,
     IdentityProviders, InlinePolicy, ManagedPolicy, OidcProvider, PasswordPolicy, SamlProvider, VirtualMfaDevice,
 };
+use crate::inventory::aws::default_version;
 use crate::inventory::Timestamp;
 use crate::policy::PolicyDocument;
 
@@ -85,11 +86,8 @@ pub async fn authorization_details(client: &Client) -> Result<AuthorizationDetai
         }
         for p in page.policies() {
             let arn = p.arn().unwrap_or_default().to_string();
-            let default_version = p.default_version_id();
-            let (document, document_error) = match p
-                .policy_version_list()
-                .iter()
-                .find(|v| v.is_default_version() || (default_version.is_some() && v.version_id() == default_version))
+            let default_version_id = p.default_version_id();
+            let (document, document_error) = match default_version(p.policy_version_list(), default_version_id, |v| v.is_default_version(), |v| v.version_id())
                 .and_then(|v| v.document())
                 .map(PolicyDocument::parse_str)
             {
@@ -100,7 +98,7 @@ pub async fn authorization_details(client: &Client) -> Result<AuthorizationDetai
             out.policies.push(ManagedPolicy {
                 name: p.policy_name().map(str::to_string).unwrap_or_else(|| name_from_arn(&arn)),
                 id: p.policy_id().map(str::to_string),
-                default_version_id: default_version.map(str::to_string),
+                default_version_id: default_version_id.map(str::to_string),
                 path: path(p.path()),
                 attachment_count: p.attachment_count().and_then(|c| u32::try_from(c).ok()).unwrap_or(0),
                 is_attachable: p.is_attachable(),
@@ -114,9 +112,7 @@ pub async fn authorization_details(client: &Client) -> Result<AuthorizationDetai
     Ok(out)
 }
 
-fn path(p: Option<&str>) -> String {
-    p.unwrap_or("/").to_string()
-}
+use crate::inventory::aws::iam_path as path;
 
 fn attached(list: &[SdkAttached]) -> Vec<AttachedPolicy> {
     list.iter()
