@@ -75,6 +75,9 @@ fn usage_and_input_errors_exit_two_with_a_clear_message() {
     std::fs::write(&bad, r#"{"RoleDetailList": [{"RoleName": "r", "RoleId": "x", "Arn": "arn:aws:iam::111122223333:role/r", "AssumeRolePolicyDocument": {"Statement": {"Effect": "Permit"}}}]}"#).unwrap();
     let bad_s = bad.to_str().unwrap();
     let policy = demo("password-policy.json");
+    let report_csv = demo("credential-report.csv");
+    let report_csv2 = tmp(&dir, "copy.csv").to_str().unwrap().to_string();
+    std::fs::copy(&report_csv, &report_csv2).unwrap();
     let cases: Vec<(Vec<&str>, String)> = vec![
         (vec!["scan"], "no sources given".into()),
         (vec!["scan", "--aws-authorization-details", "/nonexistent/x.json"], "--aws-authorization-details /nonexistent/x.json: cannot read: no such file".into()),
@@ -85,6 +88,8 @@ fn usage_and_input_errors_exit_two_with_a_clear_message() {
         (vec!["scan", "--demo", "--json", "same.out", "--sarif", "same.out"], "--json and --sarif both write to same.out".into()),
         (vec!["scan", "--aws-authorization-details", bad_s, "--json", bad_s], "would destroy the input".into()),
         (vec!["scan", "--demo", "--max-report-age", "0h"], "between 1s and 30d".into()),
+        (vec!["scan", "--aws-authorization-details", &report_csv], "not JSON (it starts with \"user,arn,".into()),
+        (vec!["scan", "--aws-credential-report", &report_csv, "--aws-credential-report", &report_csv2], format!("{report_csv} and {report_csv2} both provide aws_credential_report for 111122223333; give each dataset once")),
         (vec!["scan", "--demo", "--max-report-age=-3h"], "is not an age".into()),
         (vec!["scan", "--demo", "--now", "yesterday"], "not an RFC 3339 time".into()),
         (vec!["scan", "--demo", "--fail-on", "urgent"], "unknown severity".into()),
@@ -96,7 +101,17 @@ fn usage_and_input_errors_exit_two_with_a_clear_message() {
         assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
         assert!(stderr(&o).contains(&want), "{args:?}: expected {want:?} in {}", stderr(&o));
         assert!(!stderr(&o).contains("panicked"), "{args:?}");
+        let err = stderr(&o);
+        let first_line = err.lines().next().unwrap_or("");
+        assert_eq!(err.matches(first_line.trim_start_matches("error: ")).count(), 1, "the message repeats itself: {err}");
+        for rust in ["struct ", "enum ", "os error"] {
+            assert!(!err.contains(rust), "{args:?}: {rust:?} in {err}");
+        }
     }
+    let typed = tmp(&dir, "typed.json");
+    std::fs::write(&typed, "\"x\"").unwrap();
+    let err = stderr(&run(&["scan", "--aws-authorization-details", typed.to_str().unwrap()]));
+    assert!(err.contains("expected an object") && !err.contains("Page"), "{err}");
     // One malformed trust document is that role's gap, named with its place; the scan goes on.
     let o = run(&["scan", "--aws-authorization-details", bad_s]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
@@ -300,4 +315,44 @@ fn hostile_names_do_not_reach_the_terminal_raw() {
     let o = run(&["scan", "--aws-authorization-details", evil_path.to_str().unwrap()]);
     assert_eq!(code(&o), 2);
     assert!(!o.stderr.contains(&0x1b), "escape reached stderr: {}", stderr(&o));
+}
+
+/// A live scan that cannot start says why in one line: no SDK debug text, no Rust type names,
+/// and a refused connection fails at once instead of retrying.
+#[test]
+fn live_scan_start_failures_say_why_in_one_line() {
+    let home = tempfile::tempdir().unwrap();
+    let live = |env: &[(&str, &str)], extra: &[&str]| {
+        let mut c = bin();
+        c.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", home.path())
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .args(["scan", "--aws", "-q"])
+            .args(extra);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let started = std::time::Instant::now();
+        let o = c.output().unwrap();
+        (o, started.elapsed())
+    };
+    let keys = [("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE"), ("AWS_SECRET_ACCESS_KEY", "secret")];
+    let cases: Vec<(Vec<(&str, &str)>, Vec<&str>, &str)> = vec![
+        (vec![], vec![], "error: no AWS credentials found (environment, profile, SSO, web identity, container or instance role)"),
+        (vec![], vec!["--aws-profile", "nosuch"], "error: profile nosuch not found"),
+        (vec![keys[0], keys[1], ("AWS_ENDPOINT_URL", "http://127.0.0.1:9")], vec![], "error: cannot reach sts at 127.0.0.1:9: connection refused"),
+    ];
+    for (env, extra, want) in cases {
+        let (o, took) = live(&env, &extra);
+        let err = stderr(&o);
+        assert_eq!(code(&o), 2, "{err}");
+        assert!(err.starts_with(want), "expected {want:?}, got {err:?}");
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        for noise in ["DispatchFailure", "ConnectorError", "os error", "Attempted:"] {
+            assert!(!err.contains(noise), "{noise} in {err}");
+        }
+        assert!(took < std::time::Duration::from_secs(5), "took {took:?}: {err}");
+    }
 }

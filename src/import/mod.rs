@@ -26,8 +26,9 @@ pub enum ImportError {
     /// Malformed content; `place` is a JSON path, a line/column, or empty.
     #[error("{origin}: {}{message}", place_prefix(.place))]
     Invalid { origin: String, place: String, message: String },
-    #[error("{0}")]
-    Conflict(#[from] MergeError),
+    /// Two sources give the same dataset for the same scope.
+    #[error("{first} and {second} both provide {dataset} for {scope}; give each dataset once")]
+    Conflict { first: String, second: String, dataset: crate::inventory::Dataset, scope: String },
     #[error("{0}")]
     Usage(String),
 }
@@ -53,8 +54,32 @@ impl ImportError {
         // serde_json appends " at line L column C" to its messages; the place already says it.
         let msg = inner.to_string();
         let msg = msg.rsplit_once(" at line ").map(|(m, _)| m.to_string()).unwrap_or(msg);
-        ImportError::invalid(origin, place, msg)
+        ImportError::invalid(origin, place, plain_types(&msg))
     }
+}
+
+/// serde names our Rust types in its messages ("expected struct RawUser"); say what was expected
+/// in the file's terms instead.
+pub(crate) fn plain_types(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    while let Some(i) = rest.find("expected ") {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i + "expected ".len()..];
+        let (replacement, skip) = if let Some(t) = tail.strip_prefix("struct ") {
+            ("expected an object", "struct ".len() + t.find(|c: char| !c.is_alphanumeric() && c != '_').unwrap_or(t.len()))
+        } else if let Some(t) = tail.strip_prefix("tuple struct ") {
+            ("expected a value", "tuple struct ".len() + t.find(|c: char| !c.is_alphanumeric() && c != '_').unwrap_or(t.len()))
+        } else if let Some(t) = tail.strip_prefix("enum ") {
+            ("expected one of the documented values", "enum ".len() + t.find(|c: char| !c.is_alphanumeric() && c != '_').unwrap_or(t.len()))
+        } else {
+            ("expected ", 0)
+        };
+        out.push_str(replacement);
+        rest = &tail[skip..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Deserialize JSON text, reporting the path of any error.
@@ -64,6 +89,16 @@ impl ImportError {
 pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str, origin: &str) -> Result<T, ImportError> {
     if let Ok(v) = serde_json::from_str(text) {
         return Ok(v);
+    }
+    let start = text.trim_start();
+    if !start.starts_with(['{', '[', '"']) {
+        let head: String = start.chars().take(24).collect();
+        let hint = if head.to_ascii_lowercase().starts_with("user,") {
+            "; it looks like an IAM credential report: give it with --aws-credential-report"
+        } else {
+            ""
+        };
+        return Err(ImportError::invalid(origin, "", format!("not JSON (it starts with {head:?}){hint}")));
     }
     let mut de = serde_json::Deserializer::from_str(text);
     let v = serde_path_to_error::deserialize(&mut de).map_err(|e| ImportError::json(origin, e))?;
@@ -164,14 +199,15 @@ pub struct Texts {
 impl Texts {
     pub fn load(&self) -> Result<Inventory, ImportError> {
         let mut inv = Inventory::default();
+        let mut seen = Provided::default();
         for (origin, text) in &self.inventory {
-            inv.merge(parse_snapshot(text, origin)?)?;
+            seen.add(&mut inv, parse_snapshot(text, origin)?, origin)?;
         }
         for (origin, text) in &self.authorization_details {
-            inv.merge(parse_authorization_details(text, origin)?)?;
+            seen.add(&mut inv, parse_authorization_details(text, origin)?, origin)?;
         }
         for (origin, text) in &self.credential_report {
-            inv.merge(parse_credential_report(text, origin)?)?;
+            seen.add(&mut inv, parse_credential_report(text, origin)?, origin)?;
         }
         // Password policy and account summary files carry no account id: they belong to the one
         // account the other sources describe.
@@ -184,6 +220,27 @@ impl Texts {
             attach(&mut inv, origin, "account summary", Dataset::AwsAccountSummary, |a| &mut a.account_summary, summary)?;
         }
         Ok(inv)
+    }
+}
+
+/// Which file provided each (scope, dataset), so a conflict names both files.
+#[derive(Default)]
+struct Provided(std::collections::HashMap<(String, Dataset), String>);
+
+impl Provided {
+    fn add(&mut self, inv: &mut Inventory, part: Inventory, origin: &str) -> Result<(), ImportError> {
+        let provided: Vec<(String, Dataset)> =
+            part.coverage().into_iter().filter(|c| c.state.label() != "not_requested").map(|c| (c.scope, c.dataset)).collect();
+        inv.merge(part).map_err(|e| self.conflict(e, origin))?;
+        for p in provided {
+            self.0.entry(p).or_insert_with(|| origin.to_string());
+        }
+        Ok(())
+    }
+
+    fn conflict(&self, e: MergeError, second: &str) -> ImportError {
+        let first = self.0.get(&(e.scope.clone(), e.dataset)).cloned().unwrap_or_else(|| "an earlier source".into());
+        ImportError::Conflict { first, second: second.to_string(), dataset: e.dataset, scope: e.scope }
     }
 }
 
@@ -211,7 +268,12 @@ fn attach<T>(
         }
     };
     let id = acct.account_id.clone();
-    slot(acct).merge(Collected::Collected(value), &id, dataset)?;
+    slot(acct).merge(Collected::Collected(value), &id, dataset).map_err(|e| ImportError::Conflict {
+        first: "another source".into(),
+        second: origin.to_string(),
+        dataset: e.dataset,
+        scope: e.scope,
+    })?;
     inv.sources.push(format!("aws {what}: {origin}"));
     Ok(())
 }

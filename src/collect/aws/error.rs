@@ -20,6 +20,72 @@ pub struct ApiError {
     /// The error code the service returned, if it returned one.
     pub code: Option<String>,
     pub message: String,
+    /// Why the request never got an answer, when it did not.
+    pub transport: Option<Transport>,
+}
+
+/// A request that got no answer from the service, in words a person acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport {
+    /// The credential chain found nothing (or every source failed).
+    NoCredentials,
+    ConnectionRefused,
+    /// The host name does not resolve.
+    UnknownHost,
+    TimedOut,
+    Other(String),
+}
+
+impl std::fmt::Display for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Transport::NoCredentials => f.write_str("no AWS credentials found (environment, profile, SSO, web identity, container or instance role)"),
+            Transport::ConnectionRefused => f.write_str("connection refused"),
+            Transport::UnknownHost => f.write_str("the host name does not resolve"),
+            Transport::TimedOut => f.write_str("timed out"),
+            Transport::Other(m) => f.write_str(m),
+        }
+    }
+}
+
+/// Classify an SDK error that never reached the service by walking its cause chain: the chain's
+/// own text (the SDK's debug rendering) goes to the log at `-vv`, not to the person.
+fn transport<E: StdError + 'static>(err: &SdkError<E, HttpResponse>) -> Option<Transport> {
+    if matches!(err, SdkError::ServiceError(_)) {
+        return None;
+    }
+    tracing::debug!("SDK error detail: {}", DisplayErrorContext(err));
+    if matches!(err, SdkError::TimeoutError(_)) {
+        return Some(Transport::TimedOut);
+    }
+    let mut chain: Vec<&(dyn StdError + 'static)> = vec![err];
+    while let Some(next) = chain.last().copied().and_then(|e| e.source()) {
+        if chain.len() > 32 {
+            break;
+        }
+        chain.push(next);
+    }
+    let text = chain.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(": ");
+    if let Some(io) = chain.iter().find_map(|e| e.downcast_ref::<std::io::Error>()) {
+        match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => return Some(Transport::ConnectionRefused),
+            std::io::ErrorKind::TimedOut => return Some(Transport::TimedOut),
+            _ => {}
+        }
+    }
+    let lower = text.to_ascii_lowercase();
+    Some(if lower.contains("no credentials") || lower.contains("credential provider was not enabled") || lower.contains("loading credentials") {
+        Transport::NoCredentials
+    } else if lower.contains("connection refused") {
+        Transport::ConnectionRefused
+    } else if lower.contains("dns error") || lower.contains("failed to lookup address") || lower.contains("name or service not known") {
+        Transport::UnknownHost
+    } else if lower.contains("timed out") || lower.contains("timeout") {
+        Transport::TimedOut
+    } else {
+        // The deepest cause is usually the one that says what happened.
+        Transport::Other(chain.last().map(|e| e.to_string()).unwrap_or(text))
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +121,7 @@ impl ApiError {
         E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
     {
         let status = err.raw_response().map(|r| r.status().as_u16());
+        let transport = transport(&err);
         let code = err.code().map(str::to_string);
         let kind = classify(code.as_deref(), status);
         let message = match (&err, err.message(), &code) {
@@ -67,15 +134,15 @@ impl ApiError {
                 Some(s) => format!("HTTP {s} with a body that is not this API's error format"),
                 None => "an error the SDK could not parse".to_string(),
             },
-            // Timeouts, connection failures, credential errors: the whole chain is the useful part.
-            _ => DisplayErrorContext(&err).to_string(),
+            // Timeouts, connection failures, credential errors: said plainly.
+            _ => transport.as_ref().map(ToString::to_string).unwrap_or_else(|| DisplayErrorContext(&err).to_string()),
         };
-        ApiError { action, kind, code, message: truncate(message) }
+        ApiError { action, kind, code, message: truncate(message), transport }
     }
 
     /// An error of our own making (a malformed answer, a timeout) attributed to one action.
     pub fn failed(action: &'static str, message: impl Into<String>) -> Self {
-        ApiError { action, kind: ErrorKind::Failed, code: None, message: truncate(message.into()) }
+        ApiError { action, kind: ErrorKind::Failed, code: None, message: truncate(message.into()), transport: None }
     }
 
     pub fn is_code(&self, code: &str) -> bool {

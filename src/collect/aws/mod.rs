@@ -26,7 +26,7 @@ use aws_sdk_iam::config::SharedCredentialsProvider;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-pub use error::{ApiError, ErrorKind};
+pub use error::{ApiError, ErrorKind, Transport};
 use error::Api;
 
 use super::Progress;
@@ -76,6 +76,14 @@ impl Default for AwsOptions {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AwsCollectError {
+    #[error("{0}")]
+    NoCredentials(Transport),
+    #[error("profile {name} not found (looked in {files})")]
+    ProfileNotFound { name: String, files: String },
+    #[error("cannot reach sts at {endpoint}: {why}")]
+    Unreachable { endpoint: String, why: Transport },
+    #[error("sts at {endpoint} refused the credentials: {message}")]
+    Rejected { endpoint: String, message: String },
     #[error("cannot tell which AWS account the credentials belong to ({0}); check the credentials, --aws-profile and AWS_ENDPOINT_URL")]
     Identity(ApiError),
     #[error("cannot start the async runtime: {0}")]
@@ -123,13 +131,18 @@ async fn base_config(opts: &AwsOptions) -> SdkConfig {
 
 async fn collect_async(opts: &AwsOptions, progress: &Progress) -> Result<(AwsInventory, AwsIdentity), AwsCollectError> {
     let deadline = tokio::time::Instant::now() + opts.deadline;
+    check_profile(opts)?;
     let base = base_config(opts).await;
+    progress.set_message("checking the credentials (sts:GetCallerIdentity)");
+    // One attempt: a refused connection or missing credentials will not fix themselves.
     let me = aws_sdk_sts::Client::new(&base)
         .get_caller_identity()
+        .customize()
+        .config_override(aws_sdk_sts::config::Builder::default().retry_config(RetryConfig::standard().with_max_attempts(1)))
         .send()
         .await
         .api("sts:GetCallerIdentity")
-        .map_err(AwsCollectError::Identity)?;
+        .map_err(|e| identity_error(e, &base))?;
     let identity = AwsIdentity {
         account_id: me.account().unwrap_or_default().to_string(),
         arn: me.arn().unwrap_or_default().to_string(),
@@ -212,6 +225,52 @@ async fn collect_async(opts: &AwsOptions, progress: &Progress) -> Result<(AwsInv
     accounts.sort_by(|a, b| a.account_id.cmp(&b.account_id));
     progress.finish();
     Ok((AwsInventory { organization, accounts }, identity))
+}
+
+/// Say in one line why the first call failed.
+fn identity_error(e: ApiError, base: &SdkConfig) -> AwsCollectError {
+    let endpoint = sts_endpoint(base);
+    match e.transport.clone() {
+        Some(Transport::NoCredentials) => AwsCollectError::NoCredentials(Transport::NoCredentials),
+        Some(why) => AwsCollectError::Unreachable { endpoint, why },
+        None if e.code.is_some() && e.kind == ErrorKind::Failed => AwsCollectError::Rejected { endpoint, message: e.message },
+        None => AwsCollectError::Identity(e),
+    }
+}
+
+/// Where STS calls go: the endpoint override if any, else the regional endpoint, as host[:port].
+fn sts_endpoint(base: &SdkConfig) -> String {
+    let url = std::env::var("AWS_ENDPOINT_URL_STS").ok().or_else(|| base.endpoint_url().map(str::to_string));
+    match url {
+        Some(u) => {
+            let rest = u.split_once("://").map(|(_, r)| r).unwrap_or(&u);
+            rest.trim_end_matches('/').to_string()
+        }
+        None => format!("sts.{}.amazonaws.com", base.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into())),
+    }
+}
+
+/// A named profile must exist in the config or credentials file; the SDK would otherwise fall
+/// through to other credential sources and say something unrelated.
+fn check_profile(opts: &AwsOptions) -> Result<(), AwsCollectError> {
+    let Some(name) = opts.profile.clone().or_else(|| std::env::var("AWS_PROFILE").ok()).filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_default();
+    let config = std::env::var_os("AWS_CONFIG_FILE").map(std::path::PathBuf::from).unwrap_or_else(|| home.join(".aws/config"));
+    let creds = std::env::var_os("AWS_SHARED_CREDENTIALS_FILE").map(std::path::PathBuf::from).unwrap_or_else(|| home.join(".aws/credentials"));
+    let has = |path: &std::path::Path, config_file: bool| {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        text.lines().map(str::trim).filter_map(|l| l.strip_prefix('[').and_then(|l| l.strip_suffix(']'))).any(|section| {
+            let section = section.trim();
+            let bare = if config_file { section.strip_prefix("profile").map(str::trim).unwrap_or(section) } else { section };
+            bare == name
+        })
+    };
+    if has(&config, true) || has(&creds, false) {
+        return Ok(());
+    }
+    Err(AwsCollectError::ProfileNotFound { name, files: format!("{} and {}", config.display(), creds.display()) })
 }
 
 /// Active member accounts (the management account first, reached with the base credentials).
