@@ -9,18 +9,44 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Progress on a terminal; silent when stderr is not a TTY or with `--quiet`.
 #[derive(Clone, Default)]
-pub struct Progress(Option<ProgressBar>);
+pub struct Progress(Option<ProgressBar>, std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>);
 
 impl Progress {
     /// A bar on stderr if it is a terminal and `quiet` is off; otherwise nothing.
     pub fn stderr(quiet: bool) -> Self {
         if quiet || !std::io::stderr().is_terminal() {
-            return Progress(None);
+            return Progress(None, Default::default());
         }
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()));
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        Progress(Some(bar))
+        Progress(Some(bar), Default::default())
+    }
+
+    /// A scope (an account) is being read: the message names what the bar waits on.
+    pub fn begin(&self, scope: &str) {
+        self.waiting(|set| {
+            set.insert(scope.to_string());
+        });
+    }
+
+    /// The scope is read: count it.
+    pub fn end(&self, scope: &str) {
+        self.waiting(|set| {
+            set.remove(scope);
+        });
+        if let Some(b) = &self.0 {
+            b.inc(1);
+        }
+    }
+
+    fn waiting(&self, change: impl FnOnce(&mut std::collections::BTreeSet<String>)) {
+        let Some(b) = &self.0 else { return };
+        let Ok(mut set) = self.1.lock() else { return };
+        change(&mut set);
+        let names: Vec<String> = set.iter().take(4).map(|s| crate::report::table::sanitize(s)).collect();
+        let more = if set.len() > 4 { format!(" and {} more", set.len() - 4) } else { String::new() };
+        b.set_message(if names.is_empty() { String::new() } else { format!("waiting on {}{more}", names.join(", ")) });
     }
 
     pub fn set_message(&self, m: &str) {
@@ -38,13 +64,6 @@ impl Progress {
             if let Ok(s) = ProgressStyle::with_template(&t) {
                 b.set_style(s);
             }
-        }
-    }
-
-    pub fn inc(&self, done: &str) {
-        if let Some(b) = &self.0 {
-            b.set_message(crate::report::table::sanitize(done));
-            b.inc(1);
         }
     }
 

@@ -195,6 +195,7 @@ async fn collect_async(opts: &AwsOptions, progress: &Progress) -> Result<(AwsInv
         let progress = progress.clone();
         set.spawn(async move {
             let _permit = limit.acquire_owned().await;
+            progress.begin(&account_id);
             let started = std::time::Instant::now();
             let work = account(base, account_id.clone(), own, &opts);
             let mut acct = match tokio::time::timeout_at(deadline, work).await {
@@ -210,7 +211,7 @@ async fn collect_async(opts: &AwsOptions, progress: &Progress) -> Result<(AwsInv
             };
             acct.name = name;
             tracing::info!(account = %acct.account_id, elapsed_ms = started.elapsed().as_millis() as u64, "account collected");
-            progress.inc(&acct.account_id);
+            progress.end(&acct.account_id);
             acct
         });
     }
