@@ -68,6 +68,21 @@ def calls(rec):
     return by
 
 
+def phases(log):
+    """Where portcullis's time goes, from its own `-v` log: each dataset read (they run
+    concurrently within an account), the credential check, and the scan's phases."""
+    out = {}
+    for line in log.splitlines():
+        fields = dict(kv.split("=", 1) for kv in line.split() if "=" in kv and not kv.startswith("http"))
+        ms = fields.get("elapsed_ms")
+        if ms is None:
+            continue
+        name = fields.get("dataset") or fields.get("phase") or ("credentials" if "credentials resolved" in line else "account" if "account collected" in line else None)
+        if name:
+            out[name.strip('"')] = int(ms)
+    return out
+
+
 def floor(url):
     """What moto needs to answer the bulk reads, measured with boto3 (no retries, one process)."""
     code = f"""
@@ -135,15 +150,16 @@ def main():
             seeded = time.time() - t
             base = floor(url)
             recorder(url, "reset-recording")
-            wall, rss, code, err = run([str(exe), "scan", "--aws", "--aws-regions", "us-east-1", "-q", "--json", str(out_dir / f"findings-{n}.json")], aws_env(url))
+            wall, rss, code, err = run([str(exe), "-v", "scan", "--aws", "--aws-regions", "us-east-1", "-q", "--json", str(out_dir / f"findings-{n}.json")], aws_env(url))
             if code != 0:
                 print(err, file=sys.stderr)
                 sys.exit(f"portcullis exited {code}")
             c = calls(rec)
+            breakdown = phases(err)
             findings = len(json.loads((out_dir / f"findings-{n}.json").read_text())["findings"])
             row = dict(users=n, seed_s=round(seeded, 1), moto_bulk_reads_s=round(base, 2), portcullis_s=round(wall, 2),
                        ratio_to_moto=round(wall / base, 2), peak_mib=round(rss, 1), iam_calls=c.get("iam", 0),
-                       all_calls=sum(c.values()), calls=c, findings=findings)
+                       all_calls=sum(c.values()), calls=c, findings=findings, breakdown_ms=breakdown)
             if a.prowler:
                 recorder(url, "reset-recording")
                 pw, prss, pcode, perr = run([str(prowler_bin()), "aws", "--service", "iam", "--region", "us-east-1", "--output-formats", "json-ocsf",
@@ -165,6 +181,7 @@ def main():
     print(f"{'users':>6} {'moto bulk s':>11} {'portcullis s':>12} {'ratio':>6} {'peak MiB':>9} {'IAM calls':>9} {'all calls':>9}")
     for r in rows:
         print(f"{r['users']:>6} {r['moto_bulk_reads_s']:>11} {r['portcullis_s']:>12} {r['ratio_to_moto']:>6} {r['peak_mib']:>9} {r['iam_calls']:>9} {r['all_calls']:>9}")
+        print("        breakdown (ms): " + ", ".join(f"{k} {v}" for k, v in sorted(r["breakdown_ms"].items(), key=lambda kv: -kv[1])))
         if "prowler_error" in r:
             print(f"        prowler {PROWLER_VERSION} did not reach the emulator (exit {r['prowler_exit']}): {r['prowler_error']}")
         elif "prowler_s" in r:

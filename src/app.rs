@@ -190,13 +190,18 @@ fn scan(a: ScanArgs) -> Result<u8, AppError> {
         let pre = engine::select_for(&clouds, &opts)?;
         datasets = engine::datasets_of(&pre);
     }
+    let phase = std::time::Instant::now();
     let inv = load_sources(&a.sources, a.quiet, datasets)?;
+    tracing::info!(phase = "sources", elapsed_ms = phase.elapsed().as_millis() as u64, "sources read");
     opts.now = match &a.now {
         Some(t) => Some(Timestamp::parse(t).map_err(|e| AppError::Usage(format!("--now {t:?}: not an RFC 3339 time: {e}")))?),
         None if a.sources.demo => inv.generated_at,
         None => None,
     };
+    let phase = std::time::Instant::now();
     let result = engine::scan(&inv, &opts)?;
+    tracing::info!(phase = "checks", findings = result.findings.len(), elapsed_ms = phase.elapsed().as_millis() as u64, "checks run");
+    let phase = std::time::Instant::now();
     let gate = Gate { fail_on: a.fail_on, allow_incomplete: a.allow_incomplete };
     let verdict = gate.verdict(&result.findings);
 
@@ -214,6 +219,7 @@ fn scan(a: ScanArgs) -> Result<u8, AppError> {
     if !a.quiet && !stdout_taken {
         print!("{}", report::table::render(&result, a.fail_on.map(|_| &verdict)));
     }
+    tracing::info!(phase = "outputs", elapsed_ms = phase.elapsed().as_millis() as u64, "outputs written");
     Ok(verdict.code)
 }
 

@@ -134,6 +134,7 @@ async fn collect_async(opts: &AwsOptions, progress: &Progress) -> Result<(AwsInv
     check_profile(opts)?;
     let base = base_config(opts).await;
     progress.set_message("checking the credentials (sts:GetCallerIdentity)");
+    let started = std::time::Instant::now();
     // One attempt: a refused connection or missing credentials will not fix themselves.
     let me = aws_sdk_sts::Client::new(&base)
         .get_caller_identity()
@@ -147,7 +148,7 @@ async fn collect_async(opts: &AwsOptions, progress: &Progress) -> Result<(AwsInv
         account_id: me.account().unwrap_or_default().to_string(),
         arn: me.arn().unwrap_or_default().to_string(),
     };
-    tracing::info!(account = %identity.account_id, principal = %identity.arn, "AWS credentials resolved");
+    tracing::info!(account = %identity.account_id, principal = %identity.arn, elapsed_ms = started.elapsed().as_millis() as u64, "AWS credentials resolved");
 
     // The organization is read when a check needs it, and always with --aws-org (it lists the accounts).
     let organization = if opts.org || opts.datasets.contains(&Dataset::AwsOrganization) {
@@ -354,7 +355,10 @@ fn session_policy_arns(role_arn: &str) -> Vec<String> {
 /// Run `fut` only when `d` was asked for.
 async fn when<T>(want: &std::collections::BTreeSet<Dataset>, d: Dataset, fut: impl std::future::Future<Output = Result<T, ApiError>>) -> Collected<T> {
     if want.contains(&d) {
-        collected(fut.await)
+        let started = std::time::Instant::now();
+        let out = collected(fut.await);
+        tracing::info!(dataset = %d, elapsed_ms = started.elapsed().as_millis() as u64, "dataset read");
+        out
     } else {
         Collected::NotRequested
     }
