@@ -138,6 +138,21 @@ fn config_selects_checks_and_overrides_thresholds() {
     let o = run(&["scan", "--demo", "--config", cfg.to_str().unwrap()]);
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("unknown parameter \"max_age\""), "{}", stderr(&o));
+
+    // The allow-list makes an account inside; severity overrides reach the findings.
+    let cross = ["scan", "--demo", "-q", "--checks", "aws_iam_role_cross_account_trust_restricted", "--json", "-"];
+    let fails = |o: &Output| -> Vec<Value> {
+        let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+        j["findings"].as_array().unwrap().iter().filter(|f| f["status"] == "fail").cloned().collect()
+    };
+    assert_eq!(fails(&run(&cross)).len(), 1, "PartnerSyncRole trusts 555566667777");
+    std::fs::write(&cfg, "[trust]\naws_accounts = [\"555566667777\"]\n[severity]\n\"aws_iam_role_*\" = \"low\"\n").unwrap();
+    let mut with_cfg = cross.to_vec();
+    with_cfg.extend(["--config", cfg.to_str().unwrap()]);
+    let o = run(&with_cfg);
+    assert!(fails(&o).is_empty(), "an allow-listed account is inside: {}", stdout(&o));
+    let j: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(j["findings"].as_array().unwrap().iter().all(|f| f["severity"] == "low"), "severity override");
 }
 
 #[test]
