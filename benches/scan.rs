@@ -41,9 +41,9 @@ fn ts(s: &str) -> Timestamp {
 fn key(i: usize, slot: usize) -> AccessKeySlot {
     let rotated = ["2026-10-01T00:00:00Z", "2025-01-01T00:00:00Z", "2026-06-01T00:00:00Z"][(i + slot) % 3];
     AccessKeySlot {
-        active: (i + slot) % 4 != 0,
+        active: !(i + slot).is_multiple_of(4),
         last_rotated: ReportTime::At(ts(rotated)),
-        last_used_date: if i % 5 == 0 { ReportTime::NotApplicable } else { ReportTime::At(ts("2026-11-01T00:00:00Z")) },
+        last_used_date: if i.is_multiple_of(5) { ReportTime::NotApplicable } else { ReportTime::At(ts("2026-11-01T00:00:00Z")) },
         last_used_region: Some("eu-west-1".into()),
         last_used_service: Some("s3".into()),
     }

@@ -28,7 +28,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::checks;
-use crate::engine::{did_you_mean, id_matches};
+use crate::checks::{did_you_mean, id_matches};
+pub use crate::settings::Trusted;
 use crate::finding::{Category, Severity};
 use crate::policy::arn::is_account_id;
 use crate::policy::condition::is_org_id;
@@ -58,28 +59,6 @@ pub struct ScanSection {
     pub categories: Vec<Category>,
     #[serde(default)]
     pub skip_categories: Vec<Category>,
-}
-
-/// What the user declares trusted: "inside" means proven inside (the organization that was read)
-/// or listed here. Everything else is outside.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Trusted {
-    /// AWS account ids (12 digits) outside the scanned organization that may be trusted.
-    #[serde(default)]
-    pub aws_accounts: Vec<String>,
-    /// AWS organization ids (`o-…`) whose members may be trusted.
-    #[serde(default)]
-    pub aws_organizations: Vec<String>,
-    /// OIDC subject patterns accepted even though they are broad (e.g. `repo:acme/*`).
-    #[serde(default)]
-    pub oidc_subjects: Vec<String>,
-    /// Entra tenant ids allowed to manage subscriptions (Lighthouse) or be guests' home.
-    #[serde(default)]
-    pub azure_tenants: Vec<String>,
-    /// Domains whose GCP identities are inside.
-    #[serde(default)]
-    pub gcp_domains: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

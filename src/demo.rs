@@ -22,7 +22,6 @@ pub fn texts() -> Texts {
         credential_report: vec![("demo/credential-report.csv".into(), CREDENTIAL_REPORT.into())],
         password_policy: Some(("demo/password-policy.json".into(), PASSWORD_POLICY.into())),
         account_summary: Some(("demo/account-summary.json".into(), ACCOUNT_SUMMARY.into())),
-        ..Texts::default()
     }
 }
 

@@ -9,26 +9,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::checks::aws::AwsContext;
+pub use crate::checks::{did_you_mean, id_matches, scope_resource};
 use crate::checks::{self, Check, CheckMeta, Cx, MetaError, Runner, ScopeKind};
-use crate::config::Trusted;
 use crate::finding::{Category, Finding, Resource, Severity, Status};
 use crate::inventory::aws::AwsAccount;
 use crate::inventory::{Cloud, CoverageEntry, Dataset, Inventory, Missing, Timestamp};
 
-/// What checks may consult besides the inventory: allow-lists and freshness limits.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// Accounts, organizations, tenants, domains and OIDC subjects the user declares trusted.
-    pub trusted: Trusted,
-    /// A credential report generated longer than this before it was read is too old to pass on.
-    pub max_report_age: time::Duration,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings { trusted: Trusted::default(), max_report_age: time::Duration::hours(4) }
-    }
-}
+pub use crate::settings::Settings;
 
 #[derive(Debug, Clone, Default)]
 pub struct ScanOptions {
@@ -70,36 +57,6 @@ fn unknown_message(ids: &[(String, Option<String>)]) -> String {
         })
         .collect();
     format!("unknown check id{} {} (see `portcullis checks list`)", if ids.len() > 1 { "s" } else { "" }, items.join(", "))
-}
-
-/// The registered id closest to `id`, if one is close enough to be a likely typo.
-pub fn did_you_mean<'c>(id: &str, known: impl Iterator<Item = &'c str>) -> Option<String> {
-    let mut best: Option<(usize, &str)> = None;
-    for k in known {
-        let d = edit_distance(id, k);
-        if best.is_none_or(|(b, _)| d < b) {
-            best = Some((d, k));
-        }
-    }
-    best.filter(|(d, k)| *d <= (k.len() / 4).max(2)).map(|(_, k)| k.to_string())
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
-/// Does `pattern` (an id, or a `*` pattern like `aws_iam_*`) select `id`?
-pub fn id_matches(pattern: &str, id: &str) -> bool {
-    crate::policy::condition::wildcard_match(pattern, id)
 }
 
 /// Findings in account, check, resource order, kept in the chunks the engine produced them in.
@@ -358,11 +315,6 @@ fn run_aws_account<'a>(
             cx.missing(scope_resource(ScopeKind::AwsAccount, &acct.account_id), &missing);
         }
     }
-}
-
-/// The resource a scope-wide finding is about: the account, subscription, tenant or project.
-pub fn scope_resource(kind: ScopeKind, id: &str) -> Resource<'_> {
-    Resource { id: id.into(), name: id.into(), kind: kind.as_str() }
 }
 
 fn nothing_to_evaluate(check: &Check, meta: &CheckMeta) -> Finding<'static> {

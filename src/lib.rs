@@ -15,3 +15,4 @@ pub mod finding;
 pub mod import;
 pub mod policy;
 pub mod report;
+pub mod settings;

@@ -217,3 +217,39 @@ impl<'a> Cx<'_, 'a> {
         &mut self.out[last]
     }
 }
+
+/// The registered id closest to `id`, if one is close enough to be a likely typo.
+pub fn did_you_mean<'c>(id: &str, known: impl Iterator<Item = &'c str>) -> Option<String> {
+    let mut best: Option<(usize, &str)> = None;
+    for k in known {
+        let d = edit_distance(id, k);
+        if best.is_none_or(|(b, _)| d < b) {
+            best = Some((d, k));
+        }
+    }
+    best.filter(|(d, k)| *d <= (k.len() / 4).max(2)).map(|(_, k)| k.to_string())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Does `pattern` (an id, or a `*` pattern like `aws_iam_*`) select `id`?
+pub fn id_matches(pattern: &str, id: &str) -> bool {
+    crate::policy::arn::wildcard_match(pattern, id)
+}
+
+/// The resource a scope-wide finding is about: the account, subscription, tenant or project.
+pub fn scope_resource(kind: ScopeKind, id: &str) -> Resource<'_> {
+    Resource { id: id.into(), name: id.into(), kind: kind.as_str() }
+}
+

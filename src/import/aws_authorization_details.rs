@@ -438,7 +438,7 @@ mod tests {
         let e = parse_authorization_details("{\"UserDetailList\": [{\"UserName\": 3}]}", "u.json").unwrap_err().to_string();
         assert!(e.contains("UserDetailList[0]"), "{e}");
         let e = parse_authorization_details("not json", "x.json").unwrap_err().to_string();
-        assert!(e.starts_with("x.json: line 1 column "), "{e}");
+        assert!(e.starts_with("x.json: not JSON"), "{e}");
         let e = parse_authorization_details("{}", "empty.json").unwrap_err().to_string();
         assert!(e.contains("which account"), "{e}");
     }

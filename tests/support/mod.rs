@@ -299,7 +299,10 @@ fn serve(conn: TcpStream, moto_port: u16, handler: &Handler, seen: &Mutex<Vec<(S
     }
 }
 
-fn forward(moto_port: u16, req: &Request, raw_headers: &[String]) -> std::io::Result<(u16, Vec<(String, String)>, Vec<u8>)> {
+/// Status, headers and body of an answer.
+type Answer = (u16, Vec<(String, String)>, Vec<u8>);
+
+fn forward(moto_port: u16, req: &Request, raw_headers: &[String]) -> std::io::Result<Answer> {
     let mut s = TcpStream::connect(("127.0.0.1", moto_port))?;
     let mut head = format!("{} {} HTTP/1.1\r\n", req.method, req.target);
     for h in raw_headers {

@@ -26,7 +26,7 @@ mod scp;
 use std::collections::{BTreeMap, HashSet};
 
 use crate::checks::Cx;
-use crate::engine::Settings;
+use crate::settings::Settings;
 use crate::finding::{EvidenceValue, Resource};
 use crate::inventory::aws::{
     AccessKeySlot, AccountSummary, Analyzer, AwsAccount, AwsInventory, AwsOrganization, AwsRegion, CredentialReport, CredentialReportRow,
@@ -230,7 +230,7 @@ pub(crate) fn each_trust_policy<'a>(
 }
 
 pub(crate) fn account_resource(account: &str) -> Resource<'_> {
-    crate::engine::scope_resource(crate::checks::ScopeKind::AwsAccount, account)
+    crate::checks::scope_resource(crate::checks::ScopeKind::AwsAccount, account)
 }
 
 /// Active key slots of a row, with their slot number (1 or 2).
