@@ -354,7 +354,8 @@ fn live_scan_start_failures_say_why_in_one_line() {
         (o, started.elapsed())
     };
     let keys = [("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE"), ("AWS_SECRET_ACCESS_KEY", "secret")];
-    let cases: Vec<(Vec<(&str, &str)>, Vec<&str>, &str)> = vec![
+    type Case<'s> = (Vec<(&'s str, &'s str)>, Vec<&'s str>, &'s str);
+    let cases: Vec<Case> = vec![
         (vec![], vec![], "error: no AWS credentials found (environment, profile, SSO, web identity, container or instance role)"),
         (vec![], vec!["--aws-profile", "nosuch"], "error: profile nosuch not found"),
         (vec![keys[0], keys[1], ("AWS_ENDPOINT_URL", "http://127.0.0.1:9")], vec![], "error: cannot reach sts at 127.0.0.1:9: connection refused"),
