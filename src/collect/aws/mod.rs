@@ -401,22 +401,19 @@ async fn account(base: SdkConfig, account_id: String, own: bool, opts: &AwsOptio
 
     let iam = aws_sdk_iam::Client::new(&config);
     let mut acct = AwsAccount::new(&account_id);
-    let regional = want.iter().any(|d| d.is_regional());
-    let ec2 = aws_sdk_ec2::Client::new(&config);
-    let (details, report, summary, policy, idps, mfa, enabled) = tokio::join!(
-        when(want, Dataset::AwsAuthorizationDetails, iam::authorization_details(&iam)),
-        when(want, Dataset::AwsCredentialReport, iam::credential_report(&iam)),
-        when(want, Dataset::AwsAccountSummary, iam::account_summary(&iam)),
-        when(want, Dataset::AwsPasswordPolicy, iam::password_policy(&iam)),
-        when(want, Dataset::AwsIdentityProviders, iam::identity_providers(&iam)),
-        when(want, Dataset::AwsMfaDevices, iam::mfa_devices(&iam)),
+    // IAM and the regions at once: neither waits on the other.
+    let ((details, report, summary, policy, idps, mfa), (enabled, regions)) = tokio::join!(
         async {
-            // Each account lists its own enabled regions (opt-in regions differ between accounts).
-            match (&opts.regions, regional) {
-                (Regions::All, true) => collected(regional::enabled_regions(&ec2).await),
-                _ => Collected::NotRequested,
-            }
+            tokio::join!(
+                when(want, Dataset::AwsAuthorizationDetails, iam::authorization_details(&iam)),
+                when(want, Dataset::AwsCredentialReport, iam::credential_report(&iam)),
+                when(want, Dataset::AwsAccountSummary, iam::account_summary(&iam)),
+                when(want, Dataset::AwsPasswordPolicy, iam::password_policy(&iam)),
+                when(want, Dataset::AwsIdentityProviders, iam::identity_providers(&iam)),
+                when(want, Dataset::AwsMfaDevices, iam::mfa_devices(&iam)),
+            )
         },
+        regions_of(&config, opts),
     );
     acct.authorization_details = details;
     acct.credential_report = report;
@@ -424,19 +421,32 @@ async fn account(base: SdkConfig, account_id: String, own: bool, opts: &AwsOptio
     acct.password_policy = policy;
     acct.identity_providers = idps;
     acct.mfa_devices = mfa;
+    acct.enabled_regions = enabled;
+    acct.regions = regions;
+    acct
+}
+
+/// The account's regional datasets: its own list of enabled regions (opt-in regions differ
+/// between accounts), then every region concurrently.
+async fn regions_of(config: &SdkConfig, opts: &AwsOptions) -> (Collected<Vec<String>>, Vec<AwsRegion>) {
+    let want = &opts.datasets;
+    if !want.iter().any(|d| d.is_regional()) {
+        return (Collected::NotRequested, Vec::new());
+    }
+    let enabled = match &opts.regions {
+        Regions::All => match collected(regional::enabled_regions(&aws_sdk_ec2::Client::new(config)).await) {
+            Collected::Collected(r) if r.is_empty() => Collected::Failed { error: "ec2:DescribeRegions listed no region".into() },
+            other => other,
+        },
+        Regions::List(_) => Collected::NotRequested,
+    };
     let regions: Vec<String> = match (&opts.regions, &enabled) {
-        (_, _) if !regional => Vec::new(),
         (Regions::List(l), _) => l.clone(),
-        (Regions::All, Collected::Collected(r)) if !r.is_empty() => r.clone(),
+        (Regions::All, Collected::Collected(r)) => r.clone(),
         // The list could not be read: read the home region, and the gap stays on record
         // (`enabled_regions`), so regional checks say that other regions were not evaluated.
         (Regions::All, _) => vec![config.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into())],
     };
-    acct.enabled_regions = match enabled {
-        Collected::Collected(r) if r.is_empty() => Collected::Failed { error: "ec2:DescribeRegions listed no region".into() },
-        other => other,
-    };
-
     let mut set = JoinSet::new();
     for (i, region) in regions.iter().enumerate() {
         let config = config.clone();
@@ -453,8 +463,7 @@ async fn account(base: SdkConfig, account_id: String, own: bool, opts: &AwsOptio
         }
     }
     out.sort_by_key(|(i, _)| *i);
-    acct.regions = out.into_iter().map(|(_, r)| r).collect();
-    acct
+    (enabled, out.into_iter().map(|(_, r)| r).collect())
 }
 
 async fn region_datasets(config: &SdkConfig, region: String, want: &std::collections::BTreeSet<Dataset>) -> AwsRegion {
