@@ -376,3 +376,49 @@ impl Gate {
         Verdict { code: 0, reason: format!("no failing finding at or above {threshold}") }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(check: &'static str, status: Status) -> Finding<'static> {
+        Finding {
+            check_id: check,
+            status,
+            severity: Severity::High,
+            category: Category::Credentials,
+            cloud: Cloud::Aws,
+            account: "111122223333",
+            region: None,
+            resource: Resource { id: "r".into(), name: "r".into(), kind: "aws_account" },
+            message: String::new(),
+            detail: None,
+            evidence: Default::default(),
+        }
+    }
+
+    #[test]
+    fn the_gate_counts_each_incomplete_check_once() {
+        // Findings arrive account by account, so one check's gaps are not adjacent.
+        let findings = Findings(vec![
+            vec![f("b_check", Status::NotEvaluated), f("a_check", Status::NotEvaluated)],
+            vec![f("b_check", Status::NotEvaluated), f("a_check", Status::NotEvaluated)],
+        ]);
+        let v = Gate { fail_on: Some(Severity::High), allow_incomplete: false }.verdict(&findings);
+        assert_eq!(v.code, 3);
+        assert!(v.reason.starts_with("2 check(s) could not be fully evaluated (a_check, b_check)"), "{}", v.reason);
+    }
+
+    #[test]
+    fn selecting_nothing_is_an_error_and_patterns_select() {
+        let none = ScanOptions { only: Some(vec![]), ..Default::default() };
+        assert!(matches!(select_for(&[Cloud::Aws], &none), Err(EngineError::NothingSelected(_))));
+        let same = ScanOptions { only: Some(vec!["aws_iam_root_mfa_enabled".into()]), skip: vec!["aws_iam_root_*".into()], ..Default::default() };
+        assert!(matches!(select_for(&[Cloud::Aws], &same), Err(EngineError::NothingSelected(_))));
+        let pattern = ScanOptions { only: Some(vec!["aws_iam_root_*".into()]), ..Default::default() };
+        assert_eq!(select_for(&[Cloud::Aws], &pattern).unwrap().len(), 3);
+        let typo = ScanOptions { only: Some(vec!["aws_iam_root_mfa_enabld".into(), "nope".into()]), ..Default::default() };
+        let e = select_for(&[Cloud::Aws], &typo).err().unwrap().to_string();
+        assert!(e.contains("\"aws_iam_root_mfa_enabld\" (did you mean aws_iam_root_mfa_enabled?), \"nope\""), "{e}");
+    }
+}
