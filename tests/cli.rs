@@ -372,3 +372,27 @@ fn live_scan_start_failures_say_why_in_one_line() {
         assert!(took < std::time::Duration::from_secs(5), "took {took:?}: {err}");
     }
 }
+
+/// `[trust] oidc_subjects` accepts a broad subject pattern as written, and only that one.
+#[test]
+fn trusted_oidc_subjects_are_accepted_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let role = |name: &str, sub: &str| serde_json::json!({"name": name, "id": format!("AROA{name}"), "arn": format!("arn:aws:iam::111122223333:role/{name}"),
+        "trust_policy": {"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+            "Principal": {"Federated": "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"},
+            "Condition": {"StringLike": {"token.actions.githubusercontent.com:sub": sub}}}]}});
+    let inv = serde_json::json!({"schema": "portcullis.inventory/v1", "aws": {"accounts": [{"account_id": "111122223333",
+        "authorization_details": {"collected": {"roles": [role("listed", "repo:acme*"), role("other", "repo:*")]}}}]}});
+    let snap = tmp(&dir, "inv.json");
+    std::fs::write(&snap, inv.to_string()).unwrap();
+    let cfg = tmp(&dir, "p.toml");
+    std::fs::write(&cfg, "[trust]\noidc_subjects = [\"repo:acme*\"]\n").unwrap();
+    let status = |extra: &[&str]| -> Vec<(String, String)> {
+        let mut args = vec!["scan", "--inventory", snap.to_str().unwrap(), "--checks", "aws_iam_role_oidc_trust_subject_restricted", "--json", "-", "-q"];
+        args.extend(extra);
+        let j: Value = serde_json::from_slice(&run(&args).stdout).unwrap();
+        j["findings"].as_array().unwrap().iter().map(|f| (f["resource"]["name"].as_str().unwrap().to_string(), f["status"].as_str().unwrap().to_string())).collect()
+    };
+    assert_eq!(status(&[]), [("listed".into(), "fail".into()), ("other".into(), "fail".into())]);
+    assert_eq!(status(&["--config", cfg.to_str().unwrap()]), [("listed".into(), "pass".into()), ("other".into(), "fail".into())]);
+}
