@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::checks::aws::AwsContext;
-pub use crate::checks::{did_you_mean, id_matches, scope_resource};
+use crate::checks::{did_you_mean, id_matches, scope_resource};
 use crate::checks::{self, Check, CheckMeta, Cx, MetaError, Runner, ScopeKind};
 use crate::finding::{Category, Finding, Resource, Severity, Status};
 use crate::inventory::aws::AwsAccount;

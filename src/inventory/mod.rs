@@ -155,6 +155,16 @@ impl<T> Collected<T> {
         }
     }
 
+    /// The same gap, for a dataset of another type (a value becomes `NotRequested`): when one
+    /// cause (a refused AssumeRole, a deadline) keeps several datasets from being read.
+    pub fn gap<U>(&self) -> Collected<U> {
+        match self {
+            Collected::Denied { action, message } => Collected::Denied { action: action.clone(), message: message.clone() },
+            Collected::Failed { error } => Collected::Failed { error: error.clone() },
+            _ => Collected::NotRequested,
+        }
+    }
+
     pub fn is_not_requested(&self) -> bool {
         matches!(self, Collected::NotRequested)
     }

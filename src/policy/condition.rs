@@ -8,7 +8,7 @@
 //!   colon-delimited ARN component; case-sensitive.
 //! - `…IgnoreCase` compares without case.
 //!
-//! [`parties`] answers the attacker's question for one value of a principal key (`aws:PrincipalArn`,
+//! [`admits`] answers the attacker's question for one value of a principal key (`aws:PrincipalArn`,
 //! `aws:PrincipalAccount`, `aws:PrincipalOrgID`, …): which callers can satisfy it? A named account
 //! or organization, anyone (the value pins no account), or no one at all. An attacker chooses the
 //! names of their own principals, so only the account (or organization) part of a value pins anything.
@@ -146,7 +146,7 @@ pub fn admits(key: PrincipalKey, m: Matcher, value: &str) -> Admits {
         PrincipalKey::OrgId => {
             if literal {
                 if looks_like_org(&v) { Admits::Party(Party::Organization(v)) } else { Admits::Nobody }
-            } else if wildcard_match(&v, "o-") || v.starts_with("o-") || v.starts_with(['*', '?']) {
+            } else if prefix_could_be_org(&v) {
                 Admits::Anyone
             } else {
                 Admits::Nobody
@@ -159,7 +159,7 @@ pub fn admits(key: PrincipalKey, m: Matcher, value: &str) -> Admits {
                 Admits::Party(Party::Organization(first.to_string()))
             } else if literal {
                 Admits::Nobody
-            } else if v.starts_with(['*', '?']) || v.starts_with("o-") || "o-".starts_with(v.split(['*', '?']).next().unwrap_or("")) {
+            } else if prefix_could_be_org(&v) {
                 Admits::Anyone
             } else {
                 Admits::Nobody
@@ -218,6 +218,12 @@ pub fn is_org_id(s: &str) -> bool {
 /// a value read as an organization is inside only when it is the scanned one or allow-listed.
 fn looks_like_org(s: &str) -> bool {
     s.len() > 2 && s.starts_with("o-") && !has_wildcard(s) && !s.contains('/')
+}
+
+/// Whether a wildcard pattern's literal start can begin an organization id (`o-`…).
+fn prefix_could_be_org(v: &str) -> bool {
+    let prefix = v.split(['*', '?']).next().unwrap_or("");
+    "o-".starts_with(prefix) || prefix.starts_with("o-")
 }
 
 /// An IAM unique id: `AIDA…`, `AROA…`, `AGPA…`, … (four letters, then at least 12 characters).

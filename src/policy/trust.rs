@@ -281,15 +281,12 @@ fn negate(c: &Condition) -> Option<Condition> {
     if c.operator.set.is_some() {
         return None;
     }
-    let positive = match c.operator.base.to_ascii_lowercase().as_str() {
-        "stringnotequals" => "StringEquals",
-        "stringnotequalsignorecase" => "StringEqualsIgnoreCase",
-        "stringnotlike" => "StringLike",
-        "arnnotequals" => "ArnEquals",
-        "arnnotlike" => "ArnLike",
-        _ => return None,
-    };
-    Some(Condition { operator: super::document::Operator::parse(positive), key: c.key.clone(), values: c.values.clone() })
+    let (_, true) = Matcher::of(&c.operator)? else { return None };
+    // `StringNotEquals` → `StringEquals`, `ArnNotLike` → `ArnLike`: the base without its `Not`.
+    let base = &c.operator.base;
+    let at = base.to_ascii_lowercase().find("not")?;
+    let positive = format!("{}{}", &base[..at], &base[at + 3..]);
+    Some(Condition { operator: super::document::Operator::parse(&positive), key: c.key.clone(), values: c.values.clone() })
 }
 
 fn principals(st: &Statement) -> Vec<(String, Trustee)> {

@@ -10,7 +10,7 @@ pub const DATASETS: &[Dataset] = &[Dataset::AwsCloudTrail];
 pub const PARAMS: &[&str] = &[];
 
 pub fn run<'a>(acct: &'a AwsAccount, _aws: &AwsContext<'a>, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
-    no_region(acct, Dataset::AwsCloudTrail, |r| &r.cloudtrail)?;
+    no_region(acct, Dataset::AwsCloudTrail)?;
     for (r, t) in trails(acct) {
         let f = if t.log_file_validation {
             cx.pass(trail_resource(t), format!("trail {} validates its log files", t.name))

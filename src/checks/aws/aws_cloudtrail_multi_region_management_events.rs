@@ -10,7 +10,7 @@ pub const DATASETS: &[Dataset] = &[Dataset::AwsCloudTrail];
 pub const PARAMS: &[&str] = &[];
 
 pub fn run<'a>(acct: &'a AwsAccount, _aws: &AwsContext<'a>, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
-    no_region(acct, Dataset::AwsCloudTrail, |r| &r.cloudtrail)?;
+    no_region(acct, Dataset::AwsCloudTrail)?;
     let all = trails(acct);
     let multi: Vec<_> = all.iter().filter(|(_, t)| t.multi_region).collect();
     if let Some((r, t)) = multi.iter().find(|(_, t)| t.logging == Some(true) && t.management_events.as_deref() == Some("All")) {

@@ -152,16 +152,10 @@ impl<'a> AwsContext<'a> {
         for d in datasets {
             let state = match d {
                 Dataset::AwsOrganization => self.org.state(),
-                d if d.is_regional() => {
-                    if acct.regions.iter().any(|r| r.state(*d) == CoverageState::Collected) {
-                        CoverageState::Collected
-                    } else {
-                        acct.regions.first().map(|r| r.state(*d)).unwrap_or_else(|| match acct.enabled_regions.state() {
-                            CoverageState::Collected => CoverageState::NotRequested,
-                            other => other,
-                        })
-                    }
-                }
+                d if d.is_regional() => match no_region(acct, *d) {
+                    Ok(()) => CoverageState::Collected,
+                    Err(m) => m.state,
+                },
                 d => acct.state(*d),
             };
             if matches!(state, CoverageState::Collected | CoverageState::Partial { .. }) {
@@ -305,7 +299,7 @@ pub(crate) fn each_region<'a, T: 'a>(
     get: impl Fn(&'a AwsRegion) -> &'a Collected<T>,
     mut f: impl FnMut(&mut Cx<'_, 'a>, &'a AwsRegion, &'a T),
 ) -> Result<(), Missing> {
-    no_region(acct, dataset, &get)?;
+    no_region(acct, dataset)?;
     // The region list could not be read: the regions that were read are judged, the others are a gap.
     if let Err(m) = acct.enabled_regions.require(Dataset::AwsEnabledRegions) {
         if !acct.enabled_regions.is_not_requested() {
@@ -326,12 +320,12 @@ pub(crate) fn each_region<'a, T: 'a>(
 }
 
 /// When no region's dataset was collected: the reason, for `not_evaluated`.
-pub(crate) fn no_region<'a, T: 'a>(acct: &'a AwsAccount, dataset: Dataset, get: impl Fn(&'a AwsRegion) -> &'a Collected<T>) -> Result<(), Missing> {
-    if acct.regions.iter().any(|r| get(r).get().is_some()) {
+pub(crate) fn no_region(acct: &AwsAccount, dataset: Dataset) -> Result<(), Missing> {
+    if acct.regions.iter().any(|r| r.state(dataset) == CoverageState::Collected) {
         return Ok(());
     }
     match acct.regions.first() {
-        Some(r) => get(r).require(dataset).map(|_| ()),
+        Some(r) => Err(Missing { dataset, state: r.state(dataset) }),
         None => match acct.enabled_regions.state() {
             CoverageState::Collected => Err(Missing { dataset, state: CoverageState::NotRequested }),
             other => Err(Missing { dataset, state: other }),

@@ -296,22 +296,8 @@ fn member_accounts(o: &AwsOrganization, me: &str) -> Vec<(String, Option<String>
 /// Every requested dataset of an account records the same gap (regional ones too, and the region
 /// list when every region was asked for), so each check names the real cause.
 fn unread_account(account_id: &str, regions: &[String], gap: &Collected<()>, want: &std::collections::BTreeSet<Dataset>) -> AwsAccount {
-    let cast = |d: Dataset| -> Collected<()> {
-        if !want.contains(&d) {
-            return Collected::NotRequested;
-        }
-        match gap {
-            Collected::Denied { action, message } => Collected::Denied { action: action.clone(), message: message.clone() },
-            Collected::Failed { error } => Collected::Failed { error: error.clone() },
-            _ => Collected::NotRequested,
-        }
-    };
-    fn to<T>(c: Collected<()>) -> Collected<T> {
-        match c {
-            Collected::Denied { action, message } => Collected::Denied { action, message },
-            Collected::Failed { error } => Collected::Failed { error },
-            _ => Collected::NotRequested,
-        }
+    fn gap_for<T>(gap: &Collected<()>, d: Dataset, want: &std::collections::BTreeSet<Dataset>) -> Collected<T> {
+        if want.contains(&d) { gap.gap() } else { Collected::NotRequested }
     }
     let mut a = AwsAccount::new(account_id);
     // Destructure so that a new dataset cannot be forgotten here.
@@ -319,24 +305,24 @@ fn unread_account(account_id: &str, regions: &[String], gap: &Collected<()>, wan
         account_id: _, name: _, authorization_details, credential_report, account_summary, password_policy,
         identity_providers, mfa_devices, enabled_regions, regions: region_list,
     } = &mut a;
-    *authorization_details = to(cast(Dataset::AwsAuthorizationDetails));
-    *credential_report = to(cast(Dataset::AwsCredentialReport));
-    *account_summary = to(cast(Dataset::AwsAccountSummary));
-    *password_policy = to(cast(Dataset::AwsPasswordPolicy));
-    *identity_providers = to(cast(Dataset::AwsIdentityProviders));
-    *mfa_devices = to(cast(Dataset::AwsMfaDevices));
+    *authorization_details = gap_for(gap, Dataset::AwsAuthorizationDetails, want);
+    *credential_report = gap_for(gap, Dataset::AwsCredentialReport, want);
+    *account_summary = gap_for(gap, Dataset::AwsAccountSummary, want);
+    *password_policy = gap_for(gap, Dataset::AwsPasswordPolicy, want);
+    *identity_providers = gap_for(gap, Dataset::AwsIdentityProviders, want);
+    *mfa_devices = gap_for(gap, Dataset::AwsMfaDevices, want);
     if regions.is_empty() && want.iter().any(|d| d.is_regional()) {
-        *enabled_regions = to(gap.clone());
+        *enabled_regions = gap.gap();
     }
     *region_list = regions
         .iter()
         .map(|r| {
             let mut x = AwsRegion::new(r.clone());
             let AwsRegion { region: _, cloudtrail, access_analyzer, ec2_metadata, ec2_metadata_defaults } = &mut x;
-            *cloudtrail = to(cast(Dataset::AwsCloudTrail));
-            *access_analyzer = to(cast(Dataset::AwsAccessAnalyzer));
-            *ec2_metadata = to(cast(Dataset::AwsEc2Metadata));
-            *ec2_metadata_defaults = to(cast(Dataset::AwsEc2MetadataDefaults));
+            *cloudtrail = gap_for(gap, Dataset::AwsCloudTrail, want);
+            *access_analyzer = gap_for(gap, Dataset::AwsAccessAnalyzer, want);
+            *ec2_metadata = gap_for(gap, Dataset::AwsEc2Metadata, want);
+            *ec2_metadata_defaults = gap_for(gap, Dataset::AwsEc2MetadataDefaults, want);
             x
         })
         .collect();
