@@ -5,6 +5,7 @@ use std::path::Path;
 
 use crate::checks::{self, MetaError};
 use crate::collect::aws::{AwsOptions, Regions};
+use crate::collect::azure::AzureOptions;
 use crate::collect::Progress;
 use crate::cli::{ChecksCommand, CloudArg, CollectArgs, Command, Format, ScanArgs, SourceArgs};
 use crate::config::{Config, ConfigError};
@@ -27,6 +28,8 @@ pub enum AppError {
     Write { path: String, source: std::io::Error },
     #[error(transparent)]
     Aws(#[from] crate::collect::aws::AwsCollectError),
+    #[error(transparent)]
+    Azure(#[from] crate::collect::azure::AzureCollectError),
     #[error("{0}")]
     Usage(String),
 }
@@ -66,6 +69,36 @@ fn aws_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inven
     })
 }
 
+fn azure_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inventory::Dataset>) -> Result<AzureOptions, AppError> {
+    let subscriptions = match s.azure_subscriptions.trim() {
+        "all" => None,
+        list => {
+            let v: Vec<String> = list.split(',').map(|x| x.trim().to_ascii_lowercase()).filter(|x| !x.is_empty()).collect();
+            if let Some(bad) = v.iter().find(|x| !crate::collect::azure::is_guid(x)) {
+                return Err(AppError::Usage(format!("--azure-subscriptions: {bad:?} is not a subscription id (a GUID) or `all`")));
+            }
+            if v.is_empty() {
+                return Err(AppError::Usage("--azure-subscriptions: give `all` or at least one subscription id".into()));
+            }
+            Some(v)
+        }
+    };
+    if let Some(t) = &s.azure_tenant {
+        if !crate::collect::azure::is_guid(t.trim()) && !t.contains('.') {
+            return Err(AppError::Usage(format!("--azure-tenant: {t:?} is not a tenant id (a GUID) or domain")));
+        }
+    }
+    Ok(AzureOptions {
+        tenant: s.azure_tenant.as_ref().map(|t| t.trim().to_string()),
+        subscriptions,
+        arm_endpoint: s.azure_arm_endpoint.clone(),
+        graph_endpoint: s.azure_graph_endpoint.clone(),
+        concurrency: usize::from(s.concurrency),
+        deadline: std::time::Duration::from_secs(s.timeout),
+        datasets: datasets.into_iter().filter(|d| d.cloud() == Cloud::Azure).collect(),
+    })
+}
+
 /// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `ap-southeast-5`, …
 fn is_region_name(r: &str) -> bool {
     let parts: Vec<&str> = r.split('-').collect();
@@ -83,12 +116,12 @@ fn load_sources(s: &SourceArgs, quiet: bool, datasets: std::collections::BTreeSe
         aws_password_policy: s.aws_password_policy.clone(),
         aws_account_summary: s.aws_account_summary.clone(),
     };
-    if files.is_empty() && !s.demo && !s.aws {
+    if files.is_empty() && !s.demo && !s.aws && !s.azure {
         return Err(AppError::Usage(
-            "no sources given: use --aws, --demo, --inventory FILE, --aws-authorization-details FILE or --aws-credential-report FILE".into(),
+            "no sources given: use --aws, --azure, --demo, --inventory FILE, --aws-authorization-details FILE or --aws-credential-report FILE".into(),
         ));
     }
-    if s.demo && (!files.is_empty() || s.aws) {
+    if s.demo && (!files.is_empty() || s.aws || s.azure) {
         return Err(AppError::Usage("--demo cannot be combined with other sources".into()));
     }
     if s.demo {
@@ -96,7 +129,7 @@ fn load_sources(s: &SourceArgs, quiet: bool, datasets: std::collections::BTreeSe
     }
     let mut inv = if files.is_empty() { Inventory::default() } else { files.load()? };
     if s.aws {
-        let opts = aws_options(s, datasets)?;
+        let opts = aws_options(s, datasets.clone())?;
         let progress = Progress::stderr(quiet);
         let started = Timestamp::now();
         let (aws, who) = crate::collect::aws::collect(&opts, &progress)?;
@@ -104,6 +137,25 @@ fn load_sources(s: &SourceArgs, quiet: bool, datasets: std::collections::BTreeSe
         live.sources.push(format!("aws live: account {} as {}", who.account_id, who.arn));
         live.aws = aws;
         inv.merge(live).map_err(|e| AppError::Usage(format!("--aws and the files given both provide data: {e}")))?;
+        if inv.generated_at.is_none() {
+            inv.generated_at = Some(started);
+        }
+    }
+    if s.azure {
+        let opts = azure_options(s, datasets.clone())?;
+        let progress = Progress::stderr(quiet);
+        let started = Timestamp::now();
+        let (azure, who) = crate::collect::azure::collect(&opts, &progress)?;
+        let mut live = Inventory { generated_at: Some(started), ..Inventory::default() };
+        live.sources.push(format!(
+            "azure live: tenant {} via {} ({} Resource Manager and {} Graph requests)",
+            who.tenant_id,
+            who.credential.describe(),
+            who.arm_calls,
+            who.graph_calls
+        ));
+        live.azure = azure;
+        inv.merge(live).map_err(|e| AppError::Usage(format!("--azure and the other sources both provide data: {e}")))?;
         if inv.generated_at.is_none() {
             inv.generated_at = Some(started);
         }
@@ -160,6 +212,9 @@ fn source_clouds(s: &SourceArgs) -> Vec<Cloud> {
     let mut v = Vec::new();
     if s.aws || s.demo || !s.aws_authorization_details.is_empty() || !s.aws_credential_report.is_empty() || s.aws_password_policy.is_some() || s.aws_account_summary.is_some() {
         v.push(Cloud::Aws);
+    }
+    if s.azure || s.demo {
+        v.push(Cloud::Azure);
     }
     v
 }
@@ -232,7 +287,15 @@ fn collect(a: CollectArgs) -> Result<u8, AppError> {
     }
     write_output(&a.out, |w| write_snapshot(&inv, w).map_err(std::io::Error::other))?;
     let cov = inv.coverage();
-    eprintln!("wrote {} ({} account(s), {} dataset(s) collected)", a.out.display(), inv.aws.accounts.len(), cov.iter().filter(|c| c.state.label() == "collected").count());
+    let subscriptions: usize = inv.azure.tenants.iter().map(|t| t.subscriptions.len()).sum();
+    eprintln!(
+        "wrote {} ({} AWS account(s), {} Azure tenant(s) with {} subscription(s), {} dataset(s) collected)",
+        a.out.display(),
+        inv.aws.accounts.len(),
+        inv.azure.tenants.len(),
+        subscriptions,
+        cov.iter().filter(|c| c.state.label() == "collected").count()
+    );
     Ok(0)
 }
 

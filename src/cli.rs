@@ -67,7 +67,25 @@ pub struct SourceArgs {
     /// External id to pass when assuming --aws-role.
     #[arg(long, value_name = "ID", requires = "aws_org")]
     pub aws_external_id: Option<String>,
-    /// How many accounts to collect at once.
+    /// Read the live Azure tenant: Resource Manager and Microsoft Graph, with the credential chain
+    /// of the Azure tools (AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH,
+    /// AZURE_FEDERATED_TOKEN_FILE, managed identity, then `az login`).
+    #[arg(long)]
+    pub azure: bool,
+    /// The Entra tenant to scan (default: AZURE_TENANT_ID, else the credential's own tenant).
+    #[arg(long, value_name = "TENANT_ID", requires = "azure")]
+    pub azure_tenant: Option<String>,
+    /// Subscriptions to scan: `all` (every one the credential can read in the tenant) or a
+    /// comma-separated list of subscription ids.
+    #[arg(long, value_name = "all|ID,...", default_value = "all", requires = "azure")]
+    pub azure_subscriptions: String,
+    /// Resource Manager endpoint (sovereign clouds: https://management.usgovcloudapi.net, …).
+    #[arg(long, value_name = "URL", env = "PORTCULLIS_AZURE_ARM_ENDPOINT", default_value = "https://management.azure.com")]
+    pub azure_arm_endpoint: String,
+    /// Microsoft Graph endpoint (sovereign clouds: https://graph.microsoft.us, …).
+    #[arg(long, value_name = "URL", env = "PORTCULLIS_AZURE_GRAPH_ENDPOINT", default_value = "https://graph.microsoft.com")]
+    pub azure_graph_endpoint: String,
+    /// How many accounts (or subscriptions) to collect at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
     /// Give up on accounts not finished after this many seconds (they are reported as failed).

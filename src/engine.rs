@@ -243,10 +243,10 @@ pub fn scan<'a>(inv: &'a Inventory, opts: &ScanOptions) -> Result<Scan<'a>, Engi
     for (check, (meta, params)) in selected.iter().zip(&resolved) {
         let mut run = |scope: &'a str, f: &mut dyn FnMut(&mut Cx<'_, 'a>) -> Result<(), Missing>| {
             let start = other.len();
-            let mut cx = Cx { meta, params, now, account: scope, out: &mut other };
+            let mut cx = Cx { meta, params, now, settings: &opts.settings, account: scope, out: &mut other };
             if let Err(missing) = f(&mut cx) {
                 other.truncate(start);
-                let mut cx = Cx { meta, params, now, account: scope, out: &mut other };
+                let mut cx = Cx { meta, params, now, settings: &opts.settings, account: scope, out: &mut other };
                 cx.missing(scope_resource(check.scope(), scope), &missing);
             }
         };
@@ -302,7 +302,7 @@ fn run_aws_account<'a>(
     for (check, (meta, params)) in selected.iter().zip(resolved) {
         let Runner::AwsAccount(run) = check.runner else { continue };
         let start = out.len();
-        let mut cx = Cx { meta, params, now, account: &acct.account_id, out: &mut *out };
+        let mut cx = Cx { meta, params, now, settings: &aws.settings, account: &acct.account_id, out: &mut *out };
         // Nothing the check reads was collected for this account: say why without running it.
         let result = match aws.none_collected(acct, check.datasets) {
             Some(missing) => Err(missing),
@@ -311,7 +311,7 @@ fn run_aws_account<'a>(
         if let Err(missing) = result {
             // Partial results would read as a clean account: replace them with one honest finding.
             out.truncate(start);
-            let mut cx = Cx { meta, params, now, account: &acct.account_id, out: &mut *out };
+            let mut cx = Cx { meta, params, now, settings: &aws.settings, account: &acct.account_id, out: &mut *out };
             cx.missing(scope_resource(ScopeKind::AwsAccount, &acct.account_id), &missing);
         }
     }

@@ -5,6 +5,7 @@
 //! engine turns that into `not_evaluated`. The registry below is the one list of all checks.
 
 pub mod aws;
+pub mod azure;
 pub mod catalogue;
 mod meta;
 
@@ -77,6 +78,30 @@ pub struct Registered {
     pub params: &'static [&'static str],
 }
 
+macro_rules! azure_tenant {
+    ($id:ident) => {
+        Registered {
+            id: stringify!($id),
+            metadata: include_str!(concat!("../../checks/azure/", stringify!($id), ".toml")),
+            runner: Runner::AzureTenant(azure::$id::run),
+            datasets: azure::$id::DATASETS,
+            params: azure::$id::PARAMS,
+        }
+    };
+}
+
+macro_rules! azure_subscription {
+    ($id:ident) => {
+        Registered {
+            id: stringify!($id),
+            metadata: include_str!(concat!("../../checks/azure/", stringify!($id), ".toml")),
+            runner: Runner::AzureSubscription(azure::$id::run),
+            datasets: azure::$id::DATASETS,
+            params: azure::$id::PARAMS,
+        }
+    };
+}
+
 macro_rules! aws {
     ($id:ident) => {
         Registered {
@@ -112,6 +137,15 @@ pub static REGISTRY: &[Registered] = &[
     aws!(aws_accessanalyzer_no_active_findings),
     aws!(aws_ec2_instance_imdsv2_required),
     aws!(aws_ec2_account_imdsv2_default),
+    azure_tenant!(azure_entra_user_mfa_registered),
+    azure_tenant!(azure_entra_privileged_role_mfa_registered),
+    azure_tenant!(azure_entra_privileged_role_holder_recently_active),
+    azure_tenant!(azure_entra_app_credential_lifetime_limited),
+    azure_subscription!(azure_rbac_guest_privileged_role_absent),
+    azure_subscription!(azure_rbac_subscription_owner_count_limited),
+    azure_subscription!(azure_rbac_custom_role_no_wildcard),
+    azure_subscription!(azure_lighthouse_delegation_restricted),
+    azure_subscription!(azure_monitor_activity_log_exported),
 ];
 
 /// A registered check with its parsed metadata.
@@ -163,6 +197,8 @@ pub struct Cx<'c, 'a> {
     pub(crate) meta: &'c CheckMeta,
     pub(crate) params: &'c BTreeMap<String, i64>,
     pub now: Timestamp,
+    /// Allow-lists and limits from the configuration.
+    pub settings: &'c crate::settings::Settings,
     /// The scope's id (AWS account, Azure subscription or tenant, GCP project or organization).
     pub(crate) account: &'a str,
     pub(crate) out: &'c mut Vec<Finding<'a>>,
@@ -189,14 +225,20 @@ impl<'a> Cx<'_, 'a> {
 
     /// A finding for data this check needed and could not have (the dataset or part of it).
     pub fn missing(&mut self, resource: Resource<'a>, missing: &Missing) -> &mut Finding<'a> {
-        let permission = match &missing.state {
-            crate::inventory::CoverageState::Denied { action, .. } => Some(action.clone()),
-            _ => None,
+        let (permission, licence) = match &missing.state {
+            crate::inventory::CoverageState::Denied { action, .. } => (Some(action.clone()), None),
+            crate::inventory::CoverageState::Unlicensed { licence, .. } => (None, Some(licence.clone())),
+            _ => (None, None),
         };
-        self.emit(Status::NotEvaluated, resource, format!("not evaluated: {missing}"))
+        let f = self
+            .emit(Status::NotEvaluated, resource, format!("not evaluated: {missing}"))
             .with("dataset", missing.dataset.to_string())
             .with("coverage", missing.state.label())
-            .with("missing_permission", permission)
+            .with("missing_permission", permission);
+        if let Some(l) = licence {
+            f.with("missing_licence", l);
+        }
+        f
     }
 
     fn emit(&mut self, status: Status, resource: Resource<'a>, message: String) -> &mut Finding<'a> {

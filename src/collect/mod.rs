@@ -2,6 +2,7 @@
 //! [`crate::import`]; both produce the same [`crate::inventory::Inventory`].
 
 pub mod aws;
+pub mod azure;
 
 use std::io::IsTerminal;
 

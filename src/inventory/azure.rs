@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{merge_keyed, Cloud, Collected, CoverageEntry, Dataset, MergeError, ScopeNode, Timestamp};
+use super::{merge_keyed, Cloud, Collected, CoverageEntry, Dataset, MergeError, ScopeKind, ScopeNode, Timestamp};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct AzureInventory {
@@ -25,16 +25,43 @@ impl AzureInventory {
 
     pub(crate) fn coverage(&self, out: &mut Vec<CoverageEntry>) {
         for t in &self.tenants {
-            let AzureTenant { tenant_id, scopes, users, registration_details, applications, service_principals, directory_roles, subscriptions } = t;
+            let AzureTenant {
+                tenant_id,
+                scopes,
+                users,
+                sign_in_activity,
+                registration_details,
+                applications,
+                service_principals,
+                directory_roles,
+                directory_role_eligibility,
+                group_members,
+                subscriptions,
+            } = t;
             entry(out, tenant_id, Dataset::AzureScopes, scopes);
             entry(out, tenant_id, Dataset::AzureUsers, users);
+            entry(out, tenant_id, Dataset::AzureSignInActivity, sign_in_activity);
             entry(out, tenant_id, Dataset::AzureRegistrationDetails, registration_details);
             entry(out, tenant_id, Dataset::AzureApplications, applications);
             entry(out, tenant_id, Dataset::AzureServicePrincipals, service_principals);
             entry(out, tenant_id, Dataset::AzureDirectoryRoles, directory_roles);
+            entry(out, tenant_id, Dataset::AzureDirectoryRoleEligibility, directory_role_eligibility);
+            entry(out, tenant_id, Dataset::AzureGroupMembers, group_members);
             for s in subscriptions {
-                let AzureSubscription { subscription_id: id, display_name: _, state: _, role_assignments, policy_assignments, diagnostic_settings, lighthouse } = s;
+                let AzureSubscription {
+                    subscription_id: id,
+                    display_name: _,
+                    state: _,
+                    role_assignments,
+                    role_eligibility,
+                    role_definitions,
+                    policy_assignments,
+                    diagnostic_settings,
+                    lighthouse,
+                } = s;
                 entry(out, id, Dataset::AzureRoleAssignments, role_assignments);
+                entry(out, id, Dataset::AzureRoleEligibility, role_eligibility);
+                entry(out, id, Dataset::AzureRoleDefinitions, role_definitions);
                 entry(out, id, Dataset::AzurePolicyAssignments, policy_assignments);
                 entry(out, id, Dataset::AzureDiagnosticSettings, diagnostic_settings);
                 entry(out, id, Dataset::AzureLighthouse, lighthouse);
@@ -46,6 +73,34 @@ impl AzureInventory {
     /// value wins over a gap; two values for one dataset conflict).
     pub(crate) fn merge(&mut self, other: AzureInventory) -> Result<(), MergeError> {
         merge_keyed(&mut self.tenants, other.tenants, |t| t.tenant_id.clone(), AzureTenant::merge)
+    }
+
+    /// Forget every dataset not in `keep`.
+    pub(crate) fn retain_datasets(&mut self, keep: &std::collections::BTreeSet<Dataset>) {
+        fn drop<T>(c: &mut Collected<T>, d: Dataset, keep: &std::collections::BTreeSet<Dataset>) {
+            if !keep.contains(&d) {
+                *c = Collected::NotRequested;
+            }
+        }
+        for t in &mut self.tenants {
+            drop(&mut t.scopes, Dataset::AzureScopes, keep);
+            drop(&mut t.users, Dataset::AzureUsers, keep);
+            drop(&mut t.sign_in_activity, Dataset::AzureSignInActivity, keep);
+            drop(&mut t.registration_details, Dataset::AzureRegistrationDetails, keep);
+            drop(&mut t.applications, Dataset::AzureApplications, keep);
+            drop(&mut t.service_principals, Dataset::AzureServicePrincipals, keep);
+            drop(&mut t.directory_roles, Dataset::AzureDirectoryRoles, keep);
+            drop(&mut t.directory_role_eligibility, Dataset::AzureDirectoryRoleEligibility, keep);
+            drop(&mut t.group_members, Dataset::AzureGroupMembers, keep);
+            for s in &mut t.subscriptions {
+                drop(&mut s.role_assignments, Dataset::AzureRoleAssignments, keep);
+                drop(&mut s.role_eligibility, Dataset::AzureRoleEligibility, keep);
+                drop(&mut s.role_definitions, Dataset::AzureRoleDefinitions, keep);
+                drop(&mut s.policy_assignments, Dataset::AzurePolicyAssignments, keep);
+                drop(&mut s.diagnostic_settings, Dataset::AzureDiagnosticSettings, keep);
+                drop(&mut s.lighthouse, Dataset::AzureLighthouse, keep);
+            }
+        }
     }
 }
 
@@ -62,12 +117,17 @@ fn entry<T>(out: &mut Vec<CoverageEntry>, scope: &str, dataset: Dataset, c: &Col
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct AzureTenant {
     pub tenant_id: String,
-    /// Management groups and subscriptions, with parent links.
+    /// The tenant root management group, the management groups under it and the subscriptions,
+    /// with parent links.
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
     pub scopes: Collected<Vec<ScopeNode>>,
     /// Graph `User.Read.All`.
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
     pub users: Collected<Vec<EntraUser>>,
+    /// Graph `signInActivity` (`AuditLog.Read.All`, and an Entra ID P1 licence): the last sign-in
+    /// of each user, by object id. Its own dataset: a tenant without the licence still has users.
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub sign_in_activity: Collected<Vec<SignInActivity>>,
     /// Graph `AuditLog.Read.All` (`userRegistrationDetails`): who registered which MFA methods.
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
     pub registration_details: Collected<Vec<RegistrationDetail>>,
@@ -77,9 +137,16 @@ pub struct AzureTenant {
     /// Graph `Application.Read.All`: service principals and managed identities.
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
     pub service_principals: Collected<Vec<EntraServicePrincipal>>,
-    /// Graph `RoleManagement.Read.Directory`: Global Administrator and the other directory roles.
+    /// Graph `RoleManagement.Read.Directory`: active directory role assignments.
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
     pub directory_roles: Collected<Vec<DirectoryRoleAssignment>>,
+    /// Graph `RoleEligibilitySchedule.Read.Directory` (Entra ID P2): who may activate a directory role.
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub directory_role_eligibility: Collected<Vec<DirectoryRoleAssignment>>,
+    /// Graph `GroupMember.Read.All`: the transitive user members of each group that holds a
+    /// privileged directory or Azure role (a role given to a group is held by its members).
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub group_members: Collected<Vec<GroupMembers>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subscriptions: Vec<AzureSubscription>,
 }
@@ -90,24 +157,80 @@ impl AzureTenant {
             tenant_id: tenant_id.into(),
             scopes: Collected::NotRequested,
             users: Collected::NotRequested,
+            sign_in_activity: Collected::NotRequested,
             registration_details: Collected::NotRequested,
             applications: Collected::NotRequested,
             service_principals: Collected::NotRequested,
             directory_roles: Collected::NotRequested,
+            directory_role_eligibility: Collected::NotRequested,
+            group_members: Collected::NotRequested,
             subscriptions: Vec::new(),
         }
     }
 
     fn merge(&mut self, o: AzureTenant) -> Result<(), MergeError> {
         let id = self.tenant_id.clone();
-        let AzureTenant { tenant_id: _, scopes, users, registration_details, applications, service_principals, directory_roles, subscriptions } = o;
+        let AzureTenant {
+            tenant_id: _,
+            scopes,
+            users,
+            sign_in_activity,
+            registration_details,
+            applications,
+            service_principals,
+            directory_roles,
+            directory_role_eligibility,
+            group_members,
+            subscriptions,
+        } = o;
         self.scopes.merge(scopes, &id, Dataset::AzureScopes)?;
         self.users.merge(users, &id, Dataset::AzureUsers)?;
+        self.sign_in_activity.merge(sign_in_activity, &id, Dataset::AzureSignInActivity)?;
         self.registration_details.merge(registration_details, &id, Dataset::AzureRegistrationDetails)?;
         self.applications.merge(applications, &id, Dataset::AzureApplications)?;
         self.service_principals.merge(service_principals, &id, Dataset::AzureServicePrincipals)?;
         self.directory_roles.merge(directory_roles, &id, Dataset::AzureDirectoryRoles)?;
+        self.directory_role_eligibility.merge(directory_role_eligibility, &id, Dataset::AzureDirectoryRoleEligibility)?;
+        self.group_members.merge(group_members, &id, Dataset::AzureGroupMembers)?;
         merge_keyed(&mut self.subscriptions, subscriptions, |s| s.subscription_id.clone(), AzureSubscription::merge)
+    }
+
+    /// The subscription's chain of scopes from the tenant root down (`/providers/Microsoft.Management/
+    /// managementGroups/<id>` …, then `/subscriptions/<id>`), when the tree was read.
+    pub fn ancestors(&self, subscription_id: &str) -> Option<Vec<String>> {
+        let nodes = self.scopes.get()?;
+        let mut chain = Vec::new();
+        let mut cur = nodes.iter().find(|n| n.kind == ScopeKind::AzureSubscription && n.id.eq_ignore_ascii_case(subscription_id))?;
+        while let Some(p) = &cur.parent {
+            let Some(next) = nodes.iter().find(|n| &n.id == p) else { break };
+            chain.push(format!("/providers/Microsoft.Management/managementGroups/{}", next.id));
+            cur = next;
+            if chain.len() > 16 {
+                break; // Azure allows six levels below the root: a longer chain is a loop.
+            }
+        }
+        chain.reverse();
+        Some(chain)
+    }
+}
+
+/// A user's last sign-ins (`signInActivity`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SignInActivity {
+    pub user_id: String,
+    /// Last interactive sign-in (successful or not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sign_in: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_non_interactive_sign_in: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_successful_sign_in: Option<Timestamp>,
+}
+
+impl SignInActivity {
+    /// The latest sign-in of any kind, if the user ever signed in.
+    pub fn latest(&self) -> Option<Timestamp> {
+        [self.last_sign_in, self.last_non_interactive_sign_in, self.last_successful_sign_in].into_iter().flatten().max()
     }
 }
 
@@ -127,15 +250,22 @@ pub struct RegistrationDetail {
 pub struct EntraUser {
     pub id: String,
     pub user_principal_name: String,
-    #[serde(default)]
-    pub account_enabled: bool,
+    /// Absent in the answer is `None`: unknown, not disabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_enabled: Option<bool>,
     /// "Member" or "Guest".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_sign_in: Option<Timestamp>,
+}
+
+impl EntraUser {
+    /// A guest (B2B) account: `userType` Guest, or an `#EXT#` principal name.
+    pub fn is_guest(&self) -> bool {
+        self.user_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("guest"))
+            || self.user_principal_name.to_ascii_uppercase().contains("#EXT#")
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -146,6 +276,9 @@ pub struct EntraServicePrincipal {
     pub display_name: String,
     /// "application", "service_principal" or "managed_identity".
     pub kind: String,
+    /// The tenant that owns the application (service principals only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_tenant_id: Option<String>,
     #[serde(default)]
     pub credentials: Vec<AzureCredential>,
 }
@@ -165,16 +298,34 @@ pub struct AzureCredential {
     pub end: Option<Timestamp>,
 }
 
+/// An active or eligible directory role assignment.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct DirectoryRoleAssignment {
     pub principal_id: String,
+    /// The role template id (the same in every tenant for built-in roles).
     pub role_definition_id: String,
     #[serde(default = "tenant_root")]
     pub directory_scope_id: String,
+    /// "user", "group", "servicePrincipal" (from the expanded principal's `@odata.type`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_name: Option<String>,
+    /// When an eligibility ends (`None`: permanent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<Timestamp>,
 }
 
 fn tenant_root() -> String {
     "/".to_string()
+}
+
+/// The users that belong to a group, directly or through nested groups.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GroupMembers {
+    pub group_id: String,
+    #[serde(default)]
+    pub user_ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -184,8 +335,17 @@ pub struct AzureSubscription {
     pub display_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    /// Active role assignments that apply to the subscription: at it, under it (resource groups,
+    /// resources) and inherited from the management groups and the tenant root above it.
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
     pub role_assignments: Collected<Vec<AzureRoleAssignment>>,
+    /// Privileged Identity Management eligible assignments (`roleEligibilityScheduleInstances`):
+    /// an eligible Owner is an Owner the moment they activate.
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub role_eligibility: Collected<Vec<AzureRoleAssignment>>,
+    /// Built-in and custom role definitions usable in the subscription.
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub role_definitions: Collected<Vec<AzureRoleDefinition>>,
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
     pub policy_assignments: Collected<Vec<AzurePolicyAssignment>>,
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
@@ -195,9 +355,38 @@ pub struct AzureSubscription {
 }
 
 impl AzureSubscription {
+    pub fn new(id: impl Into<String>) -> Self {
+        AzureSubscription {
+            subscription_id: id.into(),
+            display_name: None,
+            state: None,
+            role_assignments: Collected::NotRequested,
+            role_eligibility: Collected::NotRequested,
+            role_definitions: Collected::NotRequested,
+            policy_assignments: Collected::NotRequested,
+            diagnostic_settings: Collected::NotRequested,
+            lighthouse: Collected::NotRequested,
+        }
+    }
+
+    /// The resource id of the subscription (`/subscriptions/<id>`).
+    pub fn scope(&self) -> String {
+        format!("/subscriptions/{}", self.subscription_id)
+    }
+
     fn merge(&mut self, o: AzureSubscription) -> Result<(), MergeError> {
         let id = self.subscription_id.clone();
-        let AzureSubscription { subscription_id: _, display_name, state, role_assignments, policy_assignments, diagnostic_settings, lighthouse } = o;
+        let AzureSubscription {
+            subscription_id: _,
+            display_name,
+            state,
+            role_assignments,
+            role_eligibility,
+            role_definitions,
+            policy_assignments,
+            diagnostic_settings,
+            lighthouse,
+        } = o;
         if self.display_name.is_none() {
             self.display_name = display_name;
         }
@@ -205,21 +394,66 @@ impl AzureSubscription {
             self.state = state;
         }
         self.role_assignments.merge(role_assignments, &id, Dataset::AzureRoleAssignments)?;
+        self.role_eligibility.merge(role_eligibility, &id, Dataset::AzureRoleEligibility)?;
+        self.role_definitions.merge(role_definitions, &id, Dataset::AzureRoleDefinitions)?;
         self.policy_assignments.merge(policy_assignments, &id, Dataset::AzurePolicyAssignments)?;
         self.diagnostic_settings.merge(diagnostic_settings, &id, Dataset::AzureDiagnosticSettings)?;
         self.lighthouse.merge(lighthouse, &id, Dataset::AzureLighthouse)
     }
 }
 
+/// An active or eligible Azure RBAC role assignment.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct AzureRoleAssignment {
     pub id: String,
+    /// Where it is assigned: `/`, a management group, the subscription, a resource group or a resource.
     pub scope: String,
+    /// The full role definition id (`…/providers/Microsoft.Authorization/roleDefinitions/<guid>`).
     pub role_definition_id: String,
     pub principal_id: String,
     /// "User", "Group", "ServicePrincipal", "ForeignGroup", "Device".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub principal_type: Option<String>,
+    /// An ABAC condition narrowing the assignment (kept, not evaluated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<Timestamp>,
+    /// When an eligibility ends (`None`: permanent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<Timestamp>,
+}
+
+impl AzureRoleAssignment {
+    /// The role definition's GUID (the last segment of its id), lower-case.
+    pub fn role_guid(&self) -> String {
+        role_guid(&self.role_definition_id)
+    }
+}
+
+/// The GUID at the end of a role definition id (or the id itself when it is a bare GUID).
+pub fn role_guid(id: &str) -> String {
+    id.trim_end_matches('/').rsplit('/').next().unwrap_or(id).to_ascii_lowercase()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AzureRoleDefinition {
+    pub id: String,
+    pub role_name: String,
+    /// "BuiltInRole" or "CustomRole".
+    pub role_type: String,
+    #[serde(default)]
+    pub assignable_scopes: Vec<String>,
+    #[serde(default)]
+    pub actions: Vec<String>,
+    #[serde(default)]
+    pub not_actions: Vec<String>,
+}
+
+impl AzureRoleDefinition {
+    pub fn is_custom(&self) -> bool {
+        self.role_type.eq_ignore_ascii_case("CustomRole")
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -227,6 +461,8 @@ pub struct AzurePolicyAssignment {
     pub id: String,
     pub scope: String,
     pub policy_definition_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
     /// "Default" or "DoNotEnforce".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enforcement_mode: Option<String>,
@@ -236,25 +472,64 @@ pub struct AzurePolicyAssignment {
 pub struct DiagnosticSetting {
     pub id: String,
     pub name: String,
-    /// Log categories (Administrative, Security, Policy, …) that are enabled.
+    /// Activity-log categories (Administrative, Security, Policy, …) that are enabled.
     #[serde(default)]
     pub enabled_categories: Vec<String>,
+    /// Enabled category groups (`allLogs`, `audit`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub enabled_category_groups: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_account_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_hub_authorization_rule_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marketplace_partner_id: Option<String>,
 }
 
-/// An Azure Lighthouse registration assignment: another tenant managing this subscription.
+impl DiagnosticSetting {
+    /// Does the setting send the category anywhere?
+    pub fn exports(&self, category: &str) -> bool {
+        let has_destination = self.workspace_id.is_some()
+            || self.storage_account_id.is_some()
+            || self.event_hub_authorization_rule_id.is_some()
+            || self.marketplace_partner_id.is_some();
+        has_destination
+            && (self.enabled_categories.iter().any(|c| c.eq_ignore_ascii_case(category))
+                || self.enabled_category_groups.iter().any(|g| g.eq_ignore_ascii_case("allLogs")))
+    }
+}
+
+/// An Azure Lighthouse registration assignment: another tenant managing this subscription (or a
+/// resource group in it).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LighthouseDelegation {
     pub id: String,
+    /// The delegated scope: the subscription or a resource group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
     pub managed_by_tenant_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub managed_by_tenant_name: Option<String>,
-    /// (principal id, role definition id) pairs granted to the managing tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definition_name: Option<String>,
+    /// What the managing tenant's principals hold here, permanently or on activation.
     #[serde(default)]
-    pub authorizations: Vec<(String, String)>,
+    pub authorizations: Vec<LighthouseAuthorization>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LighthouseAuthorization {
+    pub principal_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_name: Option<String>,
+    /// The role GUID.
+    pub role_definition_id: String,
+    /// An eligible (just-in-time) authorization rather than a standing one.
+    #[serde(default)]
+    pub eligible: bool,
+    /// Roles this principal may assign to managed identities (User Access Administrator only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub delegated_role_definition_ids: Vec<String>,
 }

@@ -66,6 +66,7 @@ impl Inventory {
     /// Forget every dataset not in `keep` (it becomes `not_requested`).
     pub fn retain_datasets(&mut self, keep: &std::collections::BTreeSet<Dataset>) {
         self.aws.retain_datasets(keep);
+        self.azure.retain_datasets(keep);
     }
 
     /// Fold another partial inventory (another source) into this one.
@@ -123,6 +124,13 @@ pub enum Collected<T> {
     },
     /// The read failed for another reason (network, throttling past retries, malformed answer).
     Failed { error: String },
+    /// The cloud refused the read because the tenant lacks a licence (Entra ID P1/P2); `licence`
+    /// names it.
+    Unlicensed {
+        licence: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
     /// No source was asked for this dataset.
     #[default]
     NotRequested,
@@ -151,6 +159,9 @@ impl<T> Collected<T> {
                 CoverageState::Denied { action: action.clone(), message: message.clone() }
             }
             Collected::Failed { error } => CoverageState::Failed { error: error.clone() },
+            Collected::Unlicensed { licence, message } => {
+                CoverageState::Unlicensed { licence: licence.clone(), message: message.clone() }
+            }
             Collected::NotRequested => CoverageState::NotRequested,
         }
     }
@@ -161,6 +172,7 @@ impl<T> Collected<T> {
         match self {
             Collected::Denied { action, message } => Collected::Denied { action: action.clone(), message: message.clone() },
             Collected::Failed { error } => Collected::Failed { error: error.clone() },
+            Collected::Unlicensed { licence, message } => Collected::Unlicensed { licence: licence.clone(), message: message.clone() },
             _ => Collected::NotRequested,
         }
     }
@@ -203,6 +215,13 @@ impl fmt::Display for Missing {
                 Ok(())
             }
             CoverageState::Failed { error } => write!(f, "reading {} failed: {error}", d.describe()),
+            CoverageState::Unlicensed { licence, message } => {
+                write!(f, "reading {} needs a licence the tenant does not have: {licence}", d.describe())?;
+                if let Some(m) = message {
+                    write!(f, " ({m})")?;
+                }
+                Ok(())
+            }
             CoverageState::Partial { missing } => write!(f, "{} is incomplete: {missing}", d.describe()),
             CoverageState::NotRequested => {
                 write!(f, "no source provided {} (give {})", d.describe(), d.how_to_provide())
@@ -235,6 +254,12 @@ pub enum CoverageState {
         message: Option<String>,
     },
     Failed { error: String },
+    /// The tenant lacks the licence the read needs.
+    Unlicensed {
+        licence: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
     /// Read, but incomplete: a section, column or page is missing, or the data is too old.
     Partial { missing: String },
     NotRequested,
@@ -246,6 +271,7 @@ impl CoverageState {
             CoverageState::Collected => "collected",
             CoverageState::Denied { .. } => "denied",
             CoverageState::Failed { .. } => "failed",
+            CoverageState::Unlicensed { .. } => "unlicensed",
             CoverageState::Partial { .. } => "partial",
             CoverageState::NotRequested => "not_requested",
         }
@@ -295,11 +321,16 @@ pub enum Dataset {
     AwsEc2MetadataDefaults,
     AzureScopes,
     AzureUsers,
+    AzureSignInActivity,
     AzureRegistrationDetails,
     AzureApplications,
     AzureServicePrincipals,
     AzureDirectoryRoles,
+    AzureDirectoryRoleEligibility,
+    AzureGroupMembers,
     AzureRoleAssignments,
+    AzureRoleEligibility,
+    AzureRoleDefinitions,
     AzurePolicyAssignments,
     AzureDiagnosticSettings,
     AzureLighthouse,
@@ -311,13 +342,14 @@ pub enum Dataset {
 }
 
 impl Dataset {
-    pub const ALL: [Dataset; 27] = {
+    pub const ALL: [Dataset; 32] = {
         use Dataset::*;
         [
             AwsAuthorizationDetails, AwsCredentialReport, AwsAccountSummary, AwsPasswordPolicy, AwsIdentityProviders,
             AwsMfaDevices, AwsEnabledRegions, AwsOrganization, AwsCloudTrail, AwsAccessAnalyzer, AwsEc2Metadata,
-            AwsEc2MetadataDefaults, AzureScopes, AzureUsers, AzureRegistrationDetails, AzureApplications,
-            AzureServicePrincipals, AzureDirectoryRoles, AzureRoleAssignments, AzurePolicyAssignments,
+            AwsEc2MetadataDefaults, AzureScopes, AzureUsers, AzureSignInActivity, AzureRegistrationDetails,
+            AzureApplications, AzureServicePrincipals, AzureDirectoryRoles, AzureDirectoryRoleEligibility,
+            AzureGroupMembers, AzureRoleAssignments, AzureRoleEligibility, AzureRoleDefinitions, AzurePolicyAssignments,
             AzureDiagnosticSettings, AzureLighthouse, GcpHierarchy, GcpIamPolicy, GcpServiceAccounts, GcpOrgPolicies,
             GcpLogging,
         ]
@@ -335,9 +367,10 @@ impl Dataset {
             AwsAuthorizationDetails | AwsCredentialReport | AwsAccountSummary | AwsPasswordPolicy
             | AwsIdentityProviders | AwsMfaDevices | AwsEnabledRegions | AwsOrganization | AwsCloudTrail | AwsAccessAnalyzer
             | AwsEc2Metadata | AwsEc2MetadataDefaults => Cloud::Aws,
-            AzureScopes | AzureUsers | AzureRegistrationDetails | AzureApplications | AzureServicePrincipals
-            | AzureDirectoryRoles | AzureRoleAssignments | AzurePolicyAssignments | AzureDiagnosticSettings
-            | AzureLighthouse => Cloud::Azure,
+            AzureScopes | AzureUsers | AzureSignInActivity | AzureRegistrationDetails | AzureApplications
+            | AzureServicePrincipals | AzureDirectoryRoles | AzureDirectoryRoleEligibility | AzureGroupMembers
+            | AzureRoleAssignments | AzureRoleEligibility | AzureRoleDefinitions | AzurePolicyAssignments
+            | AzureDiagnosticSettings | AzureLighthouse => Cloud::Azure,
             GcpHierarchy | GcpIamPolicy | GcpServiceAccounts | GcpOrgPolicies | GcpLogging => Cloud::Gcp,
         }
     }
@@ -353,8 +386,9 @@ impl Dataset {
             AwsAccessAnalyzer => "accessanalyzer",
             AwsEc2Metadata | AwsEc2MetadataDefaults | AwsEnabledRegions => "ec2",
             AzureScopes => "managementgroups",
-            AzureUsers | AzureRegistrationDetails | AzureApplications | AzureServicePrincipals | AzureDirectoryRoles => "entra",
-            AzureRoleAssignments | AzurePolicyAssignments => "authorization",
+            AzureUsers | AzureSignInActivity | AzureRegistrationDetails | AzureApplications | AzureServicePrincipals
+            | AzureDirectoryRoles | AzureDirectoryRoleEligibility | AzureGroupMembers => "entra",
+            AzureRoleAssignments | AzureRoleEligibility | AzureRoleDefinitions | AzurePolicyAssignments => "authorization",
             AzureDiagnosticSettings => "monitor",
             AzureLighthouse => "managedservices",
             GcpHierarchy | GcpIamPolicy => "resourcemanager",
@@ -382,11 +416,16 @@ impl Dataset {
             AwsEc2MetadataDefaults => "the EC2 account-level instance metadata defaults",
             AzureScopes => "the Azure management groups and subscriptions",
             AzureUsers => "the Entra ID users",
+            AzureSignInActivity => "the Entra ID users' sign-in activity",
             AzureRegistrationDetails => "the Entra ID authentication-method registrations",
             AzureApplications => "the Entra ID app registrations and their credentials",
             AzureServicePrincipals => "the Entra ID service principals and managed identities",
             AzureDirectoryRoles => "the Entra ID directory role assignments",
+            AzureDirectoryRoleEligibility => "the Entra ID eligible (PIM) directory role assignments",
+            AzureGroupMembers => "the members of groups that hold privileged roles",
             AzureRoleAssignments => "the Azure role assignments",
+            AzureRoleEligibility => "the Azure eligible (PIM) role assignments",
+            AzureRoleDefinitions => "the Azure role definitions",
             AzurePolicyAssignments => "the Azure Policy assignments",
             AzureDiagnosticSettings => "the subscription diagnostic settings",
             AzureLighthouse => "the Azure Lighthouse delegations",
@@ -422,9 +461,30 @@ impl Dataset {
             AwsAccessAnalyzer => "a live scan with access-analyzer:ListAnalyzers and access-analyzer:ListFindings",
             AwsEc2Metadata => "a live scan with ec2:DescribeInstances",
             AwsEc2MetadataDefaults => "a live scan with ec2:GetInstanceMetadataDefaults",
-            AzureScopes | AzureUsers | AzureRegistrationDetails | AzureApplications | AzureServicePrincipals
-            | AzureDirectoryRoles | AzureRoleAssignments | AzurePolicyAssignments | AzureDiagnosticSettings
-            | AzureLighthouse => "a live Azure scan (--azure)",
+            AzureScopes => "a live Azure scan (--azure) with Microsoft.Management/managementGroups/read",
+            AzureUsers => "a live Azure scan (--azure) with the Graph permission User.Read.All",
+            AzureSignInActivity => {
+                "a live Azure scan (--azure) with the Graph permission AuditLog.Read.All in a tenant with Entra ID P1"
+            }
+            AzureRegistrationDetails => {
+                "a live Azure scan (--azure) with the Graph permission AuditLog.Read.All in a tenant with Entra ID P1"
+            }
+            AzureApplications | AzureServicePrincipals => {
+                "a live Azure scan (--azure) with the Graph permission Application.Read.All"
+            }
+            AzureDirectoryRoles => "a live Azure scan (--azure) with the Graph permission RoleManagement.Read.Directory",
+            AzureDirectoryRoleEligibility => {
+                "a live Azure scan (--azure) with the Graph permission RoleEligibilitySchedule.Read.Directory in a tenant with Entra ID P2"
+            }
+            AzureGroupMembers => "a live Azure scan (--azure) with the Graph permission GroupMember.Read.All",
+            AzureRoleAssignments => "a live Azure scan (--azure) with Microsoft.Authorization/roleAssignments/read",
+            AzureRoleEligibility => {
+                "a live Azure scan (--azure) with Microsoft.Authorization/roleEligibilityScheduleInstances/read"
+            }
+            AzureRoleDefinitions => "a live Azure scan (--azure) with Microsoft.Authorization/roleDefinitions/read",
+            AzurePolicyAssignments => "a live Azure scan (--azure) with Microsoft.Authorization/policyAssignments/read",
+            AzureDiagnosticSettings => "a live Azure scan (--azure) with Microsoft.Insights/diagnosticSettings/read",
+            AzureLighthouse => "a live Azure scan (--azure) with Microsoft.ManagedServices/registrationAssignments/read",
             GcpHierarchy | GcpIamPolicy | GcpServiceAccounts | GcpOrgPolicies | GcpLogging => "a live GCP scan (--gcp)",
         }
     }

@@ -5,6 +5,8 @@
 //! prove that a scan only reads.
 #![allow(dead_code)]
 
+pub mod azure;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

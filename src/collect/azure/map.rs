@@ -1,0 +1,490 @@
+//! Pure mappings from ARM and Graph JSON items to the inventory model. An item without the
+//! fields a check relies on is an error for the whole dataset (never silently dropped).
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::inventory::azure::{
+    AzureCredential, AzurePolicyAssignment, AzureRoleAssignment, AzureRoleDefinition, DiagnosticSetting,
+    DirectoryRoleAssignment, EntraServicePrincipal, EntraUser, LighthouseAuthorization, LighthouseDelegation,
+    RegistrationDetail, SignInActivity,
+};
+use crate::inventory::{ScopeKind, ScopeNode, Timestamp};
+
+pub type MapResult<T> = Result<T, String>;
+
+fn each<T, R: for<'de> Deserialize<'de>>(items: &[Value], what: &str, f: impl Fn(R) -> MapResult<T>) -> MapResult<Vec<T>> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let r: R = serde_json::from_value(v.clone()).map_err(|e| format!("{what} item {i}: {e}"))?;
+            f(r).map_err(|e| format!("{what} item {i}: {e}"))
+        })
+        .collect()
+}
+
+/// Azure and Graph write `0001-01-01T00:00:00Z` for "never"; that is no time at all.
+fn time(s: &Option<String>) -> Option<Timestamp> {
+    let t = Timestamp::parse(s.as_deref()?).ok()?;
+    (t.0.year() > 1970).then_some(t)
+}
+
+// ---- Resource Manager ------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ArmSubscription {
+    subscription_id: String,
+    display_name: Option<String>,
+    state: Option<String>,
+    tenant_id: Option<String>,
+}
+
+/// `(id, display name, state, tenant)` of each subscription.
+pub fn subscriptions(items: &[Value]) -> MapResult<Vec<(String, Option<String>, Option<String>, Option<String>)>> {
+    each(items, "subscription", |s: ArmSubscription| Ok((s.subscription_id, s.display_name, s.state, s.tenant_id)))
+}
+
+/// The management-group tree from `managementGroups/{root}?$expand=children&$recurse=true`,
+/// flattened: management groups and subscriptions with parent links.
+pub fn management_tree(root: &Value) -> MapResult<Vec<ScopeNode>> {
+    let mut out = Vec::new();
+    let name = root.get("name").and_then(Value::as_str).ok_or("the root management group has no name")?;
+    let props = root.get("properties").unwrap_or(&Value::Null);
+    out.push(ScopeNode {
+        id: name.to_string(),
+        name: props.get("displayName").and_then(Value::as_str).map(str::to_string),
+        kind: ScopeKind::AzureManagementGroup,
+        parent: None,
+        state: None,
+    });
+    walk_children(props.get("children"), name, &mut out, 0)?;
+    Ok(out)
+}
+
+fn walk_children(children: Option<&Value>, parent: &str, out: &mut Vec<ScopeNode>, depth: usize) -> MapResult<()> {
+    if depth > 10 {
+        return Err("management-group tree deeper than Azure allows".into());
+    }
+    let Some(Value::Array(children)) = children else { return Ok(()) };
+    for c in children {
+        let name = c.get("name").and_then(Value::as_str).ok_or("a management-group child has no name")?;
+        let ty = c.get("type").and_then(Value::as_str).unwrap_or("");
+        let kind = if ty.to_ascii_lowercase().ends_with("subscriptions") { ScopeKind::AzureSubscription } else { ScopeKind::AzureManagementGroup };
+        out.push(ScopeNode {
+            id: name.to_string(),
+            name: c.get("displayName").and_then(Value::as_str).map(str::to_string),
+            kind,
+            parent: Some(parent.to_string()),
+            state: None,
+        });
+        if kind == ScopeKind::AzureManagementGroup {
+            walk_children(c.get("children"), name, out, depth + 1)?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct ArmItem<P> {
+    id: Option<String>,
+    name: Option<String>,
+    properties: P,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ArmRoleAssignment {
+    scope: String,
+    role_definition_id: String,
+    principal_id: String,
+    principal_type: Option<String>,
+    condition: Option<String>,
+    created_on: Option<String>,
+    end_date_time: Option<String>,
+}
+
+pub fn role_assignments(items: &[Value]) -> MapResult<Vec<AzureRoleAssignment>> {
+    each(items, "role assignment", |a: ArmItem<ArmRoleAssignment>| {
+        let p = a.properties;
+        Ok(AzureRoleAssignment {
+            id: a.id.or(a.name).unwrap_or_default(),
+            scope: p.scope,
+            role_definition_id: p.role_definition_id,
+            principal_id: p.principal_id,
+            principal_type: p.principal_type,
+            condition: p.condition.filter(|c| !c.is_empty()),
+            created: time(&p.created_on),
+            end: time(&p.end_date_time),
+        })
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ArmRoleDefinition {
+    role_name: String,
+    #[serde(rename = "type")]
+    role_type: Option<String>,
+    #[serde(default)]
+    assignable_scopes: Vec<String>,
+    #[serde(default)]
+    permissions: Vec<ArmPermission>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ArmPermission {
+    #[serde(default)]
+    actions: Vec<String>,
+    #[serde(default)]
+    not_actions: Vec<String>,
+}
+
+pub fn role_definitions(items: &[Value]) -> MapResult<Vec<AzureRoleDefinition>> {
+    each(items, "role definition", |d: ArmItem<ArmRoleDefinition>| {
+        let p = d.properties;
+        Ok(AzureRoleDefinition {
+            id: d.id.or(d.name).unwrap_or_default(),
+            role_name: p.role_name,
+            role_type: p.role_type.unwrap_or_else(|| "CustomRole".into()),
+            assignable_scopes: p.assignable_scopes,
+            actions: p.permissions.iter().flat_map(|x| x.actions.iter().cloned()).collect(),
+            not_actions: p.permissions.iter().flat_map(|x| x.not_actions.iter().cloned()).collect(),
+        })
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ArmPolicyAssignment {
+    scope: Option<String>,
+    policy_definition_id: String,
+    display_name: Option<String>,
+    enforcement_mode: Option<String>,
+}
+
+pub fn policy_assignments(items: &[Value]) -> MapResult<Vec<AzurePolicyAssignment>> {
+    each(items, "policy assignment", |a: ArmItem<ArmPolicyAssignment>| {
+        let p = a.properties;
+        Ok(AzurePolicyAssignment {
+            id: a.id.or(a.name).unwrap_or_default(),
+            scope: p.scope.unwrap_or_default(),
+            policy_definition_id: p.policy_definition_id,
+            display_name: p.display_name,
+            enforcement_mode: p.enforcement_mode,
+        })
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ArmDiagnosticSetting {
+    workspace_id: Option<String>,
+    storage_account_id: Option<String>,
+    event_hub_authorization_rule_id: Option<String>,
+    marketplace_partner_id: Option<String>,
+    #[serde(default)]
+    logs: Vec<ArmLog>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ArmLog {
+    category: Option<String>,
+    category_group: Option<String>,
+    #[serde(default)]
+    enabled: bool,
+}
+
+pub fn diagnostic_settings(items: &[Value]) -> MapResult<Vec<DiagnosticSetting>> {
+    each(items, "diagnostic setting", |d: ArmItem<ArmDiagnosticSetting>| {
+        let p = d.properties;
+        let on = p.logs.iter().filter(|l| l.enabled);
+        Ok(DiagnosticSetting {
+            id: d.id.clone().unwrap_or_default(),
+            name: d.name.or(d.id).unwrap_or_default(),
+            enabled_categories: on.clone().filter_map(|l| l.category.clone()).collect(),
+            enabled_category_groups: on.filter_map(|l| l.category_group.clone()).collect(),
+            workspace_id: p.workspace_id.filter(|s| !s.is_empty()),
+            storage_account_id: p.storage_account_id.filter(|s| !s.is_empty()),
+            event_hub_authorization_rule_id: p.event_hub_authorization_rule_id.filter(|s| !s.is_empty()),
+            marketplace_partner_id: p.marketplace_partner_id.filter(|s| !s.is_empty()),
+        })
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ArmRegistrationAssignment {
+    registration_definition_id: Option<String>,
+    registration_definition: Option<ArmItem<ArmRegistrationDefinition>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ArmRegistrationDefinition {
+    registration_definition_name: Option<String>,
+    managed_by_tenant_id: String,
+    managed_by_tenant_name: Option<String>,
+    #[serde(default)]
+    authorizations: Vec<ArmAuthorization>,
+    #[serde(default)]
+    eligible_authorizations: Vec<ArmAuthorization>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ArmAuthorization {
+    principal_id: String,
+    principal_id_display_name: Option<String>,
+    role_definition_id: String,
+    #[serde(default)]
+    delegated_role_definition_ids: Vec<String>,
+}
+
+/// Registration assignments read with `$expandRegistrationDefinition=true`. An assignment whose
+/// definition did not come with it cannot say who holds what: an error, not an empty delegation.
+pub fn lighthouse(items: &[Value]) -> MapResult<Vec<LighthouseDelegation>> {
+    each(items, "registration assignment", |a: ArmItem<ArmRegistrationAssignment>| {
+        let id = a.id.or(a.name).unwrap_or_default();
+        let Some(def) = a.properties.registration_definition else {
+            return Err(format!(
+                "{id}: the registration definition {} was not expanded",
+                a.properties.registration_definition_id.unwrap_or_default()
+            ));
+        };
+        let d = def.properties;
+        let auth = |x: &ArmAuthorization, eligible| LighthouseAuthorization {
+            principal_id: x.principal_id.clone(),
+            principal_name: x.principal_id_display_name.clone(),
+            role_definition_id: crate::inventory::azure::role_guid(&x.role_definition_id),
+            eligible,
+            delegated_role_definition_ids: x.delegated_role_definition_ids.clone(),
+        };
+        let scope = id.split("/providers/Microsoft.ManagedServices").next().filter(|s| !s.is_empty()).map(str::to_string);
+        Ok(LighthouseDelegation {
+            id,
+            scope,
+            managed_by_tenant_id: d.managed_by_tenant_id,
+            managed_by_tenant_name: d.managed_by_tenant_name,
+            definition_name: d.registration_definition_name,
+            authorizations: d
+                .authorizations
+                .iter()
+                .map(|x| auth(x, false))
+                .chain(d.eligible_authorizations.iter().map(|x| auth(x, true)))
+                .collect(),
+        })
+    })
+}
+
+// ---- Microsoft Graph -------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphUser {
+    id: String,
+    user_principal_name: Option<String>,
+    account_enabled: Option<bool>,
+    user_type: Option<String>,
+    created_date_time: Option<String>,
+    sign_in_activity: Option<GraphSignIn>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphSignIn {
+    last_sign_in_date_time: Option<String>,
+    last_non_interactive_sign_in_date_time: Option<String>,
+    last_successful_sign_in_date_time: Option<String>,
+}
+
+/// Users, and (when `signInActivity` was selected) their sign-in activity.
+pub fn users(items: &[Value]) -> MapResult<(Vec<EntraUser>, Vec<SignInActivity>)> {
+    let both = each(items, "user", |u: GraphUser| {
+        let sign_in = u.sign_in_activity.as_ref().map(|s| SignInActivity {
+            user_id: u.id.clone(),
+            last_sign_in: time(&s.last_sign_in_date_time),
+            last_non_interactive_sign_in: time(&s.last_non_interactive_sign_in_date_time),
+            last_successful_sign_in: time(&s.last_successful_sign_in_date_time),
+        });
+        let user = EntraUser {
+            user_principal_name: u.user_principal_name.unwrap_or_else(|| u.id.clone()),
+            id: u.id,
+            account_enabled: u.account_enabled,
+            user_type: u.user_type,
+            created: time(&u.created_date_time),
+        };
+        // A user the answer gives no activity for has never signed in.
+        let sign_in = sign_in.unwrap_or(SignInActivity {
+            user_id: user.id.clone(),
+            last_sign_in: None,
+            last_non_interactive_sign_in: None,
+            last_successful_sign_in: None,
+        });
+        Ok((user, sign_in))
+    })?;
+    Ok(both.into_iter().unzip())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphRegistration {
+    id: String,
+    user_principal_name: Option<String>,
+    is_mfa_registered: Option<bool>,
+    #[serde(default)]
+    methods_registered: Vec<String>,
+}
+
+pub fn registration_details(items: &[Value]) -> MapResult<Vec<RegistrationDetail>> {
+    each(items, "registration detail", |r: GraphRegistration| {
+        Ok(RegistrationDetail {
+            id: r.id,
+            user_principal_name: r.user_principal_name,
+            is_mfa_registered: r.is_mfa_registered.ok_or("isMfaRegistered missing")?,
+            methods_registered: r.methods_registered,
+        })
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphApp {
+    id: String,
+    app_id: Option<String>,
+    display_name: Option<String>,
+    service_principal_type: Option<String>,
+    app_owner_organization_id: Option<String>,
+    #[serde(default)]
+    password_credentials: Vec<GraphCredential>,
+    #[serde(default)]
+    key_credentials: Vec<GraphCredential>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphCredential {
+    key_id: Option<String>,
+    display_name: Option<String>,
+    start_date_time: Option<String>,
+    end_date_time: Option<String>,
+}
+
+/// Applications (`service_principals = false`) or service principals, with credential metadata
+/// (the secret value is never requested; `secretText` is always null in lists anyway).
+pub fn apps(items: &[Value], service_principals: bool) -> MapResult<Vec<EntraServicePrincipal>> {
+    each(items, if service_principals { "service principal" } else { "application" }, |a: GraphApp| {
+        let cred = |c: &GraphCredential, kind: &str| AzureCredential {
+            key_id: c.key_id.clone().unwrap_or_default(),
+            kind: kind.to_string(),
+            display_name: c.display_name.clone(),
+            start: time(&c.start_date_time),
+            end: time(&c.end_date_time),
+        };
+        let kind = if !service_principals {
+            "application"
+        } else if a.service_principal_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("ManagedIdentity")) {
+            "managed_identity"
+        } else {
+            "service_principal"
+        };
+        Ok(EntraServicePrincipal {
+            app_id: a.app_id.unwrap_or_default(),
+            display_name: a.display_name.unwrap_or_else(|| a.id.clone()),
+            id: a.id,
+            kind: kind.to_string(),
+            owner_tenant_id: a.app_owner_organization_id,
+            credentials: a
+                .password_credentials
+                .iter()
+                .map(|c| cred(c, "secret"))
+                .chain(a.key_credentials.iter().map(|c| cred(c, "certificate")))
+                .collect(),
+        })
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphRoleAssignment {
+    principal_id: String,
+    role_definition_id: String,
+    directory_scope_id: Option<String>,
+    end_date_time: Option<String>,
+    principal: Option<Value>,
+}
+
+pub fn directory_roles(items: &[Value]) -> MapResult<Vec<DirectoryRoleAssignment>> {
+    each(items, "directory role assignment", |r: GraphRoleAssignment| {
+        let principal_type = r
+            .principal
+            .as_ref()
+            .and_then(|p| p.get("@odata.type"))
+            .and_then(Value::as_str)
+            .map(|t| t.trim_start_matches("#microsoft.graph.").to_string());
+        let principal_name = r.principal.as_ref().and_then(|p| {
+            ["userPrincipalName", "displayName"].iter().find_map(|k| p.get(*k).and_then(Value::as_str)).map(str::to_string)
+        });
+        Ok(DirectoryRoleAssignment {
+            principal_id: r.principal_id,
+            role_definition_id: r.role_definition_id.to_ascii_lowercase(),
+            directory_scope_id: r.directory_scope_id.unwrap_or_else(|| "/".into()),
+            principal_type,
+            principal_name,
+            end: time(&r.end_date_time),
+        })
+    })
+}
+
+/// The user ids among a group's transitive members.
+pub fn member_ids(items: &[Value]) -> MapResult<Vec<String>> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| v.get("id").and_then(Value::as_str).map(str::to_string).ok_or(format!("member {i} has no id")))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn never_is_no_time() {
+        let (u, s) = users(&[json!({"id":"1","userPrincipalName":"a@x","accountEnabled":true,"signInActivity":{"lastSignInDateTime":"0001-01-01T00:00:00Z","lastNonInteractiveSignInDateTime":"2026-01-02T00:00:00Z"}})]).unwrap();
+        assert_eq!(u[0].account_enabled, Some(true));
+        assert_eq!(s[0].last_sign_in, None);
+        assert!(s[0].latest().is_some());
+    }
+
+    #[test]
+    fn missing_enabled_is_unknown_not_disabled() {
+        let (u, _) = users(&[json!({"id":"1","userPrincipalName":"a@x"})]).unwrap();
+        assert_eq!(u[0].account_enabled, None);
+    }
+
+    #[test]
+    fn tree_flattens_with_parents() {
+        let root = json!({"name":"t","properties":{"displayName":"Tenant Root Group","children":[
+            {"name":"prod","type":"Microsoft.Management/managementGroups","children":[
+                {"name":"sub1","type":"/subscriptions","displayName":"S1"}]}]}});
+        let n = management_tree(&root).unwrap();
+        assert_eq!(n.len(), 3);
+        assert_eq!(n[2].kind, ScopeKind::AzureSubscription);
+        assert_eq!(n[2].parent.as_deref(), Some("prod"));
+    }
+
+    #[test]
+    fn unexpanded_lighthouse_is_an_error() {
+        assert!(lighthouse(&[json!({"id":"x","properties":{"registrationDefinitionId":"d"}})]).is_err());
+    }
+
+    #[test]
+    fn registration_without_mfa_flag_is_an_error() {
+        assert!(registration_details(&[json!({"id":"1"})]).is_err());
+    }
+}

@@ -1,0 +1,580 @@
+//! Live Azure collection: Resource Manager and Microsoft Graph through the Azure SDK for Rust
+//! (`azure_core` pipeline, `azure_identity` credentials; see `credential` for the chain).
+//!
+//! Only reads: GET on ARM list endpoints and Graph collections, bulk (a page of up to 999 users
+//! per call, never a call per user). Subscriptions are read concurrently up to `--concurrency`,
+//! and within a subscription every dataset at once; Graph is read alongside ARM. Every dataset
+//! records its own outcome: a denied permission or a missing licence is named, and only the
+//! checks that need that dataset become `not_evaluated`.
+
+mod client;
+pub mod credential;
+mod map;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use azure_core::http::Url;
+use base64::Engine;
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+pub use client::{ApiError, Client, Service};
+pub use credential::{CredentialError, CredentialSource};
+
+use super::Progress;
+use crate::inventory::azure::{AzureInventory, AzureSubscription, AzureTenant, GroupMembers};
+use crate::inventory::{Cloud, Collected, Dataset};
+
+pub const DEFAULT_ARM_ENDPOINT: &str = "https://management.azure.com";
+pub const DEFAULT_GRAPH_ENDPOINT: &str = "https://graph.microsoft.com";
+
+const API_SUBSCRIPTIONS: &str = "2022-12-01";
+const API_MANAGEMENT_GROUPS: &str = "2021-04-01";
+const API_AUTHORIZATION: &str = "2022-04-01";
+const API_PIM: &str = "2020-10-01";
+const API_POLICY: &str = "2023-04-01";
+const API_DIAGNOSTICS: &str = "2021-05-01-preview";
+const API_MANAGED_SERVICES: &str = "2022-10-01";
+
+#[derive(Debug, Clone)]
+pub struct AzureOptions {
+    /// The tenant to scan (`--azure-tenant`; else `AZURE_TENANT_ID`; else the token's tenant).
+    pub tenant: Option<String>,
+    /// `None`: every subscription the credential can see in the tenant.
+    pub subscriptions: Option<Vec<String>>,
+    pub arm_endpoint: String,
+    pub graph_endpoint: String,
+    /// Subscriptions read at once.
+    pub concurrency: usize,
+    pub deadline: Duration,
+    pub datasets: BTreeSet<Dataset>,
+}
+
+impl Default for AzureOptions {
+    fn default() -> Self {
+        AzureOptions {
+            tenant: None,
+            subscriptions: None,
+            arm_endpoint: DEFAULT_ARM_ENDPOINT.into(),
+            graph_endpoint: DEFAULT_GRAPH_ENDPOINT.into(),
+            concurrency: 8,
+            deadline: Duration::from_secs(3600),
+            datasets: Dataset::ALL.iter().copied().filter(|d| d.cloud() == Cloud::Azure).collect(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AzureCollectError {
+    #[error(transparent)]
+    Credential(#[from] CredentialError),
+    #[error("{option}: {value:?} is not an https:// URL ({why})")]
+    Endpoint { option: &'static str, value: String, why: String },
+    #[error("the {source_name} credential could not get a token for {audience}: {message}")]
+    Token { source_name: &'static str, audience: String, message: String },
+    #[error("cannot tell which tenant to scan: give --azure-tenant or AZURE_TENANT_ID")]
+    NoTenant,
+    #[error("--azure-subscriptions: {0:?} is not a subscription id (a GUID)")]
+    BadSubscription(String),
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// Where the collection ran, and what it cost.
+#[derive(Debug, Clone)]
+pub struct AzureIdentity {
+    pub tenant_id: String,
+    pub credential: CredentialSource,
+    pub arm_calls: usize,
+    pub graph_calls: usize,
+}
+
+/// Parse an endpoint option: HTTPS only (the SDK refuses to send a token anywhere else).
+pub fn endpoint(option: &'static str, value: &str) -> Result<Url, AzureCollectError> {
+    let err = |why: String| AzureCollectError::Endpoint { option, value: value.to_string(), why };
+    let url = Url::parse(value.trim()).map_err(|e| err(e.to_string()))?;
+    if url.scheme() != "https" {
+        return Err(err("tokens are only sent over TLS".into()));
+    }
+    if url.host_str().is_none() {
+        return Err(err("no host".into()));
+    }
+    Ok(url)
+}
+
+pub fn is_guid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { *c == b'-' } else { c.is_ascii_hexdigit() })
+}
+
+pub fn collect(opts: &AzureOptions, progress: &Progress) -> Result<(AzureInventory, AzureIdentity), AzureCollectError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 8))
+        .enable_all()
+        .build()
+        .map_err(AzureCollectError::Runtime)?;
+    rt.block_on(collect_async(opts, progress))
+}
+
+async fn collect_async(opts: &AzureOptions, progress: &Progress) -> Result<(AzureInventory, AzureIdentity), AzureCollectError> {
+    if let Some(bad) = opts.subscriptions.iter().flatten().find(|s| !is_guid(s)) {
+        return Err(AzureCollectError::BadSubscription(bad.clone()));
+    }
+    let arm_url = endpoint("PORTCULLIS_AZURE_ARM_ENDPOINT", &opts.arm_endpoint)?;
+    let graph_base = endpoint("PORTCULLIS_AZURE_GRAPH_ENDPOINT", &opts.graph_endpoint)?;
+    let graph_url = Url::parse(&format!("{}/v1.0", graph_base.as_str().trim_end_matches('/')))
+        .map_err(|e| AzureCollectError::Endpoint { option: "PORTCULLIS_AZURE_GRAPH_ENDPOINT", value: opts.graph_endpoint.clone(), why: e.to_string() })?;
+
+    let env = |k: &str| std::env::var(k).ok();
+    let (credential, source) = credential::chain(&credential::Env(&env), opts.tenant.as_deref())?;
+    tracing::info!(credential = source.describe(), "azure credential chosen");
+
+    let wants = |d: Dataset| opts.datasets.contains(&d);
+    let graph_sets = [
+        Dataset::AzureUsers,
+        Dataset::AzureSignInActivity,
+        Dataset::AzureRegistrationDetails,
+        Dataset::AzureApplications,
+        Dataset::AzureServicePrincipals,
+        Dataset::AzureDirectoryRoles,
+        Dataset::AzureDirectoryRoleEligibility,
+        Dataset::AzureGroupMembers,
+    ];
+    let use_graph = graph_sets.iter().any(|d| wants(*d));
+    let use_arm = opts.datasets.iter().any(|d| d.cloud() == Cloud::Azure && !graph_sets.contains(d));
+
+    // One token up front: a refused credential is one clear error, not a gap in every dataset;
+    // and it names the tenant when nothing else does.
+    progress.set_message("getting an Azure token");
+    let first = if use_arm || !use_graph { &arm_url } else { &graph_base };
+    let audience = format!("{}/.default", first.origin().ascii_serialization());
+    let token = credential
+        .get_token(&[audience.as_str()], None)
+        .await
+        .map_err(|e| AzureCollectError::Token { source_name: source.describe(), audience: audience.clone(), message: one_line(&e.to_string()) })?;
+    let tenant_id = opts
+        .tenant
+        .clone()
+        .or_else(|| std::env::var("AZURE_TENANT_ID").ok().filter(|t| !t.trim().is_empty()))
+        .or_else(|| token_tenant(token.token.secret()))
+        .ok_or(AzureCollectError::NoTenant)?;
+    drop(token);
+
+    let arm = Client::new(Service::Arm, arm_url, credential.clone());
+    let graph = Client::new(Service::Graph, graph_url, credential.clone());
+    let deadline = tokio::time::Instant::now() + opts.deadline;
+
+    let mut tenant = AzureTenant::new(tenant_id.clone());
+    let (graph_part, (scopes, subscriptions)) = tokio::join!(
+        async {
+            if use_graph {
+                bounded(deadline, read_graph(&graph, opts), GraphPart::gap).await
+            } else {
+                GraphPart::default()
+            }
+        },
+        async {
+            if use_arm {
+                read_arm(&arm, &tenant_id, opts, deadline, progress).await
+            } else {
+                (Collected::NotRequested, Vec::new())
+            }
+        }
+    );
+    tenant.scopes = scopes;
+    tenant.subscriptions = subscriptions;
+    graph_part.apply(&mut tenant);
+    if wants(Dataset::AzureGroupMembers) {
+        tenant.group_members = bounded(deadline, read_group_members(&graph, &tenant, opts.concurrency), |e| Collected::Failed { error: e }).await;
+    }
+    let identity = AzureIdentity { tenant_id, credential: source, arm_calls: arm.calls(), graph_calls: graph.calls() };
+    tracing::info!(arm_calls = identity.arm_calls, graph_calls = identity.graph_calls, "azure collection done");
+    progress.finish();
+    Ok((AzureInventory { tenants: vec![tenant] }, identity))
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(600).collect()
+}
+
+/// The `tid` claim of a JWT access token (read, not verified: it only picks the default tenant).
+fn token_tenant(token: &str) -> Option<String> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let v: Value = serde_json::from_slice(&bytes).ok()?;
+    v.get("tid").and_then(Value::as_str).filter(|t| is_guid(t)).map(str::to_string)
+}
+
+/// Run `f` until the deadline; past it, every dataset it was reading is a failure that says so.
+async fn bounded<T>(deadline: tokio::time::Instant, f: impl std::future::Future<Output = T>, gap: impl FnOnce(String) -> T) -> T {
+    match tokio::time::timeout_at(deadline, f).await {
+        Ok(v) => v,
+        Err(_) => gap("the collection deadline (--timeout) passed before this was read".into()),
+    }
+}
+
+/// A failed read as coverage: the permission (or licence) that was missing is named.
+fn gap<T>(e: ApiError, permission: &str, licence: &str) -> Collected<T> {
+    match e {
+        ApiError::Denied { code, message } => Collected::Denied { action: permission.to_string(), message: Some(format!("{code}: {}", one_line(&message))) },
+        ApiError::Unlicensed { code, message } => Collected::Unlicensed { licence: licence.to_string(), message: Some(format!("{code}: {}", one_line(&message))) },
+        ApiError::NotFound { message } | ApiError::Failed { message } => Collected::Failed { error: one_line(&message) },
+    }
+}
+
+fn mapped<T>(r: Result<T, String>) -> Collected<T> {
+    match r {
+        Ok(v) => Collected::Collected(v),
+        Err(e) => Collected::Failed { error: format!("malformed answer: {e}") },
+    }
+}
+
+// ---- Microsoft Graph -------------------------------------------------------------------------
+
+#[derive(Default)]
+struct GraphPart {
+    users: Collected<Vec<crate::inventory::azure::EntraUser>>,
+    sign_in: Collected<Vec<crate::inventory::azure::SignInActivity>>,
+    registration: Collected<Vec<crate::inventory::azure::RegistrationDetail>>,
+    applications: Collected<Vec<crate::inventory::azure::EntraServicePrincipal>>,
+    service_principals: Collected<Vec<crate::inventory::azure::EntraServicePrincipal>>,
+    directory_roles: Collected<Vec<crate::inventory::azure::DirectoryRoleAssignment>>,
+    eligibility: Collected<Vec<crate::inventory::azure::DirectoryRoleAssignment>>,
+}
+
+impl GraphPart {
+    fn gap(error: String) -> Self {
+        let f: Collected<()> = Collected::Failed { error };
+        GraphPart {
+            users: f.gap(),
+            sign_in: f.gap(),
+            registration: f.gap(),
+            applications: f.gap(),
+            service_principals: f.gap(),
+            directory_roles: f.gap(),
+            eligibility: f.gap(),
+        }
+    }
+
+    fn apply(self, t: &mut AzureTenant) {
+        t.users = self.users;
+        t.sign_in_activity = self.sign_in;
+        t.registration_details = self.registration;
+        t.applications = self.applications;
+        t.service_principals = self.service_principals;
+        t.directory_roles = self.directory_roles;
+        t.directory_role_eligibility = self.eligibility;
+    }
+}
+
+const P1: &str = "Microsoft Entra ID P1 (or P2)";
+const P2: &str = "Microsoft Entra ID P2 (Privileged Identity Management)";
+
+async fn read_graph(graph: &Client, opts: &AzureOptions) -> GraphPart {
+    let wants = |d: Dataset| opts.datasets.contains(&d);
+    let started = std::time::Instant::now();
+    let (users, registration, applications, service_principals, directory_roles, eligibility) = tokio::join!(
+        async {
+            if wants(Dataset::AzureUsers) || wants(Dataset::AzureSignInActivity) {
+                read_users(graph, wants(Dataset::AzureSignInActivity)).await
+            } else {
+                (Collected::NotRequested, Collected::NotRequested)
+            }
+        },
+        when(wants(Dataset::AzureRegistrationDetails), async {
+            // The authentication-methods report: one row per user, paged like the user list.
+            match graph.list("/reports/authenticationMethods/userRegistrationDetails?$select=id,userPrincipalName,isMfaRegistered,methodsRegistered&$top=999").await {
+                Ok(v) => mapped(map::registration_details(&v)),
+                Err(e) => gap(e, "AuditLog.Read.All", P1),
+            }
+        }),
+        when(wants(Dataset::AzureApplications), async {
+            match graph.list("/applications?$select=id,appId,displayName,passwordCredentials,keyCredentials&$top=999").await {
+                Ok(v) => mapped(map::apps(&v, false)),
+                Err(e) => gap(e, "Application.Read.All", P1),
+            }
+        }),
+        when(wants(Dataset::AzureServicePrincipals), async {
+            match graph
+                .list("/servicePrincipals?$select=id,appId,displayName,servicePrincipalType,appOwnerOrganizationId,passwordCredentials,keyCredentials&$top=999")
+                .await
+            {
+                Ok(v) => mapped(map::apps(&v, true)),
+                Err(e) => gap(e, "Application.Read.All", P1),
+            }
+        }),
+        when(wants(Dataset::AzureDirectoryRoles), async {
+            match graph.list("/roleManagement/directory/roleAssignments?$expand=principal").await {
+                Ok(v) => mapped(map::directory_roles(&v)),
+                Err(e) => gap(e, "RoleManagement.Read.Directory", P1),
+            }
+        }),
+        when(wants(Dataset::AzureDirectoryRoleEligibility), async {
+            match graph.list("/roleManagement/directory/roleEligibilityScheduleInstances?$expand=principal").await {
+                Ok(v) => mapped(map::directory_roles(&v)),
+                Err(e) => gap(e, "RoleEligibilitySchedule.Read.Directory", P2),
+            }
+        }),
+    );
+    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, calls = graph.calls(), "graph read");
+    GraphPart { users: users.0, sign_in: users.1, registration, applications, service_principals, directory_roles, eligibility }
+}
+
+async fn when<T>(wanted: bool, f: impl std::future::Future<Output = Collected<T>>) -> Collected<T> {
+    if wanted {
+        f.await
+    } else {
+        Collected::NotRequested
+    }
+}
+
+type Users = (Collected<Vec<crate::inventory::azure::EntraUser>>, Collected<Vec<crate::inventory::azure::SignInActivity>>);
+
+/// Users in one bulk read, with `signInActivity` when a check needs it. That property needs
+/// `AuditLog.Read.All` and an Entra ID P1 licence; when either is missing the users are read
+/// again without it, so only the sign-in checks lose their data.
+async fn read_users(graph: &Client, sign_in: bool) -> Users {
+    const BASE: &str = "/users?$top=999&$select=id,userPrincipalName,userType,accountEnabled,createdDateTime";
+    if sign_in {
+        match graph.list(&format!("{BASE},signInActivity")).await {
+            Ok(v) => {
+                return match map::users(&v) {
+                    Ok((u, s)) => (Collected::Collected(u), Collected::Collected(s)),
+                    Err(e) => (mapped::<Vec<_>>(Err(e.clone())), mapped::<Vec<_>>(Err(e))),
+                }
+            }
+            Err(e @ (ApiError::Denied { .. } | ApiError::Unlicensed { .. })) => {
+                let activity = gap(e, "AuditLog.Read.All", P1);
+                let users = match graph.list(BASE).await {
+                    Ok(v) => mapped(map::users(&v).map(|(u, _)| u)),
+                    Err(e) => gap(e, "User.Read.All", P1),
+                };
+                return (users, activity);
+            }
+            Err(e) => {
+                let message = e.to_string();
+                return (gap(e, "User.Read.All", P1), Collected::Failed { error: message });
+            }
+        }
+    }
+    let users = match graph.list(BASE).await {
+        Ok(v) => mapped(map::users(&v).map(|(u, _)| u)),
+        Err(e) => gap(e, "User.Read.All", P1),
+    };
+    (users, Collected::NotRequested)
+}
+
+/// Members of every group that holds a directory role or an Azure role at subscription scope or
+/// above: a role given to a group is held by each of its (transitive) members.
+async fn read_group_members(graph: &Client, t: &AzureTenant, concurrency: usize) -> Collected<Vec<GroupMembers>> {
+    let mut groups = BTreeSet::new();
+    for list in [&t.directory_roles, &t.directory_role_eligibility] {
+        if let Some(v) = list.get() {
+            groups.extend(v.iter().filter(|a| a.principal_type.as_deref() == Some("group")).map(|a| a.principal_id.clone()));
+        }
+    }
+    for s in &t.subscriptions {
+        for list in [&s.role_assignments, &s.role_eligibility] {
+            if let Some(v) = list.get() {
+                groups.extend(v.iter().filter(|a| a.principal_type.as_deref().is_some_and(|p| p.eq_ignore_ascii_case("group"))).map(|a| a.principal_id.clone()));
+            }
+        }
+    }
+    let sem = Arc::new(Semaphore::new(concurrency.max(1)));
+    let reads = groups.into_iter().map(|g| {
+        let sem = sem.clone();
+        async move {
+            let _permit = sem.acquire().await;
+            if !is_guid(&g) {
+                return Err(ApiError::Failed { message: format!("group id {g:?} is not a GUID") });
+            }
+            let items = graph.list(&format!("/groups/{g}/transitiveMembers/microsoft.graph.user?$select=id&$top=999")).await?;
+            let user_ids = map::member_ids(&items).map_err(|message| ApiError::Failed { message })?;
+            Ok(GroupMembers { group_id: g, user_ids })
+        }
+    });
+    let mut out = Vec::new();
+    for r in futures::future::join_all(reads).await {
+        match r {
+            Ok(m) => out.push(m),
+            Err(e) => return gap(e, "GroupMember.Read.All", P1),
+        }
+    }
+    Collected::Collected(out)
+}
+
+// ---- Resource Manager ------------------------------------------------------------------------
+
+type Arm = (Collected<Vec<crate::inventory::ScopeNode>>, Vec<AzureSubscription>);
+
+async fn read_arm(arm: &Client, tenant_id: &str, opts: &AzureOptions, deadline: tokio::time::Instant, progress: &Progress) -> Arm {
+    let wants = |d: Dataset| opts.datasets.contains(&d);
+    let started = std::time::Instant::now();
+    let subs_path = format!("/subscriptions?api-version={API_SUBSCRIPTIONS}");
+    let (subs, tree) = tokio::join!(
+        arm.list(&subs_path),
+        when(wants(Dataset::AzureScopes), async {
+            let url = match arm.url(&format!(
+                "/providers/Microsoft.Management/managementGroups/{tenant_id}?api-version={API_MANAGEMENT_GROUPS}&$expand=children&$recurse=true"
+            )) {
+                Ok(u) => u,
+                Err(e) => return gap(e, "Microsoft.Management/managementGroups/read", ""),
+            };
+            match arm.get(url).await {
+                Ok(root) => mapped(map::management_tree(&root)),
+                Err(e) => gap(e, "Microsoft.Management/managementGroups/read", ""),
+            }
+        })
+    );
+    // The subscriptions to read: those listed for this tenant, narrowed by --azure-subscriptions.
+    let listed = subs.and_then(|v| map::subscriptions(&v).map_err(|m| ApiError::Failed { message: format!("malformed subscription list: {m}") }));
+    let subscriptions: Vec<AzureSubscription> = match (&listed, &opts.subscriptions) {
+        (Ok(all), wanted) => all
+            .iter()
+            .filter(|(_, _, _, tenant)| tenant.as_deref().is_none_or(|t| t.eq_ignore_ascii_case(tenant_id)))
+            .filter(|(id, ..)| wanted.as_ref().is_none_or(|w| w.iter().any(|x| x.eq_ignore_ascii_case(id))))
+            .map(|(id, name, state, _)| {
+                let mut s = AzureSubscription::new(id.to_ascii_lowercase());
+                s.display_name = name.clone();
+                s.state = state.clone();
+                s
+            })
+            .collect(),
+        // Named subscriptions are read even when the list is refused.
+        (Err(_), Some(wanted)) => wanted.iter().map(|id| AzureSubscription::new(id.to_ascii_lowercase())).collect(),
+        (Err(e), None) => {
+            progress.println(format!("warning: cannot list the Azure subscriptions ({e}); no subscription is scanned. Grant Reader at the tenant root management group, or name them with --azure-subscriptions"));
+            Vec::new()
+        }
+    };
+    let mut unreadable = Vec::new();
+    if let (Ok(all), Some(wanted)) = (&listed, &opts.subscriptions) {
+        for w in wanted {
+            if !all.iter().any(|(id, ..)| id.eq_ignore_ascii_case(w)) {
+                progress.println(format!("warning: subscription {w} is not visible to this credential in tenant {tenant_id}; it is reported as failed"));
+                let mut s = AzureSubscription::new(w.to_ascii_lowercase());
+                mark_all(&mut s, "not visible to the credential (no role in it, or another tenant)", opts);
+                unreadable.push(s);
+            }
+        }
+    }
+    let scopes = tree;
+
+    progress.start(subscriptions.len() as u64, "subscriptions");
+    let sem = Arc::new(Semaphore::new(opts.concurrency.max(1)));
+    let reads = subscriptions.into_iter().map(|mut s| {
+        let sem = sem.clone();
+        async move {
+            let _permit = sem.acquire().await;
+            progress.begin(&s.subscription_id);
+            let id = s.subscription_id.clone();
+            let read = read_subscription(arm, &mut s, opts);
+            if tokio::time::timeout_at(deadline, read).await.is_err() {
+                mark_all(&mut s, "the collection deadline (--timeout) passed before this subscription was read", opts);
+            }
+            progress.end(&id);
+            s
+        }
+    });
+    let mut subscriptions = futures::future::join_all(reads).await;
+    subscriptions.extend(unreadable);
+    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, subscriptions = subscriptions.len(), calls = arm.calls(), "arm read");
+    (scopes, subscriptions)
+}
+
+fn mark_all(s: &mut AzureSubscription, error: &str, opts: &AzureOptions) {
+    let failed: Collected<()> = Collected::Failed { error: error.to_string() };
+    let none: Collected<()> = Collected::NotRequested;
+    let f = |d: Dataset| if opts.datasets.contains(&d) { &failed } else { &none };
+    s.role_assignments = f(Dataset::AzureRoleAssignments).gap();
+    s.role_eligibility = f(Dataset::AzureRoleEligibility).gap();
+    s.role_definitions = f(Dataset::AzureRoleDefinitions).gap();
+    s.policy_assignments = f(Dataset::AzurePolicyAssignments).gap();
+    s.diagnostic_settings = f(Dataset::AzureDiagnosticSettings).gap();
+    s.lighthouse = f(Dataset::AzureLighthouse).gap();
+}
+
+async fn read_subscription(arm: &Client, s: &mut AzureSubscription, opts: &AzureOptions) {
+    let wants = |d: Dataset| opts.datasets.contains(&d);
+    let base = format!("/subscriptions/{}/providers", s.subscription_id);
+    let list = |path: String| async move { arm.list(&path).await };
+    let (ra, re, rd, pa, ds, lh) = tokio::join!(
+        when(wants(Dataset::AzureRoleAssignments), async {
+            match list(format!("{base}/Microsoft.Authorization/roleAssignments?api-version={API_AUTHORIZATION}")).await {
+                Ok(v) => mapped(map::role_assignments(&v)),
+                Err(e) => gap(e, "Microsoft.Authorization/roleAssignments/read", ""),
+            }
+        }),
+        when(wants(Dataset::AzureRoleEligibility), async {
+            match list(format!("{base}/Microsoft.Authorization/roleEligibilityScheduleInstances?api-version={API_PIM}")).await {
+                Ok(v) => mapped(map::role_assignments(&v)),
+                Err(e) => gap(e, "Microsoft.Authorization/roleEligibilityScheduleInstances/read", P2),
+            }
+        }),
+        when(wants(Dataset::AzureRoleDefinitions), async {
+            match list(format!("{base}/Microsoft.Authorization/roleDefinitions?api-version={API_AUTHORIZATION}")).await {
+                Ok(v) => mapped(map::role_definitions(&v)),
+                Err(e) => gap(e, "Microsoft.Authorization/roleDefinitions/read", ""),
+            }
+        }),
+        when(wants(Dataset::AzurePolicyAssignments), async {
+            match list(format!("{base}/Microsoft.Authorization/policyAssignments?api-version={API_POLICY}")).await {
+                Ok(v) => mapped(map::policy_assignments(&v)),
+                Err(e) => gap(e, "Microsoft.Authorization/policyAssignments/read", ""),
+            }
+        }),
+        when(wants(Dataset::AzureDiagnosticSettings), async {
+            match list(format!("{base}/Microsoft.Insights/diagnosticSettings?api-version={API_DIAGNOSTICS}")).await {
+                Ok(v) => mapped(map::diagnostic_settings(&v)),
+                Err(e) => gap(e, "Microsoft.Insights/diagnosticSettings/read", ""),
+            }
+        }),
+        when(wants(Dataset::AzureLighthouse), async {
+            match list(format!(
+                "{base}/Microsoft.ManagedServices/registrationAssignments?api-version={API_MANAGED_SERVICES}&$expandRegistrationDefinition=true"
+            ))
+            .await
+            {
+                Ok(v) => mapped(map::lighthouse(&v)),
+                // The resource provider was never registered: no delegation can exist.
+                Err(ApiError::Failed { message }) if message.contains("MissingSubscriptionRegistration") => Collected::Collected(Vec::new()),
+                Err(e) => gap(e, "Microsoft.ManagedServices/registrationAssignments/read", ""),
+            }
+        }),
+    );
+    s.role_assignments = ra;
+    s.role_eligibility = re;
+    s.role_definitions = rd;
+    s.policy_assignments = pa;
+    s.diagnostic_settings = ds;
+    s.lighthouse = lh;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_must_be_https() {
+        assert!(endpoint("X", "http://127.0.0.1:1").is_err());
+        assert!(endpoint("X", "not a url").is_err());
+        assert!(endpoint("X", "https://management.usgovcloudapi.net").is_ok());
+    }
+
+    #[test]
+    fn guid_shape() {
+        assert!(is_guid("0b1f6471-1bf0-4dda-aec3-cb9272f09590"));
+        assert!(!is_guid("0b1f6471-1bf0-4dda-aec3-cb9272f0959"));
+        assert!(!is_guid("../../etc/passwd-aaaa-bbbb-cccc-dddddddddd"));
+    }
+
+    #[test]
+    fn tenant_from_token() {
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"tid":"0b1f6471-1bf0-4dda-aec3-cb9272f09590"}"#);
+        assert_eq!(token_tenant(&format!("x.{payload}.y")).as_deref(), Some("0b1f6471-1bf0-4dda-aec3-cb9272f09590"));
+        assert_eq!(token_tenant("opaque"), None);
+    }
+}

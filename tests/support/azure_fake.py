@@ -1,0 +1,383 @@
+"""A local stand-in for Entra ID's token endpoint, Azure Resource Manager and Microsoft Graph.
+
+Serves a tenant described by a scenario file (fixtures/azure/*.json), whose items are written in
+the documented response shapes, over HTTPS with a certificate made for this run (trusted by the
+client through SSL_CERT_FILE). It pages every list (ARM `nextLink`, management groups `@nextLink`,
+Graph `@odata.nextLink`), checks tokens and their audience, and injects the faults the tests name:
+denied permissions, missing licences, throttling with Retry-After, latency.
+
+Usage: azure_fake.py SCENARIO --dir DIR [--page N] [--latency-ms N] [--deny PATH_PREFIX]...
+       [--unlicensed PATH_PREFIX]... [--unlicensed-sign-in] [--throttle-once PATH_PREFIX]...
+       [--users N] [--subscriptions N]
+Prints one JSON line with the three ports and the CA file once it listens; writes every request
+to DIR/requests.jsonl.
+"""
+
+import argparse
+import base64
+import datetime
+import hashlib
+import json
+import os
+import ssl
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
+import ipaddress
+
+
+def b64url(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def unb64url(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def make_certs(d):
+    """A CA and a server certificate for 127.0.0.1 signed by it; returns (ca path, cert, key)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "portcullis test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
+                                     key_encipherment=False, data_encipherment=False, key_agreement=False,
+                                     encipher_only=False, decipher_only=False), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    ca_path = os.path.join(d, "ca.pem")
+    with open(ca_path, "wb") as f:
+        f.write(ca.public_bytes(serialization.Encoding.PEM))
+    cert_path = os.path.join(d, "server.pem")
+    with open(cert_path, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return ca_path, cert_path
+
+
+def make_client_certificate(d):
+    """The app's own certificate for the client-certificate credential (PEM: key + cert)."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "portcullis-scanner")])
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    path = os.path.join(d, "client.pem")
+    with open(path, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    return path, cert
+
+
+class State:
+    def __init__(self, args):
+        with open(args.scenario) as f:
+            self.s = json.load(f)
+        self.args = args
+        self.lock = threading.Lock()
+        self.log = open(os.path.join(args.dir, "requests.jsonl"), "a")
+        self.throttled = set()
+        self.origins = {}
+        self.client_cert = None
+        if args.users:
+            self.generate_users(args.users)
+        if args.subscriptions:
+            self.generate_subscriptions(args.subscriptions)
+
+    def generate_users(self, n):
+        users, reg = [], []
+        for i in range(n):
+            uid = "00000000-0000-4000-8000-%012d" % i
+            users.append({"id": uid, "userPrincipalName": "user%d@contoso.example" % i, "userType": "Member",
+                          "accountEnabled": True, "createdDateTime": "2024-01-01T00:00:00Z"})
+            reg.append({"id": uid, "userPrincipalName": "user%d@contoso.example" % i, "isMfaRegistered": i % 7 != 0,
+                        "methodsRegistered": ["microsoftAuthenticatorPush"] if i % 7 else [], "userType": "member"})
+        self.s["graph"]["users"] = users
+        self.s["graph"]["registration"] = reg
+
+    def generate_subscriptions(self, n):
+        base = self.s["subscriptions"][0]
+        subs = []
+        for i in range(n):
+            sid = "5ub00000-0000-4000-8000-%012d" % i
+            sid = "50b00000-0000-4000-8000-%012d" % i
+            s = json.loads(json.dumps(base).replace(base["subscriptionId"], sid))
+            s["displayName"] = "generated-%d" % i
+            subs.append(s)
+        self.s["subscriptions"] = subs
+
+    def record(self, server, method, path):
+        with self.lock:
+            self.log.write(json.dumps({"server": server, "method": method, "path": path}) + "\n")
+            self.log.flush()
+
+
+def jwt_unsigned(claims):
+    return "%s.%s.%s" % (b64url(json.dumps({"alg": "none", "typ": "JWT"}).encode()), b64url(json.dumps(claims).encode()), b64url(b"fake"))
+
+
+def make_handler(state, server_name):
+    class H(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def send_json(self, status, body, headers=None):
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self):
+            state.record(server_name, "POST", self.path)
+            if server_name != "login":
+                return self.send_json(405, {"error": {"code": "MethodNotAllowed", "message": "the scan must only read"}})
+            length = int(self.headers.get("Content-Length", "0"))
+            form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+            tenant = self.path.strip("/").split("/")[0]
+            sc = state.s
+            err = lambda m: self.send_json(401, {"error": "invalid_client", "error_description": m, "error_codes": [7000215]})
+            if tenant != sc["tenant_id"]:
+                return self.send_json(400, {"error": "invalid_request", "error_description": "AADSTS90002: Tenant '%s' not found." % tenant, "error_codes": [90002]})
+            if form.get("grant_type") != "client_credentials" or form.get("client_id") != sc["client_id"]:
+                return err("AADSTS700016: unknown client")
+            if "client_secret" in form:
+                if form["client_secret"] != sc["client_secret"]:
+                    return err("AADSTS7000215: Invalid client secret provided.")
+            elif "client_assertion" in form:
+                problem = self.check_assertion(form["client_assertion"], tenant)
+                if problem:
+                    return err("AADSTS700027: " + problem)
+            else:
+                return err("AADSTS7000218: no credential")
+            scope = form.get("scope", "")
+            aud = scope[: -len("/.default")] if scope.endswith("/.default") else scope
+            now = int(time.time())
+            token = jwt_unsigned({"aud": aud, "tid": sc["tenant_id"], "appid": sc["client_id"], "iat": now, "exp": now + 3600})
+            self.send_json(200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token})
+
+        def check_assertion(self, a, tenant):
+            try:
+                h, c, s = a.split(".")
+                header, claims = json.loads(unb64url(h)), json.loads(unb64url(c))
+            except Exception as e:  # noqa: BLE001
+                return "malformed assertion: %s" % e
+            cert = state.client_cert
+            if cert is None:
+                return "no certificate registered"
+            if header.get("alg") != "RS256":
+                return "alg must be RS256"
+            if header.get("x5t#S256") != b64url(cert.fingerprint(hashes.SHA256())):
+                return "unknown certificate thumbprint"
+            try:
+                cert.public_key().verify(unb64url(s), ("%s.%s" % (h, c)).encode(), padding.PKCS1v15(), hashes.SHA256())
+            except Exception:  # noqa: BLE001
+                return "bad signature"
+            want_aud = "%s/%s/oauth2/v2.0/token" % (state.origins["login"], tenant)
+            if claims.get("aud") != want_aud:
+                return "aud %r is not %r" % (claims.get("aud"), want_aud)
+            if claims.get("iss") != state.s["client_id"] or claims.get("sub") != state.s["client_id"]:
+                return "iss/sub must be the client id"
+            if not (claims.get("nbf", 0) <= time.time() < claims.get("exp", 0)):
+                return "assertion expired"
+            return None
+
+        def do_GET(self):
+            state.record(server_name, "GET", self.path)
+            if state.args.latency_ms:
+                time.sleep(state.args.latency_ms / 1000.0)
+            auth = self.headers.get("Authorization", "")
+            try:
+                claims = json.loads(unb64url(auth.split(" ", 1)[1].split(".")[1]))
+            except Exception:  # noqa: BLE001
+                return self.send_json(401, {"error": {"code": "InvalidAuthenticationToken", "message": "no bearer token"}})
+            if claims.get("aud") != state.origins[server_name]:
+                return self.send_json(401, {"error": {"code": "InvalidAuthenticationToken", "message": "wrong audience %s" % claims.get("aud")}})
+            url = urllib.parse.urlsplit(self.path)
+            path = urllib.parse.unquote(url.path)
+            query = dict(urllib.parse.parse_qsl(url.query))
+            for p in state.args.throttle_once:
+                if path.startswith(p) and (p, query.get("$skiptoken")) not in state.throttled:
+                    state.throttled.add((p, query.get("$skiptoken")))
+                    return self.send_json(429, {"error": {"code": "TooManyRequests", "message": "slow down"}}, {"Retry-After": "1"})
+            for p in state.args.deny:
+                if path.startswith(p):
+                    if server_name == "graph":
+                        return self.send_json(403, {"error": {"code": "Authorization_RequestDenied", "message": "Insufficient privileges to complete the operation.",
+                                                              "innerError": {"date": "2026-11-30T10:00:00", "request-id": "r", "client-request-id": "c"}}})
+                    return self.send_json(403, {"error": {"code": "AuthorizationFailed", "message": "The client '%s' does not have authorization to perform action over scope '%s'" % (state.s["client_id"], path)}})
+            unlicensed = any(path.startswith(p) for p in state.args.unlicensed) or (
+                state.args.unlicensed_sign_in and path.endswith("/users") and "signInActivity" in query.get("$select", ""))
+            if unlicensed:
+                return self.send_json(403, {"error": {"code": "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+                                                      "message": "Neither tenant is B2C or tenant doesn't have premium license",
+                                                      "innerError": {"date": "2026-11-30T10:00:00", "request-id": "r", "client-request-id": "c"}}})
+            if server_name == "arm":
+                return self.arm(path, query)
+            return self.graph(path, query)
+
+        def page(self, items, query, link_key, size=None):
+            size = size or state.args.page
+            start = int(query.get("$skiptoken", "0"))
+            body = {"value": items[start:start + size]}
+            if start + size < len(items):
+                q = dict(query)
+                q["$skiptoken"] = str(start + size)
+                origin = state.origins[server_name]
+                body[link_key] = "%s%s?%s" % (origin, urllib.parse.urlsplit(self.path).path, urllib.parse.urlencode(q))
+            return self.send_json(200, body)
+
+        def arm(self, path, query):
+            sc = state.s
+            parts = [p for p in path.split("/") if p]
+            low = [p.lower() for p in parts]
+            if low == ["subscriptions"]:
+                subs = [{"id": "/subscriptions/" + s["subscriptionId"], "subscriptionId": s["subscriptionId"], "displayName": s["displayName"],
+                         "state": s.get("state", "Enabled"), "tenantId": sc["tenant_id"], "authorizationSource": "RoleBased"} for s in sc["subscriptions"]]
+                return self.page(subs, query, "nextLink")
+            if low[:3] == ["providers", "microsoft.management", "managementgroups"] and len(low) == 4:
+                if parts[3] != sc["tenant_id"]:
+                    return self.send_json(404, {"error": {"code": "NotFound", "message": "management group not found"}})
+                return self.send_json(200, sc["management_groups"])
+            if len(low) >= 5 and low[0] == "subscriptions" and low[2] == "providers":
+                sub = next((s for s in sc["subscriptions"] if s["subscriptionId"] == parts[1]), None)
+                if sub is None:
+                    return self.send_json(404, {"error": {"code": "SubscriptionNotFound", "message": "The subscription '%s' could not be found." % parts[1]}})
+                key = {
+                    ("microsoft.authorization", "roleassignments"): "role_assignments",
+                    ("microsoft.authorization", "roleeligibilityscheduleinstances"): "role_eligibility",
+                    ("microsoft.authorization", "roledefinitions"): "role_definitions",
+                    ("microsoft.authorization", "policyassignments"): "policy_assignments",
+                    ("microsoft.insights", "diagnosticsettings"): "diagnostic_settings",
+                    ("microsoft.managedservices", "registrationassignments"): "lighthouse",
+                }.get((low[3], low[4]))
+                if key is None:
+                    return self.send_json(404, {"error": {"code": "InvalidResourceType", "message": path}})
+                items = sub.get(key, [])
+                if key == "diagnostic_settings":
+                    return self.send_json(200, {"value": items})  # not paged
+                if key == "lighthouse" and query.get("$expandRegistrationDefinition") != "true":
+                    items = [{k: v for k, v in i.items()} | {"properties": {k: v for k, v in i["properties"].items() if k != "registrationDefinition"}} for i in items]
+                return self.page(items, query, "nextLink")
+            return self.send_json(404, {"error": {"code": "NotFound", "message": path}})
+
+        def graph(self, path, query):
+            g = state.s["graph"]
+            if not path.startswith("/v1.0/"):
+                return self.send_json(404, {"error": {"code": "BadRequest", "message": "Invalid version"}})
+            rest = path[len("/v1.0"):]
+            top = int(query.get("$top", "100"))
+            select = [s for s in query.get("$select", "").split(",") if s]
+
+            def pick(items):
+                return [{k: v for k, v in i.items() if not select or k in select or k == "id"} for i in items]
+
+            if rest == "/users":
+                return self.page(pick(g["users"]), query, "@odata.nextLink", min(top, 999))
+            if rest == "/reports/authenticationMethods/userRegistrationDetails":
+                return self.page(pick(g["registration"]), query, "@odata.nextLink", min(top, 999))
+            if rest == "/applications":
+                return self.page(pick(g["applications"]), query, "@odata.nextLink", min(top, 999))
+            if rest == "/servicePrincipals":
+                return self.page(pick(g["service_principals"]), query, "@odata.nextLink", min(top, 999))
+            if rest == "/roleManagement/directory/roleAssignments":
+                return self.page(self.expand(g["directory_roles"], query), query, "@odata.nextLink", state.args.page)
+            if rest == "/roleManagement/directory/roleEligibilityScheduleInstances":
+                return self.page(self.expand(g["directory_eligibility"], query), query, "@odata.nextLink", state.args.page)
+            parts = rest.strip("/").split("/")
+            if len(parts) == 4 and parts[0] == "groups" and parts[2] == "transitiveMembers" and parts[3] == "microsoft.graph.user":
+                members = g.get("groups", {}).get(parts[1])
+                if members is None:
+                    return self.send_json(404, {"error": {"code": "Request_ResourceNotFound", "message": "Resource '%s' does not exist" % parts[1]}})
+                return self.page([{"@odata.type": "#microsoft.graph.user", "id": m} for m in members], query, "@odata.nextLink", min(top, 999))
+            return self.send_json(404, {"error": {"code": "Request_ResourceNotFound", "message": rest}})
+
+        def expand(self, items, query):
+            if query.get("$expand") != "principal":
+                return items
+            g = state.s["graph"]
+            out = []
+            for i in items:
+                pid = i["principalId"]
+                u = next((u for u in g["users"] if u["id"] == pid), None)
+                if u:
+                    p = {"@odata.type": "#microsoft.graph.user", "id": pid, "userPrincipalName": u["userPrincipalName"], "userType": u.get("userType")}
+                elif pid in g.get("groups", {}):
+                    p = {"@odata.type": "#microsoft.graph.group", "id": pid, "displayName": g.get("group_names", {}).get(pid, pid)}
+                else:
+                    sp = next((s for s in g["service_principals"] if s["id"] == pid), None)
+                    p = {"@odata.type": "#microsoft.graph.servicePrincipal", "id": pid, "displayName": sp["displayName"] if sp else pid}
+                out.append(dict(i, principal=p))
+            return out
+
+    return H
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("scenario")
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--page", type=int, default=2)
+    ap.add_argument("--latency-ms", type=int, default=0)
+    ap.add_argument("--deny", action="append", default=[])
+    ap.add_argument("--unlicensed", action="append", default=[])
+    ap.add_argument("--unlicensed-sign-in", action="store_true")
+    ap.add_argument("--throttle-once", action="append", default=[])
+    ap.add_argument("--users", type=int, default=0)
+    ap.add_argument("--subscriptions", type=int, default=0)
+    args = ap.parse_args()
+    state = State(args)
+    ca, server_pem = make_certs(args.dir)
+    client_pem, state.client_cert = make_client_certificate(args.dir)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(server_pem)
+    ports = {}
+    for name in ("login", "arm", "graph"):
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state, name))
+        httpd.daemon_threads = True
+        httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+        ports[name] = httpd.server_address[1]
+        state.origins[name] = "https://127.0.0.1:%d" % ports[name]
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    print(json.dumps({"ports": ports, "ca": ca, "client_certificate": client_pem}), flush=True)
+    try:
+        sys.stdin.read()  # until the test closes our stdin (or dies)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
