@@ -2,16 +2,11 @@
 //! zero errors. `.ci/run` installs the pinned tool and sets PORTCULLIS_REQUIRE_TOOLS=1, so in CI a
 //! missing tool fails the test instead of skipping it.
 
-use std::path::PathBuf;
+mod support;
+
 use std::process::Command;
 
-fn multitool() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("PORTCULLIS_SARIF_MULTITOOL") {
-        return Some(PathBuf::from(p));
-    }
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".ci/tools/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool");
-    p.exists().then_some(p)
-}
+use support::{multitool, validate};
 
 fn portcullis(args: &[&str]) {
     let o = Command::new(env!("CARGO_BIN_EXE_portcullis")).args(args).output().unwrap();
@@ -47,23 +42,3 @@ fn sarif_has_zero_errors_under_github_rules() {
     assert!(errors.iter().any(|id| id.starts_with("GH")), "GitHub rules did not run: {errors:?}\n{console}");
 }
 
-/// Run `validate --rule-kind "Gh;Sarif"` and return the ids of error-level results.
-fn validate(tool: &std::path::Path, input: &std::path::Path) -> (Vec<String>, String) {
-    let out = input.with_extension("validation.sarif");
-    let o = Command::new(tool)
-        .env("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1")
-        .args(["validate", "--rule-kind", "Gh;Sarif", "--output"])
-        .arg(&out)
-        .arg(input)
-        .output()
-        .expect("run the SARIF Multitool");
-    let console = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(console.contains("Analysis completed successfully"), "{console}");
-    let log: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    // The tool exits 0 whatever it finds: the verdict is in its output log.
-    let errors = log["runs"][0]["results"]
-        .as_array()
-        .map(|r| r.iter().filter(|x| x["level"] == "error").map(|x| x["ruleId"].as_str().unwrap_or("?").to_string()).collect())
-        .unwrap_or_default();
-    (errors, console)
-}

@@ -382,3 +382,44 @@ pub fn portcullis(endpoint: &str, front: Option<&Front>, args: &[&str]) -> std::
     }
     cmd.output().unwrap()
 }
+
+/// Microsoft's SARIF Multitool (`.ci/run` installs it), or `PORTCULLIS_SARIF_MULTITOOL`.
+pub fn multitool() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("PORTCULLIS_SARIF_MULTITOOL") {
+        return Some(PathBuf::from(p));
+    }
+    let p = root().join(".ci/tools/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool");
+    if p.exists() {
+        return Some(p);
+    }
+    assert!(std::env::var_os("PORTCULLIS_REQUIRE_TOOLS").is_none(), "SARIF Multitool not installed (run .ci/run)");
+    eprintln!("skipped: SARIF Multitool not installed; `bash .ci/run` installs it");
+    None
+}
+
+/// Run `validate --rule-kind "Gh;Sarif"` and return the ids of error-level results.
+pub fn validate(tool: &std::path::Path, input: &std::path::Path) -> (Vec<String>, String) {
+    let out = input.with_extension("validation.sarif");
+    let o = Command::new(tool)
+        .env("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1")
+        .args(["validate", "--rule-kind", "Gh;Sarif", "--output"])
+        .arg(&out)
+        .arg(input)
+        .output()
+        .expect("run the SARIF Multitool");
+    let console = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(console.contains("Analysis completed successfully"), "{console}");
+    let log: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    // The tool exits 0 whatever it finds: the verdict is in its output log.
+    let errors = log["runs"][0]["results"]
+        .as_array()
+        .map(|r| r.iter().filter(|x| x["level"] == "error").map(|x| x["ruleId"].as_str().unwrap_or("?").to_string()).collect())
+        .unwrap_or_default();
+    (errors, console)
+}
+
+/// Zero errors under GitHub's rules, or fail with the tool's findings.
+pub fn validate_sarif(tool: &std::path::Path, input: &std::path::Path) {
+    let (errors, console) = validate(tool, input);
+    assert!(errors.is_empty(), "{}: {} error(s): {errors:?}\n{console}", input.display(), errors.len());
+}

@@ -129,7 +129,7 @@ impl Client {
 }
 
 /// A transport error in one line, without the request's headers.
-fn transport_message(e: &azure_core::Error) -> String {
+pub fn transport_message(e: &azure_core::Error) -> String {
     let mut m = e.to_string();
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {

@@ -17,10 +17,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use azure_core::credentials::{Secret, TokenCredential};
-use azure_core::http::ClientMethodOptions;
+use azure_core::http::{ClientMethodOptions, ClientOptions, ExponentialRetryOptions, RetryOptions};
 use azure_identity::{
     AzureCliCredential, AzureCliCredentialOptions, ClientAssertion, ClientAssertionCredential,
-    ClientSecretCredential, ManagedIdentityCredential, ManagedIdentityCredentialOptions, UserAssignedId,
+    ClientAssertionCredentialOptions, ClientSecretCredential, ClientSecretCredentialOptions, ManagedIdentityCredential, ManagedIdentityCredentialOptions, UserAssignedId,
     WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
 };
 use base64::Engine;
@@ -79,13 +79,13 @@ pub fn chain(env: &Env<'_>, tenant: Option<&str>) -> Result<(Arc<dyn TokenCreden
 
     if let Some(secret) = env.get("AZURE_CLIENT_SECRET") {
         let (t, c) = need(tenant_id, client_id, "AZURE_CLIENT_SECRET", "client secret")?;
-        let cred = ClientSecretCredential::new(&t, c, Secret::new(secret), None).map_err(|e| invalid("client secret", e))?;
+        let cred = ClientSecretCredential::new(&t, c, Secret::new(secret), Some(ClientSecretCredentialOptions { client_options: token_client_options() })).map_err(|e| invalid("client secret", e))?;
         return Ok((cred, CredentialSource::ClientSecret));
     }
     if let Some(path) = env.get("AZURE_CLIENT_CERTIFICATE_PATH") {
         let (t, c) = need(tenant_id, client_id, "AZURE_CLIENT_CERTIFICATE_PATH", "client certificate")?;
         let assertion = CertificateAssertion::load(Path::new(&path), &c, &t, env)?;
-        let cred = ClientAssertionCredential::new(t, c, assertion, None).map_err(|e| invalid("client certificate", e))?;
+        let cred = ClientAssertionCredential::new(t, c, assertion, Some(ClientAssertionCredentialOptions { client_options: token_client_options() })).map_err(|e| invalid("client certificate", e))?;
         return Ok((cred, CredentialSource::ClientCertificate));
     }
     if let Some(file) = env.get("AZURE_FEDERATED_TOKEN_FILE") {
@@ -94,6 +94,7 @@ pub fn chain(env: &Env<'_>, tenant: Option<&str>) -> Result<(Arc<dyn TokenCreden
             client_id: Some(c),
             tenant_id: Some(t),
             token_file_path: Some(PathBuf::from(file)),
+            credential_options: ClientAssertionCredentialOptions { client_options: token_client_options() },
             ..Default::default()
         };
         let cred = WorkloadIdentityCredential::new(Some(opts)).map_err(|e| invalid("workload identity", e))?;
@@ -102,6 +103,7 @@ pub fn chain(env: &Env<'_>, tenant: Option<&str>) -> Result<(Arc<dyn TokenCreden
     if env.get("IDENTITY_ENDPOINT").is_some() || env.get("MSI_ENDPOINT").is_some() || imds_answers() {
         let opts = ManagedIdentityCredentialOptions {
             user_assigned_id: client_id.map(UserAssignedId::ClientId),
+            client_options: token_client_options(),
             ..Default::default()
         };
         let cred = ManagedIdentityCredential::new(Some(opts)).map_err(|e| invalid("managed identity", e))?;
@@ -113,6 +115,19 @@ pub fn chain(env: &Env<'_>, tenant: Option<&str>) -> Result<(Arc<dyn TokenCreden
         return Ok((cred, CredentialSource::AzureCli));
     }
     Err(CredentialError::None)
+}
+
+/// Token requests retry briefly: a login host that refuses TLS or the connection will not fix
+/// itself within the SDK's default minute of retries.
+fn token_client_options() -> ClientOptions {
+    ClientOptions {
+        retry: RetryOptions::exponential(ExponentialRetryOptions {
+            max_retries: 3,
+            max_total_elapsed: azure_core::time::Duration::seconds(15),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
 }
 
 fn need(

@@ -154,7 +154,7 @@ async fn collect_async(opts: &AzureOptions, progress: &Progress) -> Result<(Azur
     let token = credential
         .get_token(&[audience.as_str()], None)
         .await
-        .map_err(|e| AzureCollectError::Token { source_name: source.describe(), audience: audience.clone(), message: one_line(&e.to_string()) })?;
+        .map_err(|e| AzureCollectError::Token { source_name: source.describe(), audience: audience.clone(), message: one_line(&client::transport_message(&e)) })?;
     let tenant_id = opts
         .tenant
         .clone()
