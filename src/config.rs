@@ -115,6 +115,9 @@ impl Config {
         if let Some(o) = cfg.trust.aws_organizations.iter().find(|o| !is_org_id(o)) {
             return Err(err(format!("[trust] aws_organizations: {o:?} is not an organization id (o- and 10 to 32 letters or digits)")));
         }
+        if let Some(t) = cfg.trust.azure_tenants.iter().find(|t| !crate::inventory::azure::is_guid(t.trim())) {
+            return Err(err(format!("[trust] azure_tenants: {t:?} is not a tenant id (a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47)")));
+        }
         for (name, list) in [("oidc_subjects", &cfg.trust.oidc_subjects), ("azure_tenants", &cfg.trust.azure_tenants), ("gcp_domains", &cfg.trust.gcp_domains)] {
             if let Some(v) = list.iter().find(|v| v.trim().is_empty() || v.trim() == "*") {
                 return Err(err(format!("[trust] {name}: {v:?} would trust everyone")));

@@ -1,7 +1,8 @@
 //! The embedded demo: a small, realistic AWS account export (authorization details, credential
 //! report, password policy, account summary) with a mix of good and bad, built into the binary,
 //! plus what a live scan adds (the organization and its SCPs, MFA devices, CloudTrail, Access
-//! Analyzer and EC2 metadata settings in two regions) as an inventory snapshot.
+//! Analyzer and EC2 metadata settings in two regions) as an inventory snapshot; and a small Azure
+//! tenant with two subscriptions, as `collect --azure` writes it.
 
 use crate::import::{ImportError, Texts};
 use crate::inventory::Inventory;
@@ -14,10 +15,14 @@ const CREDENTIAL_REPORT: &str = include_str!("../fixtures/demo/credential-report
 const PASSWORD_POLICY: &str = include_str!("../fixtures/demo/password-policy.json");
 const ACCOUNT_SUMMARY: &str = include_str!("../fixtures/demo/account-summary.json");
 const ORGANIZATION_AND_REGIONS: &str = include_str!("../fixtures/demo/organization-and-regions.json");
+const AZURE_TENANT: &str = include_str!("../fixtures/demo/azure-tenant.json");
 
 pub fn texts() -> Texts {
     Texts {
-        inventory: vec![("demo/organization-and-regions.json".into(), ORGANIZATION_AND_REGIONS.into())],
+        inventory: vec![
+            ("demo/organization-and-regions.json".into(), ORGANIZATION_AND_REGIONS.into()),
+            ("demo/azure-tenant.json".into(), AZURE_TENANT.into()),
+        ],
         authorization_details: vec![("demo/authorization-details.json".into(), AUTHORIZATION_DETAILS.into())],
         credential_report: vec![("demo/credential-report.csv".into(), CREDENTIAL_REPORT.into())],
         password_policy: Some(("demo/password-policy.json".into(), PASSWORD_POLICY.into())),

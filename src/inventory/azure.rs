@@ -533,3 +533,9 @@ pub struct LighthouseAuthorization {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub delegated_role_definition_ids: Vec<String>,
 }
+
+/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hex: tenant, subscription and object ids.
+pub fn is_guid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36 && b.iter().enumerate().all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { *c == b'-' } else { c.is_ascii_hexdigit() })
+}

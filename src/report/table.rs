@@ -36,8 +36,21 @@ pub fn render(scan: &Scan, verdict: Option<&Verdict>) -> String {
 
 fn render_raw(scan: &Scan, verdict: Option<&Verdict>) -> String {
     let mut out = String::new();
-    let accounts: std::collections::BTreeSet<&str> = scan.findings.iter().map(|f| f.account).filter(|a| !a.is_empty()).collect();
-    let _ = writeln!(out, "Portcullis {} — {} check(s) over {} account(s), as of {}\n", env!("CARGO_PKG_VERSION"), scan.checks.len(), accounts.len(), scan.now);
+    // Scopes per cloud: AWS accounts; Azure tenants and subscriptions; GCP organizations and projects.
+    let scopes: std::collections::BTreeSet<(crate::inventory::Cloud, &str)> =
+        scan.findings.iter().filter(|f| !f.account.is_empty()).map(|f| (f.cloud, f.account)).collect();
+    let count = |c: crate::inventory::Cloud| scopes.iter().filter(|(x, _)| *x == c).count();
+    let what: Vec<String> = [
+        (crate::inventory::Cloud::Aws, "AWS account(s)"),
+        (crate::inventory::Cloud::Azure, "Azure tenant/subscription scope(s)"),
+        (crate::inventory::Cloud::Gcp, "GCP scope(s)"),
+    ]
+    .iter()
+    .filter(|(c, _)| count(*c) > 0)
+    .map(|(c, label)| format!("{} {label}", count(*c)))
+    .collect();
+    let over = if what.is_empty() { "no scope".to_string() } else { what.join(", ") };
+    let _ = writeln!(out, "Portcullis {} — {} check(s) over {over}, as of {}\n", env!("CARGO_PKG_VERSION"), scan.checks.len(), scan.now);
 
     let width = scan.checks.iter().map(|c| c.meta.id.len()).max().unwrap_or(5).max(5);
     let _ = writeln!(out, "{:<width$}  {:<8}  {:>6}  {:>6}  {:>6}", "CHECK", "SEVERITY", "PASS", "FAIL", "N/E");

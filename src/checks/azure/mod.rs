@@ -200,7 +200,7 @@ pub fn subscription_assignments(sub: &AzureSubscription) -> Result<(Vec<(&AzureR
 
 pub fn how(eligible: bool) -> &'static str {
     if eligible {
-        "eligible for"
+        "is eligible for"
     } else {
         "holds"
     }

@@ -292,7 +292,10 @@ mod tests {
 
     #[test]
     fn workload_identity_when_only_a_token_file() {
-        let e = env(&[("AZURE_TENANT_ID", "t"), ("AZURE_CLIENT_ID", "c"), ("AZURE_FEDERATED_TOKEN_FILE", "/var/run/token")]);
+        let token = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(token.path(), "header.payload.signature").unwrap();
+        let path = token.path().to_str().unwrap().to_string();
+        let e = env(&[("AZURE_TENANT_ID", "t"), ("AZURE_CLIENT_ID", "c"), ("AZURE_FEDERATED_TOKEN_FILE", &path)]);
         assert_eq!(chain(&Env(&e), None).unwrap().1, CredentialSource::WorkloadIdentity);
     }
 

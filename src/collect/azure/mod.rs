@@ -104,11 +104,7 @@ pub fn endpoint(option: &'static str, value: &str) -> Result<Url, AzureCollectEr
     Ok(url)
 }
 
-pub fn is_guid(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { *c == b'-' } else { c.is_ascii_hexdigit() })
-}
+pub use crate::inventory::azure::is_guid;
 
 pub fn collect(opts: &AzureOptions, progress: &Progress) -> Result<(AzureInventory, AzureIdentity), AzureCollectError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
