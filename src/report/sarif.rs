@@ -126,8 +126,11 @@ fn aws_path(f: &Finding) -> Vec<String> {
 /// `gcp_<service>_<type>`.
 fn typed_path(f: &Finding, prefix: &str) -> Vec<String> {
     let kind = f.resource.kind.strip_prefix(prefix).unwrap_or(f.resource.kind);
-    let (service, rtype) = kind.split_once('_').unwrap_or((kind, "resource"));
-    let mut v = vec![service.to_string(), rtype.to_string()];
+    // `<service>_<type>` gives two segments; a bare kind (`subscription`, `project`) one.
+    let mut v: Vec<String> = match kind.split_once('_') {
+        Some((service, rtype)) => vec![service.to_string(), rtype.to_string()],
+        None => vec![kind.to_string()],
+    };
     v.extend(f.region.map(str::to_string));
     v.push(f.resource.name.to_string());
     v

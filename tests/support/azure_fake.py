@@ -287,6 +287,16 @@ def make_handler(state, server_name):
                 if key is None:
                     return self.send_json(404, {"error": {"code": "InvalidResourceType", "message": path}})
                 items = sub.get(key, [])
+                if key in ("role_assignments", "role_eligibility"):
+                    # The strict reading of the documentation: the plain list holds what is at or
+                    # below the subscription; $filter=atScope() what is at or above it.
+                    def above(i):
+                        sc = i["properties"]["scope"].lower()
+                        return not sc.startswith("/subscriptions/") or sc.rstrip("/") == "/subscriptions/" + parts[1].lower()
+                    if query.get("$filter") == "atScope()":
+                        items = [i for i in items if above(i)]
+                    else:
+                        items = [i for i in items if i["properties"]["scope"].lower().startswith("/subscriptions/")]
                 if key == "diagnostic_settings":
                     return self.send_json(200, {"value": items})  # not paged
                 if key == "lighthouse" and query.get("$expandRegistrationDefinition") != "true":

@@ -493,19 +493,37 @@ fn mark_all(s: &mut AzureSubscription, error: &str, opts: &AzureOptions) {
     s.lighthouse = f(Dataset::AzureLighthouse).gap();
 }
 
+/// A subscription's assignments from two reads merged by id: the plain list (at and below the
+/// subscription) and `$filter=atScope()` (at and above it: management groups and the tenant root).
+/// The documentation is loose about whether the plain list includes inherited assignments; an
+/// Owner granted at a management group must not be missed because of it.
+async fn both_views(arm: &Client, path: String) -> Result<Vec<Value>, ApiError> {
+    let above = format!("{path}&$filter=atScope()");
+    let (plain, at_scope) = tokio::join!(arm.list(&path), arm.list(&above));
+    let mut items = plain?;
+    let mut seen: BTreeSet<String> = items.iter().filter_map(|v| v.get("id").and_then(Value::as_str)).map(str::to_ascii_lowercase).collect();
+    for v in at_scope? {
+        let id = v.get("id").and_then(Value::as_str).map(str::to_ascii_lowercase);
+        if id.as_ref().is_none_or(|i| seen.insert(i.clone())) {
+            items.push(v);
+        }
+    }
+    Ok(items)
+}
+
 async fn read_subscription(arm: &Client, s: &mut AzureSubscription, opts: &AzureOptions) {
     let wants = |d: Dataset| opts.datasets.contains(&d);
     let base = format!("/subscriptions/{}/providers", s.subscription_id);
     let list = |path: String| async move { arm.list(&path).await };
     let (ra, re, rd, pa, ds, lh) = tokio::join!(
         when(wants(Dataset::AzureRoleAssignments), async {
-            match list(format!("{base}/Microsoft.Authorization/roleAssignments?api-version={API_AUTHORIZATION}")).await {
+            match both_views(arm, format!("{base}/Microsoft.Authorization/roleAssignments?api-version={API_AUTHORIZATION}")).await {
                 Ok(v) => mapped(map::role_assignments(&v)),
                 Err(e) => gap(e, "Microsoft.Authorization/roleAssignments/read", ""),
             }
         }),
         when(wants(Dataset::AzureRoleEligibility), async {
-            match list(format!("{base}/Microsoft.Authorization/roleEligibilityScheduleInstances?api-version={API_PIM}")).await {
+            match both_views(arm, format!("{base}/Microsoft.Authorization/roleEligibilityScheduleInstances?api-version={API_PIM}")).await {
                 Ok(v) => mapped(map::role_assignments(&v)),
                 Err(e) => gap(e, "Microsoft.Authorization/roleEligibilityScheduleInstances/read", P2),
             }
