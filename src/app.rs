@@ -130,37 +130,36 @@ fn load_sources(s: &SourceArgs, quiet: bool, datasets: std::collections::BTreeSe
     let mut inv = if files.is_empty() { Inventory::default() } else { files.load()? };
     if s.aws {
         let opts = aws_options(s, datasets.clone())?;
-        let progress = Progress::stderr(quiet);
         let started = Timestamp::now();
-        let (aws, who) = crate::collect::aws::collect(&opts, &progress)?;
-        let mut live = Inventory { generated_at: Some(started), ..Inventory::default() };
-        live.sources.push(format!("aws live: account {} as {}", who.account_id, who.arn));
-        live.aws = aws;
-        inv.merge(live).map_err(|e| AppError::Usage(format!("--aws and the files given both provide data: {e}")))?;
-        if inv.generated_at.is_none() {
-            inv.generated_at = Some(started);
-        }
+        let (aws, who) = crate::collect::aws::collect(&opts, &Progress::stderr(quiet))?;
+        let source = format!("aws live: account {} as {}", who.account_id, who.arn);
+        merge_live(&mut inv, Inventory { aws, ..Inventory::default() }, source, started, "--aws")?;
     }
     if s.azure {
         let opts = azure_options(s, datasets.clone())?;
-        let progress = Progress::stderr(quiet);
         let started = Timestamp::now();
-        let (azure, who) = crate::collect::azure::collect(&opts, &progress)?;
-        let mut live = Inventory { generated_at: Some(started), ..Inventory::default() };
-        live.sources.push(format!(
+        let (azure, who) = crate::collect::azure::collect(&opts, &Progress::stderr(quiet))?;
+        let source = format!(
             "azure live: tenant {} via {} ({} Resource Manager and {} Graph requests)",
             who.tenant_id,
             who.credential.describe(),
             who.arm_calls,
             who.graph_calls
-        ));
-        live.azure = azure;
-        inv.merge(live).map_err(|e| AppError::Usage(format!("--azure and the other sources both provide data: {e}")))?;
-        if inv.generated_at.is_none() {
-            inv.generated_at = Some(started);
-        }
+        );
+        merge_live(&mut inv, Inventory { azure, ..Inventory::default() }, source, started, "--azure")?;
     }
     Ok(inv)
+}
+
+/// Fold one live collection into what the other sources gave; the scan time is the earliest start.
+fn merge_live(inv: &mut Inventory, mut live: Inventory, source: String, started: Timestamp, flag: &str) -> Result<(), AppError> {
+    live.generated_at = Some(started);
+    live.sources.push(source);
+    inv.merge(live).map_err(|e| AppError::Usage(format!("{flag} and the other sources both provide data: {e}")))?;
+    if inv.generated_at.is_none() {
+        inv.generated_at = Some(started);
+    }
+    Ok(())
 }
 
 /// Write to a file, or to stdout for `-`.

@@ -4,6 +4,14 @@
 pub mod aws;
 pub mod azure;
 
+/// The runtime a live collection runs on: a few workers (the work waits on the network).
+pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 8))
+        .enable_all()
+        .build()
+}
+
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};

@@ -198,6 +198,53 @@ pub fn subscription_assignments(sub: &AzureSubscription) -> Result<(Vec<(&AzureR
     Ok((out, gap))
 }
 
+/// One person's hold on a privileged directory role.
+pub struct RoleHold<'a> {
+    pub user: &'a EntraUser,
+    pub role: &'static str,
+    pub eligible: bool,
+    pub via_group: Option<&'a str>,
+}
+
+impl RoleHold<'_> {
+    /// "holds Global Administrator through group …", "is eligible for …".
+    pub fn describe(&self) -> String {
+        let via = self.via_group.map(|g| format!(" through group {g}")).unwrap_or_default();
+        format!("{} {} {}{via}", self.user.user_principal_name, how(self.eligible), self.role)
+    }
+}
+
+/// Everyone who holds a privileged directory role, actively or as eligible, directly or through a
+/// group, active holds first; disabled accounts are left out (they cannot sign in). A principal
+/// that cannot be resolved to people becomes a `not_evaluated` finding, and so does an unreadable
+/// list of eligible assignments (on the tenant), while the rest is still judged.
+pub fn privileged_directory_holders<'a>(t: &'a AzureTenant, cx: &mut crate::checks::Cx<'_, 'a>) -> Result<Vec<RoleHold<'a>>, Missing> {
+    let (mut assignments, gap) = privileged_directory_assignments(t)?;
+    let dir = Directory::new(t)?;
+    assignments.sort_by_key(|(_, eligible)| *eligible);
+    let mut out = Vec::new();
+    for (a, eligible) in assignments {
+        let role = directory_role_name(&a.role_definition_id).unwrap_or("a privileged role");
+        match dir.resolve(&a.principal_id, a.principal_type.as_deref()) {
+            Resolved::NotAPerson => {}
+            Resolved::Unknown(why) => {
+                cx.not_evaluated(principal_resource(&a.principal_id, a.principal_name.as_deref()), format!("{} {role}: {why}", how(eligible)));
+            }
+            Resolved::Users(holders) => out.extend(
+                holders
+                    .into_iter()
+                    .filter(|h| h.user.account_enabled != Some(false))
+                    // The group by its name when the assignment carried one.
+                    .map(|h| RoleHold { user: h.user, role, eligible, via_group: h.via_group.map(|g| a.principal_name.as_deref().unwrap_or(g)) }),
+            ),
+        }
+    }
+    if let Some(m) = gap {
+        cx.missing(crate::checks::scope_resource(crate::checks::ScopeKind::AzureTenant, &t.tenant_id), &m);
+    }
+    Ok(out)
+}
+
 pub fn how(eligible: bool) -> &'static str {
     if eligible {
         "is eligible for"

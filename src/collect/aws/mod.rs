@@ -98,11 +98,7 @@ pub struct AwsIdentity {
 }
 
 pub fn collect(opts: &AwsOptions, progress: &Progress) -> Result<(AwsInventory, AwsIdentity), AwsCollectError> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 8))
-        .enable_all()
-        .build()
-        .map_err(AwsCollectError::Runtime)?;
+    let rt = super::runtime().map_err(AwsCollectError::Runtime)?;
     rt.block_on(collect_async(opts, progress))
 }
 

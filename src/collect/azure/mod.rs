@@ -107,11 +107,7 @@ pub fn endpoint(option: &'static str, value: &str) -> Result<Url, AzureCollectEr
 pub use crate::inventory::azure::is_guid;
 
 pub fn collect(opts: &AzureOptions, progress: &Progress) -> Result<(AzureInventory, AzureIdentity), AzureCollectError> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 8))
-        .enable_all()
-        .build()
-        .map_err(AzureCollectError::Runtime)?;
+    let rt = super::runtime().map_err(AzureCollectError::Runtime)?;
     rt.block_on(collect_async(opts, progress))
 }
 
@@ -303,13 +299,13 @@ async fn read_graph(graph: &Client, opts: &AzureOptions) -> GraphPart {
             }
         }),
         when(wants(Dataset::AzureDirectoryRoles), async {
-            match graph.list("/roleManagement/directory/roleAssignments?$expand=principal").await {
+            match expanded(graph, "/roleManagement/directory/roleAssignments").await {
                 Ok(v) => mapped(map::directory_roles(&v)),
                 Err(e) => gap(e, "RoleManagement.Read.Directory", P1),
             }
         }),
         when(wants(Dataset::AzureDirectoryRoleEligibility), async {
-            match graph.list("/roleManagement/directory/roleEligibilityScheduleInstances?$expand=principal").await {
+            match expanded(graph, "/roleManagement/directory/roleEligibilityScheduleInstances").await {
                 Ok(v) => mapped(map::directory_roles(&v)),
                 Err(e) => gap(e, "RoleEligibilitySchedule.Read.Directory", P2),
             }
@@ -317,6 +313,19 @@ async fn read_graph(graph: &Client, opts: &AzureOptions) -> GraphPart {
     );
     tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, calls = graph.calls(), "graph read");
     GraphPart { users: users.0, sign_in: users.1, registration, applications, service_principals, directory_roles, eligibility }
+}
+
+/// A role list with each principal expanded (its type tells users from groups); where the service
+/// refuses the expansion (HTTP 400), the plain list: principals are then resolved against the
+/// users, groups and service principals read.
+async fn expanded(graph: &Client, path: &str) -> Result<Vec<Value>, ApiError> {
+    match graph.list(&format!("{path}?$expand=principal")).await {
+        Err(ApiError::Failed { message }) if message.starts_with("HTTP 400") => {
+            tracing::info!(path, "the service refused $expand=principal; reading without it");
+            graph.list(path).await
+        }
+        other => other,
+    }
 }
 
 async fn when<T>(wanted: bool, f: impl std::future::Future<Output = Collected<T>>) -> Collected<T> {
