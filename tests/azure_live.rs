@@ -45,6 +45,7 @@ fn planted() -> Vec<(String, String)> {
         ("azure_entra_app_credential_lifetime_limited", "Third-party connector"),
         ("azure_entra_app_credential_lifetime_limited", "deploy-pipeline"),
         ("azure_entra_app_credential_lifetime_limited", "old-app"),
+        ("azure_entra_privileged_role_holder_recently_active", "contractor_gmail.com#EXT#@contoso.example"),
         ("azure_entra_privileged_role_holder_recently_active", "erin@contoso.example"),
         ("azure_entra_privileged_role_mfa_registered", "dave@contoso.example"),
         ("azure_entra_user_mfa_registered", "bob@contoso.example"),

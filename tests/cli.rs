@@ -40,7 +40,7 @@ fn demo_prints_the_table_and_exits_zero_without_a_gate() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("aws_iam_root_access_key_absent"), "{out}");
-    assert!(out.contains("39 failing, 51 passing, 1 not evaluated."), "{out}");
+    assert!(out.contains("40 failing, 53 passing, 1 not evaluated."), "{out}");
     // Two clouds: the AWS account and the Azure tenant with its two subscriptions.
     assert!(out.contains("over 1 AWS account(s), 3 Azure tenant/subscription scope(s)"), "{out}");
     assert!(out.contains("dave@contoso.example is eligible for Privileged Role Administrator"), "{out}");
@@ -204,8 +204,8 @@ fn findings_json_follows_the_v1_contract() {
     assert_eq!(j["tool"]["name"], "portcullis");
     assert!(j["generated_at"].as_str().unwrap().ends_with('Z'));
     let findings = j["findings"].as_array().unwrap();
-    assert_eq!(findings.len(), 91);
-    assert_eq!(findings.iter().filter(|f| f["cloud"] == "azure").count(), 30);
+    assert_eq!(findings.len(), 94);
+    assert_eq!(findings.iter().filter(|f| f["cloud"] == "azure").count(), 33);
     for f in findings {
         for key in ["check_id", "status", "severity", "category", "cloud", "account", "region", "resource", "message", "fingerprint", "evidence", "fixes"] {
             assert!(f.get(key).is_some(), "missing {key} in {f}");
@@ -238,7 +238,7 @@ fn sarif_locations_are_repository_relative_and_rules_come_from_metadata() {
         assert!(r["help"]["markdown"].as_str().unwrap().contains("**How to fix.**"));
     }
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), 39, "only failing findings are results");
+    assert_eq!(results.len(), 40, "only failing findings are results");
     for r in results {
         let loc = &r["locations"][0];
         let uri = loc["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap();

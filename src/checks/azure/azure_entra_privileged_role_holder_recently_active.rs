@@ -1,10 +1,11 @@
-//! People who hold privileged directory roles have signed in within the last N days.
+//! People who hold privileged directory roles, or privileged Azure roles over a subscription,
+//! have signed in within the last N days.
 
 use crate::checks::Cx;
 use crate::inventory::azure::AzureTenant;
 use crate::inventory::{Dataset, Missing};
 
-use super::{privileged_directory_holders, user_resource};
+use super::{privileged_directory_holders, privileged_subscription_holders, user_resource};
 
 pub const DATASETS: &[Dataset] = &[
     Dataset::AzureDirectoryRoles,
@@ -13,13 +14,17 @@ pub const DATASETS: &[Dataset] = &[
     Dataset::AzureServicePrincipals,
     Dataset::AzureGroupMembers,
     Dataset::AzureSignInActivity,
+    Dataset::AzureRoleAssignments,
+    Dataset::AzureRoleEligibility,
+    Dataset::AzureRoleDefinitions,
 ];
 pub const PARAMS: &[&str] = &["inactive_days"];
 
 pub fn run<'a>(t: &'a AzureTenant, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
     let limit = cx.param("inactive_days");
     let activity = t.sign_in_activity.require(Dataset::AzureSignInActivity)?;
-    let holds = privileged_directory_holders(t, cx)?;
+    let mut holds = privileged_directory_holders(t, cx)?;
+    holds.extend(privileged_subscription_holders(t, cx)?);
     // One finding per person, named by their strongest hold.
     let mut seen = std::collections::BTreeSet::new();
     for h in holds.iter().filter(|h| seen.insert(h.user.id.as_str())) {
@@ -40,7 +45,7 @@ pub fn run<'a>(t: &'a AzureTenant, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
         let days = last.days_until(cx.now);
         let msg = format!("{}; {what} {days} days ago", h.describe());
         let f = if days > limit { cx.fail(user_resource(u), msg) } else { cx.pass(user_resource(u), msg) };
-        f.with("days_since_sign_in", days).with("role", h.role).with("eligible", h.eligible).with("via_group", h.via_group);
+        f.with("days_since_sign_in", days).with("role", h.role.clone()).with("eligible", h.eligible).with("via_group", h.via_group);
     }
     Ok(())
 }

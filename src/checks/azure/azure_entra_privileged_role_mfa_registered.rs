@@ -22,13 +22,13 @@ pub fn run<'a>(t: &'a AzureTenant, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
     let holds = privileged_directory_holders(t, cx)?;
     // One finding per person and role, the strongest hold (active before eligible).
     let mut seen = std::collections::BTreeSet::new();
-    for h in holds.iter().filter(|h| seen.insert((h.user.id.as_str(), h.role))) {
+    for h in holds.iter().filter(|h| seen.insert((h.user.id.as_str(), h.role.as_str()))) {
         let f = match registered(&h.user.id) {
             Some(true) => cx.pass(user_resource(h.user), format!("{} and has MFA registered", h.describe())),
             Some(false) => cx.fail(user_resource(h.user), format!("{} and has no MFA method registered", h.describe())),
             None => cx.not_evaluated(user_resource(h.user), format!("{} and is not in the registration report", h.describe())),
         };
-        f.with("role", h.role).with("eligible", h.eligible).with("via_group", h.via_group);
+        f.with("role", h.role.clone()).with("eligible", h.eligible).with("via_group", h.via_group);
     }
     Ok(())
 }

@@ -201,7 +201,8 @@ pub fn subscription_assignments(sub: &AzureSubscription) -> Result<(Vec<(&AzureR
 /// One person's hold on a privileged directory role.
 pub struct RoleHold<'a> {
     pub user: &'a EntraUser,
-    pub role: &'static str,
+    /// The role, and for Azure roles where it is held ("Owner of contoso-prod").
+    pub role: String,
     pub eligible: bool,
     pub via_group: Option<&'a str>,
 }
@@ -235,12 +236,51 @@ pub fn privileged_directory_holders<'a>(t: &'a AzureTenant, cx: &mut crate::chec
                     .into_iter()
                     .filter(|h| h.user.account_enabled != Some(false))
                     // The group by its name when the assignment carried one.
-                    .map(|h| RoleHold { user: h.user, role, eligible, via_group: h.via_group.map(|g| a.principal_name.as_deref().unwrap_or(g)) }),
+                    .map(|h| RoleHold { user: h.user, role: role.to_string(), eligible, via_group: h.via_group.map(|g| a.principal_name.as_deref().unwrap_or(g)) }),
             ),
         }
     }
     if let Some(m) = gap {
         cx.missing(crate::checks::scope_resource(crate::checks::ScopeKind::AzureTenant, &t.tenant_id), &m);
+    }
+    Ok(out)
+}
+
+/// Everyone who holds a privileged Azure role (Owner, Contributor, User Access Administrator,
+/// RBAC Administrator, or a custom role as strong) over a whole subscription, actively or as
+/// eligible, directly or through a group. Subscriptions whose assignments cannot be read, and
+/// principals that cannot be resolved, become `not_evaluated` findings.
+pub fn privileged_subscription_holders<'a>(t: &'a AzureTenant, cx: &mut crate::checks::Cx<'_, 'a>) -> Result<Vec<RoleHold<'a>>, Missing> {
+    let dir = Directory::new(t)?;
+    let mut out = Vec::new();
+    for sub in &t.subscriptions {
+        let name = sub.display_name.as_deref().unwrap_or(&sub.subscription_id);
+        let (assignments, gap) = match subscription_assignments(sub) {
+            Ok(v) => v,
+            Err(m) => {
+                cx.missing(azure_rbac_guest_privileged_role_absent::subscription_resource(sub), &m);
+                continue;
+            }
+        };
+        if let Some(m) = gap {
+            cx.missing(azure_rbac_guest_privileged_role_absent::subscription_resource(sub), &m);
+        }
+        let defs = sub.role_definitions.get().map(Vec::as_slice);
+        for (a, eligible) in assignments.into_iter().filter(|(a, _)| at_subscription_or_above(&a.scope, sub)) {
+            let Some(role) = azure_role_privilege(&a.role_guid(), defs) else { continue };
+            match dir.resolve(&a.principal_id, a.principal_type.as_deref()) {
+                Resolved::NotAPerson => {}
+                Resolved::Unknown(why) => {
+                    cx.not_evaluated(principal_resource(&a.principal_id, None), format!("{} {role} of {name}: {why}", how(eligible)));
+                }
+                Resolved::Users(holders) => out.extend(
+                    holders
+                        .into_iter()
+                        .filter(|h| h.user.account_enabled != Some(false))
+                        .map(|h| RoleHold { user: h.user, role: format!("{role} of {name}"), eligible, via_group: h.via_group }),
+                ),
+            }
+        }
     }
     Ok(out)
 }
