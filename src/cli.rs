@@ -88,7 +88,8 @@ pub struct SourceArgs {
     /// How many accounts (or subscriptions) to collect at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
-    /// Give up on accounts not finished after this many seconds (they are reported as failed).
+    /// Give up on accounts (or subscriptions, Graph reads) not finished after this many seconds
+    /// (what was not read is reported as failed, naming the deadline).
     #[arg(long, value_name = "SECONDS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
 }

@@ -249,3 +249,17 @@ fn sarif_of_an_azure_scan_passes_the_multitool() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     support::validate_sarif(&tool, &sarif);
 }
+
+#[test]
+fn the_deadline_bounds_the_collection_and_says_so() {
+    let Some(fake) = AzureFake::start("tenant.json", &["--latency-ms", "2500"]) else { return };
+    let started = Instant::now();
+    let (out, v) = fake.scan(&["--timeout", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(started.elapsed().as_secs() < 15, "{:?}", started.elapsed());
+    // Nothing was judged on data that never arrived; every gap names the deadline.
+    assert!(verdicts(&v).iter().all(|(_, _, s)| s == "not_evaluated"), "{:#?}", verdicts(&v));
+    let failed: Vec<&Value> = v["coverage"].as_array().unwrap().iter().filter(|c| c["state"] == "failed").collect();
+    assert!(!failed.is_empty());
+    assert!(failed.iter().all(|c| c["error"].as_str().unwrap().contains("--timeout")), "{failed:#?}");
+}

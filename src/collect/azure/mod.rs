@@ -419,7 +419,7 @@ async fn read_arm(arm: &Client, tenant_id: &str, opts: &AzureOptions, deadline: 
     let wants = |d: Dataset| opts.datasets.contains(&d);
     let started = std::time::Instant::now();
     let subs_path = format!("/subscriptions?api-version={API_SUBSCRIPTIONS}");
-    let (subs, tree) = tokio::join!(
+    let listing = async { tokio::join!(
         arm.list(&subs_path),
         when(wants(Dataset::AzureScopes), async {
             let url = match arm.url(&format!(
@@ -433,7 +433,12 @@ async fn read_arm(arm: &Client, tenant_id: &str, opts: &AzureOptions, deadline: 
                 Err(e) => gap(e, "Microsoft.Management/managementGroups/read", ""),
             }
         })
-    );
+    ) };
+    let late = "the collection deadline (--timeout) passed before this was read";
+    let (subs, tree) = match tokio::time::timeout_at(deadline, listing).await {
+        Ok(v) => v,
+        Err(_) => (Err(ApiError::Failed { message: late.to_string() }), Collected::Failed { error: late.to_string() }),
+    };
     // The subscriptions to read: those listed for this tenant, narrowed by --azure-subscriptions.
     let listed = subs.and_then(|v| map::subscriptions(&v).map_err(|m| ApiError::Failed { message: format!("malformed subscription list: {m}") }));
     let subscriptions: Vec<AzureSubscription> = match (&listed, &opts.subscriptions) {
