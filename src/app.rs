@@ -325,18 +325,21 @@ fn list(cloud: Option<CloudArg>, format: Format) -> Result<u8, AppError> {
             out.push('\n');
         }
         Format::Table => {
+            // Titles come before the long dataset lists, so every column lines up.
             let w = selected.iter().map(|c| c.meta.id.len()).max().unwrap_or(2);
-            out.push_str(&format!("{:<w$}  {:<8}  {:<13}  {:<11}  {:<40}  TITLE\n", "ID", "SEVERITY", "CATEGORY", "SCOPE", "READS"));
+            let sw = selected.iter().map(|c| c.scope().as_str().len()).max().unwrap_or(5).max(5);
+            let tw = selected.iter().map(|c| c.meta.title.chars().count()).max().unwrap_or(5);
+            out.push_str(&format!("{:<w$}  {:<8}  {:<13}  {:<sw$}  {:<tw$}  READS\n", "ID", "SEVERITY", "CATEGORY", "SCOPE", "TITLE"));
             for c in selected {
                 let reads: Vec<String> = c.datasets.iter().map(|d| d.to_string()).collect();
                 out.push_str(&format!(
-                    "{:<w$}  {:<8}  {:<13}  {:<11}  {:<40}  {}\n",
+                    "{:<w$}  {:<8}  {:<13}  {:<sw$}  {:<tw$}  {}\n",
                     c.meta.id,
                     c.meta.severity.as_str(),
                     c.meta.category.as_str(),
                     c.scope().as_str(),
-                    reads.join(","),
-                    c.meta.title
+                    c.meta.title,
+                    reads.join(",")
                 ));
             }
         }
