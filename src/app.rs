@@ -30,6 +30,8 @@ pub enum AppError {
     Aws(#[from] crate::collect::aws::AwsCollectError),
     #[error(transparent)]
     Azure(#[from] crate::collect::azure::AzureCollectError),
+    #[error(transparent)]
+    Gcp(#[from] crate::collect::gcp::GcpCollectError),
     #[error("{0}")]
     Usage(String),
 }
@@ -99,6 +101,33 @@ fn azure_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inv
     })
 }
 
+fn gcp_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inventory::Dataset>) -> Result<crate::collect::gcp::GcpOptions, AppError> {
+    use crate::collect::gcp::{is_project_id, organization_name};
+    if s.gcp_organization.is_none() && s.gcp_projects.is_none() {
+        return Err(AppError::Usage("--gcp needs --gcp-organization ID or --gcp-projects p1,p2".into()));
+    }
+    if let Some(o) = &s.gcp_organization {
+        if organization_name(o).is_none() {
+            return Err(AppError::Usage(format!("--gcp-organization: {o:?} is not an organization number (like 123456789012)")));
+        }
+    }
+    let projects: Option<Vec<String>> = s.gcp_projects.as_ref().map(|v| v.iter().filter(|p| !p.is_empty()).cloned().collect());
+    if let Some(bad) = projects.iter().flatten().find(|p| !is_project_id(p)) {
+        return Err(AppError::Usage(format!("--gcp-projects: {bad:?} is not a project id")));
+    }
+    if projects.as_ref().is_some_and(Vec::is_empty) {
+        return Err(AppError::Usage("--gcp-projects: give at least one project id".into()));
+    }
+    Ok(crate::collect::gcp::GcpOptions {
+        organization: s.gcp_organization.clone(),
+        projects,
+        endpoint: s.gcp_endpoint.clone().filter(|e| !e.trim().is_empty()),
+        concurrency: usize::from(s.concurrency),
+        deadline: std::time::Duration::from_secs(s.timeout),
+        datasets: datasets.into_iter().filter(|d| d.cloud() == Cloud::Gcp).collect(),
+    })
+}
+
 /// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `ap-southeast-5`, …
 fn is_region_name(r: &str) -> bool {
     let parts: Vec<&str> = r.split('-').collect();
@@ -116,12 +145,12 @@ fn load_sources(s: &SourceArgs, quiet: bool, datasets: std::collections::BTreeSe
         aws_password_policy: s.aws_password_policy.clone(),
         aws_account_summary: s.aws_account_summary.clone(),
     };
-    if files.is_empty() && !s.demo && !s.aws && !s.azure {
+    if files.is_empty() && !s.demo && !s.aws && !s.azure && !s.gcp {
         return Err(AppError::Usage(
-            "no sources given: use --aws, --azure, --demo, --inventory FILE, --aws-authorization-details FILE or --aws-credential-report FILE".into(),
+            "no sources given: use --aws, --azure, --gcp, --demo, --inventory FILE, --aws-authorization-details FILE or --aws-credential-report FILE".into(),
         ));
     }
-    if s.demo && (!files.is_empty() || s.aws || s.azure) {
+    if s.demo && (!files.is_empty() || s.aws || s.azure || s.gcp) {
         return Err(AppError::Usage("--demo cannot be combined with other sources".into()));
     }
     if s.demo {
@@ -147,6 +176,14 @@ fn load_sources(s: &SourceArgs, quiet: bool, datasets: std::collections::BTreeSe
             who.graph_calls
         );
         merge_live(&mut inv, Inventory { azure, ..Inventory::default() }, source, started, "--azure")?;
+    }
+    if s.gcp {
+        let opts = gcp_options(s, datasets.clone())?;
+        let started = Timestamp::now();
+        let (gcp, who) = crate::collect::gcp::collect(&opts, &Progress::stderr(quiet))?;
+        let path = if who.bulk_iam { "Cloud Asset bulk read" } else { "per-resource getIamPolicy" };
+        let source = format!("gcp live: {} (IAM policies by {path}; {} requests)", who.scope, who.requests);
+        merge_live(&mut inv, Inventory { gcp, ..Inventory::default() }, source, started, "--gcp")?;
     }
     Ok(inv)
 }
@@ -214,6 +251,9 @@ fn source_clouds(s: &SourceArgs) -> Vec<Cloud> {
     }
     if s.azure || s.demo {
         v.push(Cloud::Azure);
+    }
+    if s.gcp {
+        v.push(Cloud::Gcp);
     }
     v
 }

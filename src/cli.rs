@@ -85,7 +85,21 @@ pub struct SourceArgs {
     /// Microsoft Graph endpoint (sovereign clouds: https://graph.microsoft.us, …).
     #[arg(long, value_name = "URL", env = "PORTCULLIS_AZURE_GRAPH_ENDPOINT", default_value = "https://graph.microsoft.com")]
     pub azure_graph_endpoint: String,
-    /// How many accounts (or subscriptions) to collect at once.
+    /// Read a live GCP organization or projects with Application Default Credentials
+    /// (GOOGLE_APPLICATION_CREDENTIALS, `gcloud auth application-default login`, the metadata server,
+    /// workload identity federation).
+    #[arg(long)]
+    pub gcp: bool,
+    /// The organization to scan (its number, or `organizations/<number>`): its folders and projects.
+    #[arg(long, value_name = "ID", requires = "gcp", conflicts_with = "gcp_projects")]
+    pub gcp_organization: Option<String>,
+    /// Scan these projects (comma-separated project ids) instead of a whole organization.
+    #[arg(long, value_name = "P1,P2", requires = "gcp", value_delimiter = ',', value_parser = trimmed)]
+    pub gcp_projects: Option<Vec<String>>,
+    /// One base URL for every Google API (private endpoints, tests).
+    #[arg(long, value_name = "URL", env = "PORTCULLIS_GCP_ENDPOINT")]
+    pub gcp_endpoint: Option<String>,
+    /// How many accounts (or subscriptions, projects) to collect at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,
     /// Give up on accounts (or subscriptions, Graph reads) not finished after this many seconds

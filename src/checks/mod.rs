@@ -6,6 +6,7 @@
 
 pub mod aws;
 pub mod azure;
+pub mod gcp;
 pub mod catalogue;
 mod meta;
 
@@ -102,6 +103,18 @@ macro_rules! azure_subscription {
     };
 }
 
+macro_rules! gcp_project {
+    ($id:ident) => {
+        Registered {
+            id: stringify!($id),
+            metadata: include_str!(concat!("../../checks/gcp/", stringify!($id), ".toml")),
+            runner: Runner::GcpProject(gcp::$id::run),
+            datasets: gcp::$id::DATASETS,
+            params: gcp::$id::PARAMS,
+        }
+    };
+}
+
 macro_rules! aws {
     ($id:ident) => {
         Registered {
@@ -146,6 +159,11 @@ pub static REGISTRY: &[Registered] = &[
     azure_subscription!(azure_rbac_custom_role_no_wildcard),
     azure_subscription!(azure_lighthouse_delegation_restricted),
     azure_subscription!(azure_monitor_activity_log_exported),
+    gcp_project!(gcp_iam_no_public_access),
+    gcp_project!(gcp_iam_members_in_allowed_domains),
+    gcp_project!(gcp_iam_service_account_not_privileged),
+    gcp_project!(gcp_iam_service_account_user_managed_key_absent),
+    gcp_project!(gcp_iam_service_account_key_rotated),
 ];
 
 /// A registered check with its parsed metadata.

@@ -3,6 +3,7 @@
 
 pub mod aws;
 pub mod azure;
+pub mod gcp;
 
 /// The runtime a live collection runs on: a few workers (the work waits on the network).
 pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {

@@ -14,15 +14,36 @@ use super::{merge_keyed, Cloud, Collected, CoverageEntry, CoverageState, Dataset
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct GcpInventory {
+    /// The organization scanned (`--gcp-organization`), with its primary domain and Workspace /
+    /// Cloud Identity customer id (what `iam.allowedPolicyMemberDomains` lists).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<GcpOrganization>,
     /// Organization, folders and projects with parent links (`organizations/1`, `folders/2`,
     /// `projects/p`). A failed read of the tree is a gap, not an empty organization.
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
     pub hierarchy: Collected<Vec<ScopeNode>>,
+    /// The Cloud Asset Inventory bulk read of every IAM policy (`searchAllIamPolicies`). When it
+    /// is denied or the API is disabled, the policies come from per-resource `getIamPolicy` and this
+    /// records why.
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub asset_search: Collected<()>,
     /// What is set on each organization and folder (projects carry their own below).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub nodes: Vec<GcpNode>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub projects: Vec<GcpProject>,
+}
+
+/// The scanned organization's identity.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GcpOrganization {
+    /// `organizations/<number>`.
+    pub name: String,
+    /// The organization's display name: its primary domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
 }
 
 /// An organization or folder and what is set on it.
@@ -47,7 +68,7 @@ impl GcpNode {
 
 impl GcpInventory {
     pub fn is_empty(&self) -> bool {
-        self.hierarchy.is_not_requested() && self.nodes.is_empty() && self.projects.is_empty()
+        self.organization.is_none() && self.hierarchy.is_not_requested() && self.nodes.is_empty() && self.projects.is_empty()
     }
 
     /// The organizations of the hierarchy (scopes of organization checks).
@@ -85,6 +106,9 @@ impl GcpInventory {
         if !self.hierarchy.is_not_requested() {
             push(out, "hierarchy", Dataset::GcpHierarchy, self.hierarchy.state());
         }
+        if !self.asset_search.is_not_requested() {
+            push(out, "organization", Dataset::GcpAssetSearch, self.asset_search.state());
+        }
         for n in &self.nodes {
             let GcpNode { name, iam_policy, sinks } = n;
             push(out, name, Dataset::GcpIamPolicy, iam_policy.state());
@@ -100,9 +124,34 @@ impl GcpInventory {
     }
 
     /// The merge rule of every cloud: scopes matched by id, each dataset merged on its own.
+    /// Forget every dataset not in `keep`.
+    pub(crate) fn retain_datasets(&mut self, keep: &std::collections::BTreeSet<Dataset>) {
+        fn drop<T>(c: &mut Collected<T>, d: Dataset, keep: &std::collections::BTreeSet<Dataset>) {
+            if !keep.contains(&d) {
+                *c = Collected::NotRequested;
+            }
+        }
+        drop(&mut self.hierarchy, Dataset::GcpHierarchy, keep);
+        drop(&mut self.asset_search, Dataset::GcpAssetSearch, keep);
+        for n in &mut self.nodes {
+            drop(&mut n.iam_policy, Dataset::GcpIamPolicy, keep);
+            drop(&mut n.sinks, Dataset::GcpLogging, keep);
+        }
+        for p in &mut self.projects {
+            drop(&mut p.iam_policy, Dataset::GcpIamPolicy, keep);
+            drop(&mut p.service_accounts, Dataset::GcpServiceAccounts, keep);
+            drop(&mut p.org_policies, Dataset::GcpOrgPolicies, keep);
+            drop(&mut p.sinks, Dataset::GcpLogging, keep);
+        }
+    }
+
     pub(crate) fn merge(&mut self, other: GcpInventory) -> Result<(), MergeError> {
-        let GcpInventory { hierarchy, nodes, projects } = other;
+        let GcpInventory { organization, hierarchy, asset_search, nodes, projects } = other;
+        if self.organization.is_none() {
+            self.organization = organization;
+        }
         self.hierarchy.merge(hierarchy, "hierarchy", Dataset::GcpHierarchy)?;
+        self.asset_search.merge(asset_search, "organization", Dataset::GcpAssetSearch)?;
         merge_keyed(&mut self.nodes, nodes, |n| n.name.clone(), GcpNode::merge)?;
         merge_keyed(&mut self.projects, projects, |p| p.project_id.clone(), GcpProject::merge)
     }
@@ -178,6 +227,10 @@ pub struct ServiceAccount {
     pub disabled: bool,
     #[serde(default)]
     pub keys: Vec<ServiceAccountKey>,
+    /// The service account's own IAM policy: who may act as it (token creator, user, workload
+    /// identity user).
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub iam_policy: Collected<IamPolicy>,
 }
 
 /// A service-account key's metadata (never the private key).
@@ -186,6 +239,9 @@ pub struct ServiceAccountKey {
     pub name: String,
     /// "USER_MANAGED" or "SYSTEM_MANAGED".
     pub key_type: String,
+    /// `GOOGLE_PROVIDED` or `USER_PROVIDED` (uploaded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_origin: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_after: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -227,6 +283,8 @@ mod tests {
         let node = |id: &str, kind, parent: Option<&str>| ScopeNode { id: id.into(), name: None, kind, parent: parent.map(str::to_string), state: None };
         let policy = |role: &str| IamPolicy { bindings: vec![IamBinding { role: role.into(), members: vec!["user:a@example.com".into()], condition_expression: None }], audit_configs: vec![] };
         GcpInventory {
+            organization: None,
+            asset_search: Collected::NotRequested,
             hierarchy: Collected::Collected(vec![
                 node("organizations/1", super::super::ScopeKind::GcpOrganization, None),
                 node("folders/2", super::super::ScopeKind::GcpFolder, Some("organizations/1")),

@@ -67,6 +67,7 @@ impl Inventory {
     pub fn retain_datasets(&mut self, keep: &std::collections::BTreeSet<Dataset>) {
         self.aws.retain_datasets(keep);
         self.azure.retain_datasets(keep);
+        self.gcp.retain_datasets(keep);
     }
 
     /// Fold another partial inventory (another source) into this one.
@@ -335,6 +336,7 @@ pub enum Dataset {
     AzureDiagnosticSettings,
     AzureLighthouse,
     GcpHierarchy,
+    GcpAssetSearch,
     GcpIamPolicy,
     GcpServiceAccounts,
     GcpOrgPolicies,
@@ -342,7 +344,7 @@ pub enum Dataset {
 }
 
 impl Dataset {
-    pub const ALL: [Dataset; 32] = {
+    pub const ALL: [Dataset; 33] = {
         use Dataset::*;
         [
             AwsAuthorizationDetails, AwsCredentialReport, AwsAccountSummary, AwsPasswordPolicy, AwsIdentityProviders,
@@ -350,7 +352,7 @@ impl Dataset {
             AwsEc2MetadataDefaults, AzureScopes, AzureUsers, AzureSignInActivity, AzureRegistrationDetails,
             AzureApplications, AzureServicePrincipals, AzureDirectoryRoles, AzureDirectoryRoleEligibility,
             AzureGroupMembers, AzureRoleAssignments, AzureRoleEligibility, AzureRoleDefinitions, AzurePolicyAssignments,
-            AzureDiagnosticSettings, AzureLighthouse, GcpHierarchy, GcpIamPolicy, GcpServiceAccounts, GcpOrgPolicies,
+            AzureDiagnosticSettings, AzureLighthouse, GcpHierarchy, GcpAssetSearch, GcpIamPolicy, GcpServiceAccounts, GcpOrgPolicies,
             GcpLogging,
         ]
     };
@@ -371,7 +373,7 @@ impl Dataset {
             | AzureServicePrincipals | AzureDirectoryRoles | AzureDirectoryRoleEligibility | AzureGroupMembers
             | AzureRoleAssignments | AzureRoleEligibility | AzureRoleDefinitions | AzurePolicyAssignments
             | AzureDiagnosticSettings | AzureLighthouse => Cloud::Azure,
-            GcpHierarchy | GcpIamPolicy | GcpServiceAccounts | GcpOrgPolicies | GcpLogging => Cloud::Gcp,
+            GcpHierarchy | GcpAssetSearch | GcpIamPolicy | GcpServiceAccounts | GcpOrgPolicies | GcpLogging => Cloud::Gcp,
         }
     }
 
@@ -392,6 +394,7 @@ impl Dataset {
             AzureDiagnosticSettings => "monitor",
             AzureLighthouse => "managedservices",
             GcpHierarchy | GcpIamPolicy => "resourcemanager",
+            GcpAssetSearch => "cloudasset",
             GcpOrgPolicies => "orgpolicy",
             GcpServiceAccounts => "iam",
             GcpLogging => "logging",
@@ -430,6 +433,7 @@ impl Dataset {
             AzureDiagnosticSettings => "the subscription diagnostic settings",
             AzureLighthouse => "the Azure Lighthouse delegations",
             GcpHierarchy => "the GCP organization, folders and projects",
+            GcpAssetSearch => "the Cloud Asset Inventory search of IAM policies",
             GcpIamPolicy => "the GCP IAM policies",
             GcpServiceAccounts => "the GCP service accounts and keys",
             GcpOrgPolicies => "the GCP organization policies",
@@ -485,7 +489,12 @@ impl Dataset {
             AzurePolicyAssignments => "a live Azure scan (--azure) with Microsoft.Authorization/policyAssignments/read",
             AzureDiagnosticSettings => "a live Azure scan (--azure) with Microsoft.Insights/diagnosticSettings/read",
             AzureLighthouse => "a live Azure scan (--azure) with Microsoft.ManagedServices/registrationAssignments/read",
-            GcpHierarchy | GcpIamPolicy | GcpServiceAccounts | GcpOrgPolicies | GcpLogging => "a live GCP scan (--gcp)",
+            GcpHierarchy => "a live GCP scan (--gcp) with resourcemanager.folders.list and resourcemanager.projects.list",
+            GcpAssetSearch => "a live GCP scan (--gcp) with cloudasset.assets.searchAllIamPolicies and the Cloud Asset API enabled",
+            GcpIamPolicy => "a live GCP scan (--gcp) with resourcemanager.*.getIamPolicy (or the Cloud Asset search)",
+            GcpServiceAccounts => "a live GCP scan (--gcp) with iam.serviceAccounts.list and iam.serviceAccountKeys.list",
+            GcpOrgPolicies => "a live GCP scan (--gcp) with orgpolicy.policies.getEffectivePolicy",
+            GcpLogging => "a live GCP scan (--gcp) with logging.sinks.list",
         }
     }
 }

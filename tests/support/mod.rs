@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod azure;
+pub mod gcp;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
