@@ -252,7 +252,7 @@ fn source_clouds(s: &SourceArgs) -> Vec<Cloud> {
     if s.azure || s.demo {
         v.push(Cloud::Azure);
     }
-    if s.gcp {
+    if s.gcp || s.demo {
         v.push(Cloud::Gcp);
     }
     v

@@ -2,7 +2,8 @@
 //! report, password policy, account summary) with a mix of good and bad, built into the binary,
 //! plus what a live scan adds (the organization and its SCPs, MFA devices, CloudTrail, Access
 //! Analyzer and EC2 metadata settings in two regions) as an inventory snapshot; and a small Azure
-//! tenant with two subscriptions, as `collect --azure` writes it.
+//! tenant with two subscriptions and a small GCP organization, as `collect --azure` and
+//! `collect --gcp` write them.
 
 use crate::import::{ImportError, Texts};
 use crate::inventory::Inventory;
@@ -16,12 +17,14 @@ const PASSWORD_POLICY: &str = include_str!("../fixtures/demo/password-policy.jso
 const ACCOUNT_SUMMARY: &str = include_str!("../fixtures/demo/account-summary.json");
 const ORGANIZATION_AND_REGIONS: &str = include_str!("../fixtures/demo/organization-and-regions.json");
 const AZURE_TENANT: &str = include_str!("../fixtures/demo/azure-tenant.json");
+const GCP_ORGANIZATION: &str = include_str!("../fixtures/demo/gcp-organization.json");
 
 pub fn texts() -> Texts {
     Texts {
         inventory: vec![
             ("demo/organization-and-regions.json".into(), ORGANIZATION_AND_REGIONS.into()),
             ("demo/azure-tenant.json".into(), AZURE_TENANT.into()),
+            ("demo/gcp-organization.json".into(), GCP_ORGANIZATION.into()),
         ],
         authorization_details: vec![("demo/authorization-details.json".into(), AUTHORIZATION_DETAILS.into())],
         credential_report: vec![("demo/credential-report.csv".into(), CREDENTIAL_REPORT.into())],

@@ -40,9 +40,9 @@ fn demo_prints_the_table_and_exits_zero_without_a_gate() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("aws_iam_root_access_key_absent"), "{out}");
-    assert!(out.contains("40 failing, 53 passing, 1 not evaluated."), "{out}");
-    // Two clouds: the AWS account and the Azure tenant with its two subscriptions.
-    assert!(out.contains("over 1 AWS account(s), 3 Azure tenant/subscription scope(s)"), "{out}");
+    assert!(out.contains("48 failing, 60 passing, 1 not evaluated."), "{out}");
+    // Three clouds: the AWS account, the Azure tenant with its two subscriptions, three GCP projects.
+    assert!(out.contains("over 1 AWS account(s), 3 Azure tenant/subscription scope(s), 3 GCP scope(s)"), "{out}");
     assert!(out.contains("dave@contoso.example is eligible for Privileged Role Administrator"), "{out}");
     assert!(out.contains("role GitHubDeployRole accepts any token"), "{out}");
 }
@@ -204,8 +204,9 @@ fn findings_json_follows_the_v1_contract() {
     assert_eq!(j["tool"]["name"], "portcullis");
     assert!(j["generated_at"].as_str().unwrap().ends_with('Z'));
     let findings = j["findings"].as_array().unwrap();
-    assert_eq!(findings.len(), 94);
+    assert_eq!(findings.len(), 109);
     assert_eq!(findings.iter().filter(|f| f["cloud"] == "azure").count(), 33);
+    assert_eq!(findings.iter().filter(|f| f["cloud"] == "gcp").count(), 15);
     for f in findings {
         for key in ["check_id", "status", "severity", "category", "cloud", "account", "region", "resource", "message", "fingerprint", "evidence", "fixes"] {
             assert!(f.get(key).is_some(), "missing {key} in {f}");
@@ -238,17 +239,22 @@ fn sarif_locations_are_repository_relative_and_rules_come_from_metadata() {
         assert!(r["help"]["markdown"].as_str().unwrap().contains("**How to fix.**"));
     }
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), 40, "only failing findings are results");
+    assert_eq!(results.len(), 48, "only failing findings are results");
     for r in results {
         let loc = &r["locations"][0];
         let uri = loc["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap();
-        let scoped = uri.starts_with("aws/111122223333/") || uri.starts_with("azure/3f2e1d0c-") || uri.starts_with("azure/a1000000-") || uri.starts_with("azure/a2000000-");
+        let scoped = uri.starts_with("aws/111122223333/")
+            || uri.starts_with("azure/3f2e1d0c-")
+            || uri.starts_with("azure/a1000000-")
+            || uri.starts_with("azure/a2000000-")
+            || uri.starts_with("gcp/prod-");
         assert!(scoped && !uri.contains(':') && !uri.contains("//") && !uri.contains('#') && !uri.contains('@'), "{uri}");
         assert_eq!(loc["physicalLocation"]["region"]["startLine"], 1);
         let fqn = loc["logicalLocations"][0]["fullyQualifiedName"].as_str().unwrap();
         // ARNs, account ids; Azure resource ids, or Entra object ids for directory objects.
         let azure_id = fqn.starts_with("/subscriptions/") || fqn.len() == 36 && fqn.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
-        assert!(fqn.starts_with("arn:aws:") || fqn == "111122223333" || azure_id, "{fqn}");
+        // GCP: full resource names.
+        assert!(fqn.starts_with("arn:aws:") || fqn == "111122223333" || azure_id || fqn.starts_with("//"), "{fqn}");
         assert_eq!(r["partialFingerprints"]["portcullisFindingFingerprint/v1"].as_str().unwrap().len(), 32);
         let idx = r["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[idx]["id"], r["ruleId"]);
@@ -297,7 +303,7 @@ fn checks_list_and_explain() {
     assert_eq!(code(&o), 0);
     let list: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(list.as_array().unwrap().len(), checks::all().unwrap().len());
-    assert!(list.as_array().unwrap().iter().all(|c| c["cloud"] == "aws" || c["cloud"] == "azure"));
+    assert!(list.as_array().unwrap().iter().all(|c| ["aws", "azure", "gcp"].contains(&c["cloud"].as_str().unwrap())));
     let guest = list.as_array().unwrap().iter().find(|c| c["id"] == "azure_rbac_guest_privileged_role_absent").unwrap();
     assert_eq!(guest["scope"], "azure_subscription");
     assert!(guest["datasets"].as_array().unwrap().contains(&serde_json::json!("azure_role_eligibility")));
@@ -306,7 +312,8 @@ fn checks_list_and_explain() {
     assert_eq!(trust["datasets"], serde_json::json!(["aws_authorization_details", "aws_organization"]));
     assert!(list.as_array().unwrap().iter().all(|c| c["scope"].is_string() && !c["datasets"].as_array().unwrap().is_empty()));
     let o = run(&["checks", "list", "--cloud", "gcp", "--format", "json"]);
-    assert_eq!(serde_json::from_slice::<Value>(&o.stdout).unwrap(), serde_json::json!([]));
+    let gcp: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(!gcp.as_array().unwrap().is_empty() && gcp.as_array().unwrap().iter().all(|c| c["cloud"] == "gcp" && c["scope"] == "gcp_project"), "{gcp}");
     let o = run(&["checks", "list"]);
     assert!(stdout(&o).lines().count() == checks::all().unwrap().len() + 1, "{}", stdout(&o));
     let o = run(&["checks", "explain", "aws_iam_access_key_rotated"]);
