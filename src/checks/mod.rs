@@ -115,6 +115,18 @@ macro_rules! gcp_project {
     };
 }
 
+macro_rules! gcp_organization {
+    ($id:ident) => {
+        Registered {
+            id: stringify!($id),
+            metadata: include_str!(concat!("../../checks/gcp/", stringify!($id), ".toml")),
+            runner: Runner::GcpOrganization(gcp::$id::run),
+            datasets: gcp::$id::DATASETS,
+            params: gcp::$id::PARAMS,
+        }
+    };
+}
+
 macro_rules! aws {
     ($id:ident) => {
         Registered {
@@ -164,6 +176,10 @@ pub static REGISTRY: &[Registered] = &[
     gcp_project!(gcp_iam_service_account_not_privileged),
     gcp_project!(gcp_iam_service_account_user_managed_key_absent),
     gcp_project!(gcp_iam_service_account_key_rotated),
+    gcp_project!(gcp_iam_impersonation_inside_organization),
+    gcp_project!(gcp_logging_data_access_audit_enabled),
+    gcp_project!(gcp_orgpolicy_key_constraints_enforced),
+    gcp_organization!(gcp_logging_org_aggregated_sink),
 ];
 
 /// A registered check with its parsed metadata.

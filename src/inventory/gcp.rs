@@ -199,6 +199,10 @@ pub struct IamPolicy {
     /// Audit configs set here: service (or `allServices`) → enabled log types.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub audit_configs: Vec<AuditConfig>,
+    /// The policy came from the Cloud Asset search, which returns bindings only: its audit
+    /// configuration is unknown, not empty.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub audit_configs_unread: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -281,7 +285,7 @@ mod tests {
 
     fn inv(folder_policy: Collected<IamPolicy>) -> GcpInventory {
         let node = |id: &str, kind, parent: Option<&str>| ScopeNode { id: id.into(), name: None, kind, parent: parent.map(str::to_string), state: None };
-        let policy = |role: &str| IamPolicy { bindings: vec![IamBinding { role: role.into(), members: vec!["user:a@example.com".into()], condition_expression: None }], audit_configs: vec![] };
+        let policy = |role: &str| IamPolicy { bindings: vec![IamBinding { role: role.into(), members: vec!["user:a@example.com".into()], condition_expression: None }], audit_configs: vec![], audit_configs_unread: false };
         GcpInventory {
             organization: None,
             asset_search: Collected::NotRequested,

@@ -5,11 +5,15 @@
 //! Roles are matched by id, exactly: `roles/editor` is Editor, `roles/accessapproval.configEditor`
 //! is not.
 
+pub mod gcp_iam_impersonation_inside_organization;
 pub mod gcp_iam_members_in_allowed_domains;
 pub mod gcp_iam_no_public_access;
 pub mod gcp_iam_service_account_key_rotated;
 pub mod gcp_iam_service_account_not_privileged;
 pub mod gcp_iam_service_account_user_managed_key_absent;
+pub mod gcp_logging_data_access_audit_enabled;
+pub mod gcp_logging_org_aggregated_sink;
+pub mod gcp_orgpolicy_key_constraints_enforced;
 
 use std::borrow::Cow;
 

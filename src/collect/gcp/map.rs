@@ -129,6 +129,7 @@ pub fn policy(p: &google_cloud_iam_v1::model::Policy) -> IamPolicy {
                 exempted_members: a.audit_log_configs.iter().flat_map(|l| l.exempted_members.iter().cloned()).collect(),
             })
             .collect(),
+        audit_configs_unread: false,
     }
 }
 
@@ -190,9 +191,22 @@ pub fn apply_bulk(inv: &mut GcpInventory, results: Vec<google_cloud_asset_v1::mo
             p.iam_policy = Collected::Collected(IamPolicy::default());
         }
     }
+    for n in &mut inv.nodes {
+        if let Collected::Collected(p) = &mut n.iam_policy {
+            p.audit_configs_unread = true;
+        }
+    }
+    for p in &mut inv.projects {
+        if let Collected::Collected(p) = &mut p.iam_policy {
+            p.audit_configs_unread = true;
+        }
+    }
     for r in results {
         let Some(resource) = r.resource.strip_prefix(PREFIX) else { continue };
-        let Some(pol) = r.policy.as_ref().map(policy) else { continue };
+        let Some(mut pol) = r.policy.as_ref().map(policy) else { continue };
+        // The search returns bindings; an audit configuration it happens to carry is kept, but
+        // its absence proves nothing.
+        pol.audit_configs_unread = pol.audit_configs.is_empty();
         if let Some(n) = inv.nodes.iter_mut().find(|n| n.name == resource) {
             n.iam_policy = Collected::Collected(pol);
         } else if let Some(p) = inv.projects.iter_mut().find(|p| resource == format!("projects/{}", p.project_id) || resource == p.name) {

@@ -193,6 +193,9 @@ async fn collect_async(opts: &GcpOptions, progress: &Progress) -> Result<(GcpInv
                         bulk = true;
                         inv.asset_search = Collected::Collected(());
                         map::apply_bulk(&mut inv, found);
+                        // The organization and folders are few: read them whole, for their audit
+                        // configuration (which every project below inherits).
+                        node_policies(&c, &mut inv, opts.concurrency).await;
                         return;
                     }
                     Err(e) => {
@@ -346,6 +349,18 @@ async fn bulk_policies(c: &Clients, org: &str) -> Result<Vec<google_cloud_asset_
         out.push(r?);
     }
     Ok(out)
+}
+
+/// Replace the bulk-read policies of the organization and folders with full reads (bindings and
+/// audit configuration); a node whose read fails keeps its bulk policy (audit config unknown).
+async fn node_policies(c: &Clients, inv: &mut GcpInventory, concurrency: usize) {
+    let mut copy = GcpInventory { nodes: inv.nodes.clone(), ..GcpInventory::default() };
+    per_resource_policies(c, &mut copy, concurrency).await;
+    for (n, full) in inv.nodes.iter_mut().zip(copy.nodes) {
+        if let Collected::Collected(_) = full.iam_policy {
+            n.iam_policy = full.iam_policy;
+        }
+    }
 }
 
 /// `getIamPolicy` on the organization, every folder and every project, `concurrency` at a time.
