@@ -118,6 +118,12 @@ impl Config {
         if let Some(t) = cfg.trust.azure_tenants.iter().find(|t| !crate::inventory::azure::is_guid(t.trim())) {
             return Err(err(format!("[trust] azure_tenants: {t:?} is not a tenant id (a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47)")));
         }
+        if let Some(d) = cfg.trust.gcp_domains.iter().find(|d| {
+            let d = d.trim();
+            !d.contains('.') || d.contains('@') || d.contains(char::is_whitespace) || d.starts_with('.') || d.ends_with('.')
+        }) {
+            return Err(err(format!("[trust] gcp_domains: {d:?} is not a domain (like partner.example)")));
+        }
         for (name, list) in [("oidc_subjects", &cfg.trust.oidc_subjects), ("azure_tenants", &cfg.trust.azure_tenants), ("gcp_domains", &cfg.trust.gcp_domains)] {
             if let Some(v) = list.iter().find(|v| v.trim().is_empty() || v.trim() == "*") {
                 return Err(err(format!("[trust] {name}: {v:?} would trust everyone")));
