@@ -129,3 +129,34 @@ fn sarif_of_a_gcp_scan_passes_the_multitool() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     support::validate_sarif(&tool, &sarif);
 }
+
+#[test]
+fn named_projects_are_read_with_their_ancestors() {
+    let Some(fake) = GcpFake::start("org.json", &[]) else { return };
+    let out = fake
+        .command(&["scan", "--gcp", "--gcp-projects", "prod-web", "--json", "-", "--quiet", "--now", "2026-11-30T12:00:00Z"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut want: Vec<(String, String)> = planted().into_iter().filter(|(_, r)| r == "prod-web" || r.ends_with("@prod-web.iam.gserviceaccount.com")).collect();
+    want.sort();
+    // The folder grant is inherited (the ancestors were read), and the organization's domain is
+    // known (it was read as the last ancestor). A few named projects are read one by one: no
+    // search of the whole organization.
+    assert_eq!(failing(&v), want);
+    assert!(!verdicts(&v).iter().any(|(_, r, _)| r == "prod-payments" || r == "clean-sandbox"));
+    let reqs = fake.requests();
+    assert!(reqs.iter().any(|(_, p)| p.starts_with("/v3/folders/200000000001")), "{reqs:#?}");
+    assert!(!reqs.iter().any(|(_, p)| p.contains(":searchAllIamPolicies")), "no organization to search: {reqs:#?}");
+}
+
+#[test]
+fn throttling_is_retried_with_the_same_findings() {
+    let Some(fake) = GcpFake::start("org.json", &["--throttle-once", "/v1/organizations/", "--throttle-once", "/v1/projects/prod-web/serviceAccounts"]) else { return };
+    let (out, v) = fake.scan(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    check_scan(&v);
+    let searches = fake.requests().iter().filter(|(_, p)| p.contains(":searchAllIamPolicies") && p.contains("pageToken=&")).count();
+    assert_eq!(searches, 2, "the throttled first page was asked again");
+}

@@ -46,6 +46,7 @@ class State:
         self.lock = threading.Lock()
         self.log = open(os.path.join(args.dir, "requests.jsonl"), "a")
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.throttled = set()
         if args.projects:
             self.generate(args.projects)
 
@@ -128,6 +129,11 @@ def make_handler(state):
             url = urllib.parse.urlsplit(self.path)
             path = urllib.parse.unquote(url.path)
             query = dict(urllib.parse.parse_qsl(url.query))
+            for p in state.args.throttle_once:
+                key = (p, query.get("pageToken", ""))
+                if path.startswith(p) and key not in state.throttled:
+                    state.throttled.add(key)
+                    return self.error(429, "RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'Read requests' of service.")
             for p in state.args.deny:
                 if path.startswith(p):
                     perm = state.args.deny_permission or "resourcemanager.projects.getIamPolicy"
@@ -249,6 +255,7 @@ def main():
     ap.add_argument("--deny-permission")
     ap.add_argument("--latency-ms", type=int, default=0)
     ap.add_argument("--projects", type=int, default=0)
+    ap.add_argument("--throttle-once", action="append", default=[])
     args = ap.parse_args()
     state = State(args)
     ca, server_pem = make_certs(args.dir)

@@ -19,7 +19,7 @@ use google_cloud_gax::retry_policy::{Aip194Strict, RetryPolicyExt, TooManyReques
 use tokio::sync::Semaphore;
 
 use super::Progress;
-use crate::inventory::gcp::{GcpInventory, GcpNode, GcpProject, ServiceAccount};
+use crate::inventory::gcp::{GcpInventory, GcpNode, GcpOrganization, GcpProject, ServiceAccount};
 use crate::inventory::{Cloud, Collected, Dataset, ScopeKind, ScopeNode};
 
 /// The org-policy constraints read at each project.
@@ -168,9 +168,10 @@ async fn collect_async(opts: &GcpOptions, progress: &Progress) -> Result<(GcpInv
         }
         (None, Some(ids)) => {
             scope = format!("projects {}", ids.join(","));
-            let (tree, projects) = named_projects(&c, ids).await;
+            let (tree, projects, org) = named_projects(&c, ids).await;
             inv.hierarchy = tree;
             inv.projects = projects;
+            inv.organization = org;
         }
         (None, None) => return Err(GcpCollectError::NoScope),
     }
@@ -187,7 +188,10 @@ async fn collect_async(opts: &GcpOptions, progress: &Progress) -> Result<(GcpInv
     if wants(Dataset::GcpIamPolicy) {
         progress.set_message("reading IAM policies");
         let read = async {
-            if let Some(org) = inv.organization.as_ref().map(|o| o.name.clone()) {
+            // The bulk read covers the whole organization: worth it for an organization scan, not
+            // for a few named projects.
+            let org_scan = opts.organization.is_some();
+            if let Some(org) = inv.organization.as_ref().map(|o| o.name.clone()).filter(|_| org_scan) {
                 match bulk_policies(&c, &org).await {
                     Ok(found) => {
                         bulk = true;
@@ -287,8 +291,10 @@ async fn walk_organization(c: &Clients, org: &str, display: &str) -> (Collected<
     (Collected::Collected(nodes), projects)
 }
 
-/// `--gcp-projects`: each project, then its ancestors (for inherited policies).
-async fn named_projects(c: &Clients, ids: &[String]) -> (Collected<Vec<ScopeNode>>, Vec<GcpProject>) {
+/// `--gcp-projects`: each project, then its ancestors (for inherited policies) up to the
+/// organization, whose domain then tells members inside from outside.
+async fn named_projects(c: &Clients, ids: &[String]) -> (Collected<Vec<ScopeNode>>, Vec<GcpProject>, Option<GcpOrganization>) {
+    let mut org = None;
     let mut nodes: Vec<ScopeNode> = Vec::new();
     let mut projects = Vec::new();
     let mut gap = None;
@@ -323,12 +329,15 @@ async fn named_projects(c: &Clients, ids: &[String]) -> (Collected<Vec<ScopeNode
             }
         } else if name.starts_with("organizations/") {
             match c.organizations.get_organization().set_name(&name).send().await {
-                Ok(o) => nodes.push(ScopeNode { id: o.name.clone(), name: Some(o.display_name.clone()), kind: ScopeKind::GcpOrganization, parent: None, state: None }),
+                Ok(o) => {
+                    nodes.push(ScopeNode { id: o.name.clone(), name: Some(o.display_name.clone()), kind: ScopeKind::GcpOrganization, parent: None, state: None });
+                    org = Some(map::organization(&o));
+                }
                 Err(e) => gap = Some(map::gap(&e, "resourcemanager.organizations.get")),
             }
         }
     }
-    (gap.unwrap_or(Collected::Collected(nodes)), projects)
+    (gap.unwrap_or(Collected::Collected(nodes)), projects, org)
 }
 
 async fn bulk_policies(c: &Clients, org: &str) -> Result<Vec<google_cloud_asset_v1::model::IamPolicySearchResult>, google_cloud_gax::error::Error> {
