@@ -182,7 +182,7 @@ fn load_sources(s: &SourceArgs, quiet: bool, datasets: std::collections::BTreeSe
         let started = Timestamp::now();
         let (gcp, who) = crate::collect::gcp::collect(&opts, &Progress::stderr(quiet))?;
         let path = if who.bulk_iam { "Cloud Asset bulk read" } else { "per-resource getIamPolicy" };
-        let source = format!("gcp live: {} (IAM policies by {path}; {} requests)", who.scope, who.requests);
+        let source = format!("gcp live: {} (IAM policies by {path})", who.scope);
         merge_live(&mut inv, Inventory { gcp, ..Inventory::default() }, source, started, "--gcp")?;
     }
     Ok(inv)

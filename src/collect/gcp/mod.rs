@@ -76,7 +76,8 @@ pub enum GcpCollectError {
 #[derive(Debug, Clone)]
 pub struct GcpIdentity {
     pub scope: String,
-    pub requests: usize,
+    /// API calls made (a paged list counts once).
+    pub calls: usize,
     pub bulk_iam: bool,
 }
 
@@ -88,7 +89,7 @@ struct Clients {
     iam: google_cloud_iam_admin_v1::client::Iam,
     org_policy: google_cloud_orgpolicy_v2::client::OrgPolicy,
     logging: google_cloud_logging_v2::client::ConfigServiceV2,
-    /// Requests made (pages; retries not counted).
+    /// Calls made (a paged list counts once; retries not counted): for `-v`.
     calls: AtomicUsize,
 }
 
@@ -250,8 +251,8 @@ async fn collect_async(opts: &GcpOptions, progress: &Progress) -> Result<(GcpInv
         inv.hierarchy = Collected::NotRequested;
     }
     progress.finish();
-    let identity = GcpIdentity { scope, requests: c.calls.load(Ordering::Relaxed), bulk_iam: bulk };
-    tracing::info!(requests = identity.requests, bulk = identity.bulk_iam, "gcp collection done");
+    let identity = GcpIdentity { scope, calls: c.calls.load(Ordering::Relaxed), bulk_iam: bulk };
+    tracing::info!(calls = identity.calls, bulk = identity.bulk_iam, "gcp collection done");
     Ok((inv, identity))
 }
 
