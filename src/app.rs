@@ -264,7 +264,7 @@ fn scan(a: ScanArgs) -> Result<u8, AppError> {
         None => Config::default(),
     };
     let outputs: Vec<(&'static str, &Path)> =
-        [("--json", &a.json), ("--sarif", &a.sarif)].into_iter().filter_map(|(o, p)| p.as_deref().map(|p| (o, p))).collect();
+        [("--json", &a.json), ("--sarif", &a.sarif), ("--markdown", &a.markdown)].into_iter().filter_map(|(o, p)| p.as_deref().map(|p| (o, p))).collect();
     check_outputs(&outputs, &input_files(&a.sources))?;
     let mut opts = ScanOptions {
         now: None,
@@ -308,6 +308,10 @@ fn scan(a: ScanArgs) -> Result<u8, AppError> {
             eprintln!("warning: {fails} SARIF results; GitHub code scanning keeps at most {} per upload", report::sarif::GITHUB_MAX_RESULTS);
         }
         write_output(p, |w| report::sarif::write(&result, w))?;
+    }
+    if let Some(p) = &a.markdown {
+        let text = report::markdown::render(&result, &inv.sources, a.fail_on.map(|_| &verdict));
+        write_output(p, |w| w.write_all(text.as_bytes()))?;
     }
     let stdout_taken = outputs.iter().any(|(_, p)| *p == Path::new("-"));
     if !a.quiet && !stdout_taken {

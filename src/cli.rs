@@ -118,6 +118,10 @@ pub struct ScanArgs {
     /// Write SARIF 2.1.0 for GitHub code scanning; `-` for stdout.
     #[arg(long, value_name = "FILE")]
     pub sarif: Option<PathBuf>,
+    /// Write a Markdown summary for pull-request comments and CI step summaries (under GitHub's
+    /// 65,536-character limit); `-` for stdout.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
     /// Exit 1 if any failing finding is at or above this severity (3 if some check could not be evaluated).
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,

@@ -415,3 +415,27 @@ fn trusted_oidc_subjects_are_accepted_as_written() {
     assert_eq!(status(&[]), [("listed".into(), "fail".into()), ("other".into(), "fail".into())]);
     assert_eq!(status(&["--config", cfg.to_str().unwrap()]), [("listed".into(), "pass".into()), ("other".into(), "fail".into())]);
 }
+
+#[test]
+fn markdown_summary_for_pull_requests() {
+    let o = run(&["scan", "--demo", "--markdown", "-", "--fail-on", "high"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let md = stdout(&o);
+    assert!(md.starts_with("## Portcullis: 52 failing, 70 passing, 1 not evaluated"), "{md}");
+    assert!(md.contains("**Gate:** exit 1"), "{md}");
+    assert!(md.contains("| critical | `aws_iam_root_access_key_absent` |"), "{md}");
+    assert!(md.contains("contractor\\_gmail.com#EXT#&#64;contoso.example") || md.contains("contractor\\_gmail.com\\#EXT\\#&#64;contoso.example"), "{md}");
+    assert!(!md.contains('@'), "no mention can ping anyone: {md}");
+    assert!(md.len() < portcullis::report::markdown::GITHUB_COMMENT_LIMIT);
+}
+
+#[test]
+fn markdown_stays_under_the_limit_and_says_what_it_left_out() {
+    let inv = portcullis::demo::inventory().unwrap();
+    let opts = portcullis::engine::ScanOptions { now: inv.generated_at, ..Default::default() };
+    let result = portcullis::engine::scan(&inv, &opts).unwrap();
+    let md = portcullis::report::markdown::render_limited(&result, &inv.sources, None, 4_000);
+    assert!(md.len() <= 4_000, "{}", md.len());
+    assert!(md.contains("_Left out to stay under GitHub's 4000-character limit:"), "{md}");
+    assert!(md.contains("failing finding(s)"), "{md}");
+}

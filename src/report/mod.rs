@@ -1,6 +1,7 @@
 //! Outputs. Each renders a finished [`Scan`](crate::engine::Scan); none recomputes a verdict.
 
 pub mod json;
+pub mod markdown;
 pub mod sarif;
 pub mod table;
 

@@ -95,6 +95,7 @@ fn render_raw(scan: &Scan, verdict: Option<&Verdict>) -> String {
         .filter_map(|c| match &c.state {
             CoverageState::Denied { action, .. } => Some(format!("  {} {} {}: denied ({action})", c.cloud, c.scope, c.dataset)),
             CoverageState::Failed { error } => Some(format!("  {} {} {}: failed ({})", c.cloud, c.scope, c.dataset, error)),
+            CoverageState::Unlicensed { licence, .. } => Some(format!("  {} {} {}: needs a licence ({licence})", c.cloud, c.scope, c.dataset)),
             CoverageState::Partial { missing } => Some(format!("  {} {} {}: partial ({missing})", c.cloud, c.scope, c.dataset)),
             _ => None,
         })
