@@ -10,22 +10,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 use support::azure::{trust_config, AzureFake};
-
-/// (check, resource name, status) of every finding.
-fn verdicts(v: &Value) -> Vec<(String, String, String)> {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| (f["check_id"].as_str().unwrap().to_string(), f["resource"]["name"].as_str().unwrap().to_string(), f["status"].as_str().unwrap().to_string()))
-        .collect()
-}
-
-fn failing(v: &Value) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = verdicts(v).into_iter().filter(|(_, _, s)| s == "fail").map(|(c, r, _)| (c, r)).collect();
-    out.sort();
-    out
-}
+use support::{failing, verdicts};
 
 fn status_counts(v: &Value, check: &str) -> BTreeMap<String, usize> {
     let mut m = BTreeMap::new();

@@ -8,19 +8,11 @@ mod support;
 
 use serde_json::Value;
 use support::gcp::GcpFake;
+use support::verdicts;
 
-fn verdicts(v: &Value) -> Vec<(String, String, String)> {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| (f["check_id"].as_str().unwrap().to_string(), f["resource"]["name"].as_str().unwrap().to_string(), f["status"].as_str().unwrap().to_string()))
-        .collect()
-}
-
+/// Failing (check, resource) pairs, each once (a service account fails a key check once per key).
 fn failing(v: &Value) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = verdicts(v).into_iter().filter(|(_, _, s)| s == "fail").map(|(c, r, _)| (c, r)).collect();
-    out.sort();
+    let mut out = support::failing(v);
     out.dedup();
     out
 }

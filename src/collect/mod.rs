@@ -5,6 +5,30 @@ pub mod aws;
 pub mod azure;
 pub mod gcp;
 
+/// What a dataset that the `--timeout` deadline cut off records.
+pub(crate) const DEADLINE_PASSED: &str = "the collection deadline (--timeout) passed before this was read";
+
+/// `text`, followed by each cause in the error's source chain that it does not already say.
+pub(crate) fn with_sources(mut text: String, e: &(dyn std::error::Error + 'static)) -> String {
+    let mut src = e.source();
+    let mut depth = 0;
+    while let Some(s) = src {
+        let t = s.to_string();
+        if !text.contains(&t) {
+            text.push_str(": ");
+            text.push_str(&t);
+        }
+        depth += 1;
+        src = if depth < 32 { s.source() } else { None };
+    }
+    text
+}
+
+/// A message for coverage and findings: whitespace collapsed, at most 600 characters.
+pub(crate) fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(600).collect()
+}
+
 /// The runtime a live collection runs on: a few workers (the work waits on the network).
 pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()

@@ -3,9 +3,8 @@
 //! venv's python (it has `cryptography`).
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 use serde_json::Value;
 
@@ -26,21 +25,7 @@ pub struct AzureFake {
 impl AzureFake {
     /// Start the fake on the scenario file with extra fault flags (`--deny PATH`, …).
     pub fn start(scenario: &str, flags: &[&str]) -> Option<AzureFake> {
-        let python = super::moto_python()?;
-        let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(python)
-            .arg(super::root().join("tests/support/azure_fake.py"))
-            .arg(super::root().join("fixtures/azure").join(scenario))
-            .args(["--dir", dir.path().to_str().unwrap()])
-            .args(flags)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the azure fake");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("azure fake did not start: {e}: {line:?}"));
+        let (child, v, dir) = super::start_fake("azure_fake.py", &format!("azure/{scenario}"), flags)?;
         let port = |k: &str| v["ports"][k].as_u64().unwrap() as u16;
         Some(AzureFake {
             login: port("login"),
@@ -55,9 +40,8 @@ impl AzureFake {
 
     /// Every request the fake saw: (server, method, path with query).
     pub fn requests(&self) -> Vec<(String, String, String)> {
-        let text = std::fs::read_to_string(self.dir.path().join("requests.jsonl")).unwrap_or_default();
-        text.lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        super::recorded_requests(self.dir.path())
+            .iter()
             .map(|v| (v["server"].as_str().unwrap_or("").into(), v["method"].as_str().unwrap_or("").into(), v["path"].as_str().unwrap_or("").into()))
             .collect()
     }

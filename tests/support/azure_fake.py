@@ -79,6 +79,26 @@ def make_certs(d):
     return ca_path, cert_path
 
 
+def serve_https(handler, server_pem):
+    """Serve `handler` over TLS on 127.0.0.1 and a free port, in a daemon thread; return the port."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(server_pem)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd.server_address[1]
+
+
+def announce_and_wait(info):
+    """Tell the test where we listen, then serve until it closes our stdin (or dies)."""
+    print(json.dumps(info), flush=True)
+    try:
+        sys.stdin.read()
+    except KeyboardInterrupt:
+        pass
+
+
 def make_client_certificate(d):
     """The app's own certificate for the client-certificate credential (PEM: key + cert)."""
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -127,7 +147,6 @@ class State:
         base = self.s["subscriptions"][0]
         subs = []
         for i in range(n):
-            sid = "5ub00000-0000-4000-8000-%012d" % i
             sid = "50b00000-0000-4000-8000-%012d" % i
             s = json.loads(json.dumps(base).replace(base["subscriptionId"], sid))
             s["displayName"] = "generated-%d" % i
@@ -372,21 +391,11 @@ def main():
     state = State(args)
     ca, server_pem = make_certs(args.dir)
     client_pem, state.client_cert = make_client_certificate(args.dir)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(server_pem)
     ports = {}
     for name in ("login", "arm", "graph"):
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state, name))
-        httpd.daemon_threads = True
-        httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
-        ports[name] = httpd.server_address[1]
+        ports[name] = serve_https(make_handler(state, name), server_pem)
         state.origins[name] = "https://127.0.0.1:%d" % ports[name]
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    print(json.dumps({"ports": ports, "ca": ca, "client_certificate": client_pem}), flush=True)
-    try:
-        sys.stdin.read()  # until the test closes our stdin (or dies)
-    except KeyboardInterrupt:
-        pass
+    announce_and_wait({"ports": ports, "ca": ca, "client_certificate": client_pem})
 
 
 if __name__ == "__main__":

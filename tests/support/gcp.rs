@@ -2,9 +2,8 @@
 //! Logging on one HTTPS port, with a CA and a service-account key made for the run.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 use serde_json::Value;
 
@@ -20,21 +19,7 @@ pub struct GcpFake {
 
 impl GcpFake {
     pub fn start(scenario: &str, flags: &[&str]) -> Option<GcpFake> {
-        let python = super::moto_python()?;
-        let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(python)
-            .arg(super::root().join("tests/support/gcp_fake.py"))
-            .arg(super::root().join("fixtures/gcp").join(scenario))
-            .args(["--dir", dir.path().to_str().unwrap()])
-            .args(flags)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the gcp fake");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("gcp fake did not start: {e}: {line:?}"));
+        let (child, v, dir) = super::start_fake("gcp_fake.py", &format!("gcp/{scenario}"), flags)?;
         Some(GcpFake {
             port: v["port"].as_u64().unwrap() as u16,
             ca: PathBuf::from(v["ca"].as_str().unwrap()),
@@ -46,9 +31,8 @@ impl GcpFake {
 
     /// Every request the fake saw: (method, path with query).
     pub fn requests(&self) -> Vec<(String, String)> {
-        let text = std::fs::read_to_string(self.dir.path().join("requests.jsonl")).unwrap_or_default();
-        text.lines()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        super::recorded_requests(self.dir.path())
+            .iter()
             .map(|v| (v["method"].as_str().unwrap_or("").into(), v["path"].as_str().unwrap_or("").into()))
             .collect()
     }

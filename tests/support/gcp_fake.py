@@ -14,24 +14,19 @@ Prints one JSON line: the port, the CA file and the service-account key file.
 
 import argparse
 import base64
-import datetime
-import ipaddress
 import json
 import os
-import ssl
 import sys
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from azure_fake import make_certs  # noqa: E402  (the same CA and server certificate)
+from azure_fake import announce_and_wait, make_certs, serve_https  # noqa: E402  (the same CA, certificate and server)
 
 
 def unb64url(s):
@@ -267,17 +262,8 @@ def main():
             "client_email": state.s["client_email"], "client_id": "100000000000000000001",
             "auth_uri": "https://127.0.0.1:1/o/oauth2/auth", "token_uri": "https://127.0.0.1:1/token",
         }, f)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(server_pem)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
-    httpd.daemon_threads = True
-    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    print(json.dumps({"port": httpd.server_address[1], "ca": ca, "key_file": key_file}), flush=True)
-    try:
-        sys.stdin.read()
-    except KeyboardInterrupt:
-        pass
+    port = serve_https(make_handler(state), server_pem)
+    announce_and_wait({"port": port, "ca": ca, "key_file": key_file})
 
 
 if __name__ == "__main__":

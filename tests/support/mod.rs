@@ -424,3 +424,48 @@ pub fn validate_sarif(tool: &std::path::Path, input: &std::path::Path) {
     let (errors, console) = validate(tool, input);
     assert!(errors.is_empty(), "{}: {} error(s): {errors:?}\n{console}", input.display(), errors.len());
 }
+
+/// (check, resource name, status) of every finding in a findings JSON document.
+pub fn verdicts(v: &serde_json::Value) -> Vec<(String, String, String)> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["check_id"].as_str().unwrap().to_string(), f["resource"]["name"].as_str().unwrap().to_string(), f["status"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+/// (check, resource name) of every failing finding, sorted.
+pub fn failing(v: &serde_json::Value) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = verdicts(v).into_iter().filter(|(_, _, s)| s == "fail").map(|(c, r, _)| (c, r)).collect();
+    out.sort();
+    out
+}
+
+/// A Python fake of a cloud (`tests/support/<script>`, run with the moto venv's python, which has
+/// `cryptography`) serving `fixtures/<scenario>`: started, and its first stdout line (ports, CA,
+/// key files) read. Its stdin stays open: the fake exits when the test drops it.
+pub fn start_fake(script: &str, scenario: &str, flags: &[&str]) -> Option<(Child, serde_json::Value, tempfile::TempDir)> {
+    let python = moto_python()?;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(python)
+        .arg(root().join("tests/support").join(script))
+        .arg(root().join("fixtures").join(scenario))
+        .args(["--dir", dir.path().to_str().unwrap()])
+        .args(flags)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {script}: {e}"));
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let v = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{script} did not start: {e}: {line:?}"));
+    Some((child, v, dir))
+}
+
+/// Every request a fake recorded (`DIR/requests.jsonl`), one JSON object each.
+pub fn recorded_requests(dir: &std::path::Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(dir.join("requests.jsonl")).unwrap_or_default();
+    text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+}

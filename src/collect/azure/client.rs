@@ -128,19 +128,9 @@ impl Client {
     }
 }
 
-/// A transport error in one line, without the request's headers.
+/// A transport error with its causes, without the request's headers.
 pub fn transport_message(e: &azure_core::Error) -> String {
-    let mut m = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        let t = s.to_string();
-        if !m.contains(&t) {
-            m.push_str(": ");
-            m.push_str(&t);
-        }
-        src = s.source();
-    }
-    m
+    crate::collect::with_sources(e.to_string(), e)
 }
 
 /// Turn an error answer into an [`ApiError`]: the `error.code` decides between denied, licence

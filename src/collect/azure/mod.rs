@@ -188,9 +188,7 @@ async fn collect_async(opts: &AzureOptions, progress: &Progress) -> Result<(Azur
     Ok((AzureInventory { tenants: vec![tenant] }, identity))
 }
 
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(600).collect()
-}
+use super::one_line;
 
 /// The `tid` claim of a JWT access token (read, not verified: it only picks the default tenant).
 fn token_tenant(token: &str) -> Option<String> {
@@ -204,7 +202,7 @@ fn token_tenant(token: &str) -> Option<String> {
 async fn bounded<T>(deadline: tokio::time::Instant, f: impl std::future::Future<Output = T>, gap: impl FnOnce(String) -> T) -> T {
     match tokio::time::timeout_at(deadline, f).await {
         Ok(v) => v,
-        Err(_) => gap("the collection deadline (--timeout) passed before this was read".into()),
+        Err(_) => gap(super::DEADLINE_PASSED.into()),
     }
 }
 
@@ -434,7 +432,7 @@ async fn read_arm(arm: &Client, tenant_id: &str, opts: &AzureOptions, deadline: 
             }
         })
     ) };
-    let late = "the collection deadline (--timeout) passed before this was read";
+    let late = super::DEADLINE_PASSED;
     let (subs, tree) = match tokio::time::timeout_at(deadline, listing).await {
         Ok(v) => v,
         Err(_) => (Err(ApiError::Failed { message: late.to_string() }), Collected::Failed { error: late.to_string() }),
@@ -483,7 +481,7 @@ async fn read_arm(arm: &Client, tenant_id: &str, opts: &AzureOptions, deadline: 
             let id = s.subscription_id.clone();
             let read = read_subscription(arm, &mut s, opts);
             if tokio::time::timeout_at(deadline, read).await.is_err() {
-                mark_all(&mut s, "the collection deadline (--timeout) passed before this subscription was read", opts);
+                mark_all(&mut s, super::DEADLINE_PASSED, opts);
             }
             progress.end(&id);
             s

@@ -6,23 +6,15 @@ use google_cloud_gax::error::Error;
 use crate::inventory::gcp::{
     AuditConfig, GcpInventory, GcpOrganization, GcpProject, IamBinding, IamPolicy, LogSink, OrgPolicy, ServiceAccountKey,
 };
-use crate::inventory::{Collected, Dataset, ScopeKind, ScopeNode, Timestamp};
+use crate::inventory::{Collected, ScopeKind, ScopeNode, Timestamp};
 
+/// The service's status (or the transport error) and its causes, in one line.
 pub fn one_line(e: &Error) -> String {
-    let mut m = match e.status() {
+    let head = match e.status() {
         Some(s) => format!("{}: {}", s.code.name(), s.message),
         None => e.to_string(),
     };
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        let t = s.to_string();
-        if !m.contains(&t) {
-            m.push_str(": ");
-            m.push_str(&t);
-        }
-        src = s.source();
-    }
-    m.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(600).collect()
+    crate::collect::one_line(&crate::collect::with_sources(head, e))
 }
 
 fn error_info(e: &Error) -> Option<&google_cloud_rpc::model::ErrorInfo> {
@@ -217,8 +209,9 @@ pub fn apply_bulk(inv: &mut GcpInventory, results: Vec<google_cloud_asset_v1::mo
     }
 }
 
-pub fn deadline_gap(inv: &mut GcpInventory, _d: Dataset) {
-    let late = || Collected::Failed { error: "the collection deadline (--timeout) passed before this was read".into() };
+/// IAM policies the deadline cut off.
+pub fn deadline_gap(inv: &mut GcpInventory) {
+    let late = || Collected::Failed { error: crate::collect::DEADLINE_PASSED.into() };
     for n in inv.nodes.iter_mut().filter(|n| n.iam_policy.is_not_requested()) {
         n.iam_policy = late();
     }

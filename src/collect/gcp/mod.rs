@@ -212,7 +212,7 @@ async fn collect_async(opts: &GcpOptions, progress: &Progress) -> Result<(GcpInv
             per_resource_policies(&c, &mut inv, opts.concurrency).await;
         };
         if tokio::time::timeout_at(deadline, read).await.is_err() {
-            map::deadline_gap(&mut inv, Dataset::GcpIamPolicy);
+            map::deadline_gap(&mut inv);
         }
     }
     progress.start(inv.projects.len() as u64, "projects");
@@ -225,15 +225,16 @@ async fn collect_async(opts: &GcpOptions, progress: &Progress) -> Result<(GcpInv
             progress.begin(&p.project_id);
             let read = read_project(cref, p, opts);
             if tokio::time::timeout_at(deadline, read).await.is_err() {
-                let late: Collected<()> = Collected::Failed { error: "the collection deadline (--timeout) passed before this was read".into() };
-                for (d, slot) in [(Dataset::GcpServiceAccounts, 0), (Dataset::GcpOrgPolicies, 1), (Dataset::GcpLogging, 2)] {
-                    if opts.datasets.contains(&d) {
-                        match slot {
-                            0 => p.service_accounts = late.gap(),
-                            1 => p.org_policies = late.gap(),
-                            _ => p.sinks = late.gap(),
-                        }
-                    }
+                let late: Collected<()> = Collected::Failed { error: super::DEADLINE_PASSED.into() };
+                let wants = |d: Dataset| opts.datasets.contains(&d);
+                if wants(Dataset::GcpServiceAccounts) {
+                    p.service_accounts = late.gap();
+                }
+                if wants(Dataset::GcpOrgPolicies) {
+                    p.org_policies = late.gap();
+                }
+                if wants(Dataset::GcpLogging) {
+                    p.sinks = late.gap();
                 }
             }
             progress.end(&p.project_id);
