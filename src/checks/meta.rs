@@ -26,7 +26,7 @@ pub struct CheckMeta {
     pub remediation: String,
     #[serde(default)]
     pub references: Vec<String>,
-    /// Framework → requirement ids, e.g. `"CIS AWS Foundations 3.0" = ["1.14"]`.
+    /// Framework → requirement ids, e.g. `"CIS AWS Foundations 3.0.0" = ["1.14"]`.
     #[serde(default)]
     pub compliance: BTreeMap<String, Vec<String>>,
     /// MITRE ATT&CK technique ids.

@@ -8,6 +8,7 @@ pub mod aws;
 pub mod azure;
 pub mod gcp;
 pub mod catalogue;
+pub mod compliance;
 mod meta;
 
 use std::collections::BTreeMap;
@@ -215,7 +216,8 @@ pub fn all() -> Result<&'static [Check], MetaError> {
                     }
                     Ok(Check { meta, runner: r.runner, datasets: r.datasets, params: r.params })
                 })
-                .collect()
+                .collect::<Result<Vec<_>, _>>()
+                .and_then(|v| compliance::validate(&v).map(|()| v))
         })
         .as_deref()
         .map_err(Clone::clone)
