@@ -32,6 +32,8 @@ pub enum AppError {
     Azure(#[from] crate::collect::azure::AzureCollectError),
     #[error(transparent)]
     Gcp(#[from] crate::collect::gcp::GcpCollectError),
+    #[error("{path}: cannot write the HTML report")]
+    Html { path: String, #[source] source: crate::report::html::HtmlError },
     #[error("{0}")]
     Usage(String),
 }
@@ -40,7 +42,8 @@ pub fn run(command: Command) -> Result<u8, AppError> {
     match command {
         Command::Scan(a) => scan(a),
         Command::Collect(a) => collect(a),
-        Command::Checks(ChecksCommand::List { cloud, format }) => list(cloud, format),
+        Command::Checks(ChecksCommand::List { cloud, format, compliance: Some(fw) }) => list_compliance(&fw, cloud, format),
+        Command::Checks(ChecksCommand::List { cloud, format, compliance: None }) => list(cloud, format),
         Command::Checks(ChecksCommand::Explain { id }) => explain(&id),
     }
 }
@@ -264,7 +267,7 @@ fn scan(a: ScanArgs) -> Result<u8, AppError> {
         None => Config::default(),
     };
     let outputs: Vec<(&'static str, &Path)> =
-        [("--json", &a.json), ("--sarif", &a.sarif), ("--markdown", &a.markdown)].into_iter().filter_map(|(o, p)| p.as_deref().map(|p| (o, p))).collect();
+        [("--json", &a.json), ("--sarif", &a.sarif), ("--markdown", &a.markdown), ("--html", &a.html), ("--ocsf", &a.ocsf)].into_iter().filter_map(|(o, p)| p.as_deref().map(|p| (o, p))).collect();
     check_outputs(&outputs, &input_files(&a.sources))?;
     let mut opts = ScanOptions {
         now: None,
@@ -303,15 +306,27 @@ fn scan(a: ScanArgs) -> Result<u8, AppError> {
         write_output(p, |w| report::json::write(&result, w))?;
     }
     if let Some(p) = &a.sarif {
-        let fails = result.findings.iter().filter(|f| f.status == crate::finding::Status::Fail).count();
-        if fails > report::sarif::GITHUB_MAX_RESULTS {
-            eprintln!("warning: {fails} SARIF results; GitHub code scanning keeps at most {} per upload", report::sarif::GITHUB_MAX_RESULTS);
+        let mut trimmed = report::sarif::Trimmed::default();
+        write_output(p, |w| report::sarif::write(&result, w).map(|t| trimmed = t))?;
+        if trimmed.results > 0 {
+            eprintln!(
+                "warning: SARIF: left out the {} least severe failing finding(s): {} (every finding is in --json)",
+                trimmed.results, trimmed.reason
+            );
         }
-        write_output(p, |w| report::sarif::write(&result, w))?;
     }
     if let Some(p) = &a.markdown {
         let text = report::markdown::render(&result, &inv.sources, a.fail_on.map(|_| &verdict));
         write_output(p, |w| w.write_all(text.as_bytes()))?;
+    }
+    if let Some(p) = &a.html {
+        let mut page = Vec::new();
+        report::html::write(&result, &inv.sources, a.fail_on.map(|_| &verdict), &mut page)
+            .map_err(|source| AppError::Html { path: p.display().to_string(), source })?;
+        write_output(p, |w| w.write_all(&page))?;
+    }
+    if let Some(p) = &a.ocsf {
+        write_output(p, |w| report::ocsf::write(&result, w))?;
     }
     let stdout_taken = outputs.iter().any(|(_, p)| *p == Path::new("-"));
     if !a.quiet && !stdout_taken {
@@ -385,6 +400,55 @@ fn list(cloud: Option<CloudArg>, format: Format) -> Result<u8, AppError> {
                     c.meta.title,
                     reads.join(",")
                 ));
+            }
+        }
+    }
+    print!("{out}");
+    Ok(0)
+}
+
+/// `checks list --compliance FRAMEWORK`: every requirement, the checks that cover it, and the
+/// requirements nothing covers.
+fn list_compliance(name: &str, cloud: Option<CloudArg>, format: Format) -> Result<u8, AppError> {
+    let Some(fw) = checks::compliance::find(name)? else {
+        let known: Vec<String> = checks::compliance::frameworks()?.iter().map(|f| format!("{} ({})", f.slug, f.name)).collect();
+        return Err(AppError::Usage(format!("unknown framework {name:?}; known: {}", known.join(", "))));
+    };
+    let mut view = report::compliance::catalogue(fw);
+    if let Some(c) = cloud {
+        // ATT&CK spans the clouds: keep only the checks of the one asked for.
+        let want = match c {
+            CloudArg::Aws => Cloud::Aws,
+            CloudArg::Azure => Cloud::Azure,
+            CloudArg::Gcp => Cloud::Gcp,
+        };
+        for r in &mut view.requirements {
+            r.checks.retain(|id| checks::find(id).ok().flatten().is_some_and(|c| c.meta.cloud == want));
+        }
+    }
+    let mut out = String::new();
+    match format {
+        Format::Json => {
+            out = serde_json::to_string_pretty(&view).unwrap_or_default();
+            out.push('\n');
+        }
+        Format::Table => {
+            let covered = view.requirements.iter().filter(|r| !r.checks.is_empty()).count();
+            out.push_str(&format!("{} — {} of {} requirements covered by a check\n{}\n\n", view.name, covered, view.requirements.len(), view.url));
+            let iw = view.requirements.iter().map(|r| r.id.len()).max().unwrap_or(2).max(11);
+            out.push_str(&format!("{:<iw$}  CHECKS\n", "REQUIREMENT"));
+            let mut section = None;
+            for r in &view.requirements {
+                if r.section.is_some() && r.section != section {
+                    section = r.section.clone();
+                    out.push_str(&format!("{}\n", section.as_deref().unwrap_or_default()));
+                }
+                let checks = if r.checks.is_empty() { "— not covered".to_string() } else { r.checks.join(", ") };
+                let title = match (&r.title, r.checks.is_empty()) {
+                    (Some(t), true) => format!("  ({t})"),
+                    _ => String::new(),
+                };
+                out.push_str(&format!("{:<iw$}  {checks}{title}\n", r.id));
             }
         }
     }

@@ -122,6 +122,13 @@ pub struct ScanArgs {
     /// 65,536-character limit); `-` for stdout.
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+    /// Write a self-contained HTML report (opens offline: no network request); `-` for stdout.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Write findings as OCSF 1.8.0 Detection Finding events (class 2004), a JSON array, for
+    /// Security Lake, Splunk and other OCSF consumers; `-` for stdout.
+    #[arg(long, value_name = "FILE")]
+    pub ocsf: Option<PathBuf>,
     /// Exit 1 if any failing finding is at or above this severity (3 if some check could not be evaluated).
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,
@@ -171,6 +178,10 @@ pub enum ChecksCommand {
     List {
         #[arg(long, value_enum)]
         cloud: Option<CloudArg>,
+        /// Show a framework's requirements and the checks that cover each (cis-aws, cis-azure,
+        /// cis-gcp, mitre-attack, or the framework's full name); uncovered ones are listed too.
+        #[arg(long, value_name = "FRAMEWORK")]
+        compliance: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },

@@ -319,7 +319,7 @@ fn checks_list_and_explain() {
     let o = run(&["checks", "explain", "aws_iam_access_key_rotated"]);
     assert_eq!(code(&o), 0);
     let text = stdout(&o);
-    for want in ["max_key_age_days = 90", "CIS AWS Foundations 3.0: 1.14", "T1078.004", "How to fix.", "reads `aws_credential_report`"] {
+    for want in ["max_key_age_days = 90", "CIS AWS Foundations 3.0.0: 1.14", "T1078.004", "How to fix.", "reads `aws_credential_report`"] {
         assert!(text.contains(want), "{want} in {text}");
     }
 }

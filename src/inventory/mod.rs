@@ -541,8 +541,15 @@ pub enum ScopeKind {
 pub struct Timestamp(pub OffsetDateTime);
 
 impl Timestamp {
+    /// Now, to the whole second: reports and snapshots print times without fractions.
     pub fn now() -> Self {
-        Timestamp(OffsetDateTime::now_utc())
+        let t = OffsetDateTime::now_utc();
+        Timestamp(t.replace_nanosecond(0).unwrap_or(t))
+    }
+
+    /// Milliseconds since the Unix epoch (OCSF's `timestamp_t`).
+    pub fn unix_millis(self) -> i64 {
+        i64::try_from(self.0.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
     }
 
     pub fn parse(s: &str) -> Result<Self, time::error::Parse> {

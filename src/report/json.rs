@@ -1,10 +1,16 @@
 //! `--json`: findings v1 (DESIGN §5), streamed so large scans do not build a second copy in memory.
+//!
+//! Changes within v1 are additive only (fields added, none removed or retyped): each finding also
+//! carries its check's `title`, `remediation` and `compliance` mapping, and the document a
+//! `compliance` view per framework. Consumers that ignore unknown fields keep working.
 
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 
 use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
 
+use crate::checks::Check;
 use crate::engine::Scan;
 use crate::finding::{Category, Evidence, Finding, Resource, Severity, Status};
 use crate::inventory::Cloud;
@@ -22,13 +28,41 @@ struct FindingV1<'a> {
     region: Option<&'a str>,
     resource: &'a Resource<'a>,
     message: &'a str,
+    title: &'a str,
+    remediation: &'a str,
+    /// Framework → requirement ids, ATT&CK included.
+    compliance: &'a BTreeMap<&'static str, Vec<&'static str>>,
     fingerprint: String,
     evidence: &'a Evidence,
     fixes: [&'a str; 0],
 }
 
-impl<'a> From<&'a Finding<'a>> for FindingV1<'a> {
-    fn from(f: &'a Finding<'a>) -> Self {
+/// What each finding repeats from its check's metadata, computed once per check.
+pub(crate) struct CheckText {
+    pub title: &'static str,
+    pub remediation: &'static str,
+    pub compliance: BTreeMap<&'static str, Vec<&'static str>>,
+}
+
+impl CheckText {
+    pub fn of(c: &'static Check) -> CheckText {
+        let mut compliance: BTreeMap<&'static str, Vec<&'static str>> = BTreeMap::new();
+        for (fw, req) in crate::checks::compliance::mappings(c) {
+            compliance.entry(fw).or_default().push(req);
+        }
+        CheckText { title: &c.meta.title, remediation: c.meta.remediation.trim(), compliance }
+    }
+
+    /// Per check id, for every check of a scan.
+    pub fn index(scan: &Scan) -> HashMap<&'static str, CheckText> {
+        scan.checks.iter().map(|c| (c.meta.id_static, CheckText::of(c))).collect()
+    }
+}
+
+static NO_MAPPING: BTreeMap<&'static str, Vec<&'static str>> = BTreeMap::new();
+
+impl<'a> FindingV1<'a> {
+    fn new(f: &'a Finding<'a>, text: Option<&'a CheckText>) -> Self {
         FindingV1 {
             check_id: f.check_id,
             status: f.status,
@@ -39,6 +73,9 @@ impl<'a> From<&'a Finding<'a>> for FindingV1<'a> {
             region: f.region,
             resource: &f.resource,
             message: &f.message,
+            title: text.map_or("", |t| t.title),
+            remediation: text.map_or("", |t| t.remediation),
+            compliance: text.map_or(&NO_MAPPING, |t| &t.compliance),
             fingerprint: f.fingerprint(),
             evidence: &f.evidence,
             fixes: [],
@@ -46,13 +83,13 @@ impl<'a> From<&'a Finding<'a>> for FindingV1<'a> {
     }
 }
 
-struct FindingList<'a>(&'a crate::engine::Findings<'a>);
+struct FindingList<'a>(&'a crate::engine::Findings<'a>, &'a HashMap<&'static str, CheckText>);
 
 impl Serialize for FindingList<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.0.len()))?;
         for f in self.0 {
-            seq.serialize_element(&FindingV1::from(f))?;
+            seq.serialize_element(&FindingV1::new(f, self.1.get(f.check_id)))?;
         }
         seq.end()
     }
@@ -68,12 +105,14 @@ impl Serialize for Document<'_> {
             version: &'static str,
         }
         let scan = self.0;
-        let mut st = s.serialize_struct("Findings", 5)?;
+        let text = CheckText::index(scan);
+        let mut st = s.serialize_struct("Findings", 6)?;
         st.serialize_field("schema", SCHEMA)?;
         st.serialize_field("tool", &Tool { name: "portcullis", version: env!("CARGO_PKG_VERSION") })?;
         st.serialize_field("generated_at", &scan.now)?;
-        st.serialize_field("findings", &FindingList(&scan.findings))?;
+        st.serialize_field("findings", &FindingList(&scan.findings, &text))?;
         st.serialize_field("coverage", &scan.coverage)?;
+        st.serialize_field("compliance", &super::compliance::for_scan(scan))?;
         st.end()
     }
 }

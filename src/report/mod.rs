@@ -1,7 +1,10 @@
 //! Outputs. Each renders a finished [`Scan`](crate::engine::Scan); none recomputes a verdict.
 
+pub mod compliance;
+pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod ocsf;
 pub mod sarif;
 pub mod table;
 

@@ -15,8 +15,12 @@ use crate::engine::Scan;
 use crate::inventory::Cloud;
 use crate::finding::{Finding, Severity, Status};
 
-/// GitHub code scanning keeps at most this many results per run.
+/// GitHub code scanning rejects a run with more results than this.
 pub const GITHUB_MAX_RESULTS: usize = 25_000;
+/// GitHub code scanning rejects an upload whose gzip-compressed SARIF is larger than this.
+pub const GITHUB_MAX_GZIP_BYTES: usize = 10 * 1024 * 1024;
+/// GitHub keeps at most this many tags per rule (and rejects more than 20).
+pub const GITHUB_MAX_TAGS: usize = 10;
 
 fn level(s: Severity) -> &'static str {
     match s {
@@ -45,10 +49,20 @@ fn rule_name(id: &str) -> String {
     }).collect()
 }
 
-fn rule(c: &Check) -> Value {
+fn rule(c: &Check, taxonomies: &[Taxonomy]) -> Value {
     let m = &c.meta;
     let mut tags = vec!["security".to_string(), m.category.as_str().to_string(), m.cloud.to_string(), m.service.clone()];
     tags.extend(m.mitre.iter().map(|t| format!("external/mitre-attack/{t}")));
+    tags.truncate(GITHUB_MAX_TAGS);
+    // Each mapped requirement or technique, as a relationship to its taxonomy's taxon.
+    let relationships: Vec<Value> = crate::checks::compliance::mappings(c)
+        .into_iter()
+        .filter_map(|(fw, req)| {
+            let (ti, t) = taxonomies.iter().enumerate().find(|(_, t)| t.name == fw)?;
+            let xi = t.taxa.iter().position(|x| x == req)?;
+            Some(json!({"target": {"id": req, "index": xi, "toolComponent": {"name": fw, "index": ti}}, "kinds": ["relevant"]}))
+        })
+        .collect();
     let mut rule = json!({
         "id": m.id,
         "name": rule_name(&m.id),
@@ -66,7 +80,77 @@ fn rule(c: &Check) -> Value {
     if let Some(uri) = m.references.first() {
         rule["helpUri"] = json!(uri);
     }
+    if !relationships.is_empty() {
+        rule["relationships"] = json!(relationships);
+    }
     rule
+}
+
+/// A compliance framework or ATT&CK, as a SARIF taxonomy: its requirements are the taxa.
+struct Taxonomy {
+    name: String,
+    url: String,
+    taxa: Vec<String>,
+    titles: Vec<Option<String>>,
+}
+
+fn taxonomies(scan: &Scan) -> Vec<Taxonomy> {
+    crate::report::compliance::for_scan(scan)
+        .into_iter()
+        .map(|v| Taxonomy {
+            name: v.name,
+            url: v.url,
+            taxa: v.requirements.iter().map(|r| r.id.clone()).collect(),
+            titles: v.requirements.iter().map(|r| r.title.clone()).collect(),
+        })
+        .collect()
+}
+
+fn taxonomy_json(t: &Taxonomy) -> Value {
+    let taxa: Vec<Value> = t
+        .taxa
+        .iter()
+        .zip(&t.titles)
+        .map(|(id, title)| match title {
+            Some(n) => json!({"id": id, "shortDescription": {"text": n}}),
+            None => json!({"id": id}),
+        })
+        .collect();
+    json!({
+        "name": t.name,
+        "informationUri": t.url,
+        "isComprehensive": false,
+        "shortDescription": {"text": format!("{} (requirements by id)", t.name)},
+        "taxa": taxa,
+    })
+}
+
+/// GitHub's analysis category for this scan: the scanned scopes, so uploads of different accounts
+/// do not replace each other's alerts. Long scope lists are summarized with a stable hash.
+pub fn automation_id(scan: &Scan) -> String {
+    use sha2::{Digest, Sha256};
+    let scopes: std::collections::BTreeSet<String> =
+        scan.findings.iter().filter(|f| !f.account.is_empty()).map(|f| format!("{}-{}", f.cloud, f.account)).collect();
+    let safe = |s: &str| s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' }).collect::<String>();
+    let list: Vec<String> = scopes.iter().map(|s| safe(s)).collect();
+    let category = if list.is_empty() {
+        "no-scope".to_string()
+    } else if list.len() <= 3 {
+        list.join("+")
+    } else {
+        let h = Sha256::digest(list.join("\n").as_bytes());
+        let hex: String = h[..4].iter().map(|b| format!("{b:02x}")).collect();
+        format!("{}-and-{}-more-{hex}", list[0], list.len() - 1)
+    };
+    format!("portcullis/{category}/")
+}
+
+/// What [`document`] left out to stay within GitHub's limits.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Trimmed {
+    /// Failing findings left out, lowest severity first.
+    pub results: usize,
+    pub reason: &'static str,
 }
 
 /// A stable, repository-relative pseudo-path naming the resource, built from what the finding
@@ -136,12 +220,19 @@ fn typed_path(f: &Finding, prefix: &str) -> Vec<String> {
     v
 }
 
-pub fn document(scan: &Scan) -> Value {
+/// The SARIF document with at most `max_results` results: the most severe failing findings.
+fn document_limited(scan: &Scan, max_results: usize) -> (Value, usize) {
     let index = |id: &str| scan.checks.iter().position(|c| c.meta.id == id);
-    let results: Vec<Value> = scan
-        .findings
-        .iter()
-        .filter(|f| f.status == Status::Fail)
+    let mut failing: Vec<&Finding> = scan.findings.iter().filter(|f| f.status == Status::Fail).collect();
+    let dropped = failing.len().saturating_sub(max_results);
+    if dropped > 0 {
+        // Stable: the check order is kept within a severity; the least severe go first.
+        failing.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        failing.truncate(max_results);
+    }
+    let taxonomies = taxonomies(scan);
+    let results: Vec<Value> = failing
+        .into_iter()
         .map(|f| {
             json!({
                 "ruleId": f.check_id,
@@ -169,25 +260,77 @@ pub fn document(scan: &Scan) -> Value {
             })
         })
         .collect();
-    json!({
+    let mut driver = json!({
+        "name": "Portcullis",
+        "semanticVersion": env!("CARGO_PKG_VERSION"),
+        "rules": scan.checks.iter().map(|c| rule(c, &taxonomies)).collect::<Vec<_>>(),
+    });
+    if !taxonomies.is_empty() {
+        driver["supportedTaxonomies"] = taxonomies.iter().enumerate().map(|(i, t)| json!({"name": t.name, "index": i})).collect();
+    }
+    let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {
-                "name": "Portcullis",
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "rules": scan.checks.iter().map(|c| rule(c)).collect::<Vec<_>>(),
-            }},
-            "automationDetails": {"id": "portcullis/"},
+            "tool": {"driver": driver},
+            "automationDetails": {"id": automation_id(scan), "description": {"text": format!("Portcullis scan of {}", scope_text(scan))}},
+            "taxonomies": taxonomies.iter().map(taxonomy_json).collect::<Vec<_>>(),
             "invocations": [{"executionSuccessful": true, "toolExecutionNotifications": notifications}],
             "results": results,
         }],
-    })
+    });
+    (doc, dropped)
 }
 
-pub fn write(scan: &Scan, out: impl Write) -> io::Result<()> {
+fn scope_text(scan: &Scan) -> String {
+    let scopes: std::collections::BTreeSet<(Cloud, &str)> = scan.findings.iter().filter(|f| !f.account.is_empty()).map(|f| (f.cloud, f.account)).collect();
+    match scopes.len() {
+        0 => "no scope".into(),
+        1..=5 => scopes.iter().map(|(c, a)| format!("{c} {a}")).collect::<Vec<_>>().join(", "),
+        n => format!("{n} scopes"),
+    }
+}
+
+/// The document GitHub accepts: at most [`GITHUB_MAX_RESULTS`] results, and small enough once
+/// gzip-compressed; what had to be left out (least severe first) is reported, never silently lost.
+pub fn document(scan: &Scan) -> (Value, Trimmed) {
+    let (mut doc, mut dropped) = document_limited(scan, GITHUB_MAX_RESULTS);
+    let mut reason = if dropped > 0 { "GitHub code scanning accepts at most 25,000 results per run" } else { "" };
+    let fails = scan.findings.iter().filter(|f| f.status == Status::Fail).count();
+    let mut keep = fails - dropped;
+    while keep > 0 && gzip_len(&doc) > GITHUB_MAX_GZIP_BYTES {
+        keep -= keep.div_ceil(10); // a tenth at a time
+        (doc, dropped) = document_limited(scan, keep);
+        reason = "GitHub code scanning accepts at most 10 MB of gzip-compressed SARIF";
+    }
+    (doc, Trimmed { results: dropped, reason })
+}
+
+/// The size of the document's compact JSON, gzip-compressed (what an upload sends).
+fn gzip_len(doc: &Value) -> usize {
+    struct Count(usize);
+    impl Write for Count {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut gz = flate2::write::GzEncoder::new(Count(0), flate2::Compression::default());
+    if serde_json::to_writer(&mut gz, doc).is_err() {
+        return usize::MAX;
+    }
+    gz.finish().map_or(usize::MAX, |c| c.0)
+}
+
+/// Write the SARIF; returns what was left out to respect GitHub's limits.
+pub fn write(scan: &Scan, out: impl Write) -> io::Result<Trimmed> {
+    let (doc, trimmed) = document(scan);
     let mut w = io::BufWriter::new(out);
-    serde_json::to_writer_pretty(&mut w, &document(scan))?;
+    serde_json::to_writer_pretty(&mut w, &doc)?;
     w.write_all(b"\n")?;
-    w.flush()
+    w.flush()?;
+    Ok(trimmed)
 }

@@ -7,6 +7,7 @@
 
 pub mod azure;
 pub mod gcp;
+pub mod ocsf;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
