@@ -7,7 +7,7 @@ use crate::checks::{self, MetaError};
 use crate::collect::aws::{AwsOptions, Regions};
 use crate::collect::azure::AzureOptions;
 use crate::collect::Progress;
-use crate::cli::{ChecksCommand, CloudArg, CollectArgs, Command, Format, ScanArgs, SourceArgs};
+use crate::cli::{ChecksCommand, CloudArg, CollectArgs, ColorChoice, Command, Format, ScanArgs, SourceArgs};
 use crate::config::{Config, ConfigError};
 use crate::engine::{self, EngineError, Gate, ScanOptions};
 use crate::import::{write_snapshot, FileSources, ImportError};
@@ -38,12 +38,12 @@ pub enum AppError {
     Usage(String),
 }
 
-pub fn run(command: Command) -> Result<u8, AppError> {
+pub fn run(command: Command, color: ColorChoice) -> Result<u8, AppError> {
     match command {
-        Command::Scan(a) => scan(a),
+        Command::Scan(a) => scan(a, color),
         Command::Collect(a) => collect(a),
         Command::Checks(ChecksCommand::List { cloud, format, compliance: Some(fw) }) => list_compliance(&fw, cloud, format),
-        Command::Checks(ChecksCommand::List { cloud, format, compliance: None }) => list(cloud, format),
+        Command::Checks(ChecksCommand::List { cloud, format, compliance: None }) => list(cloud, format, color),
         Command::Checks(ChecksCommand::Explain { id }) => explain(&id),
     }
 }
@@ -261,7 +261,7 @@ fn source_clouds(s: &SourceArgs) -> Vec<Cloud> {
     v
 }
 
-fn scan(a: ScanArgs) -> Result<u8, AppError> {
+fn scan(a: ScanArgs, color: ColorChoice) -> Result<u8, AppError> {
     let config = match &a.config {
         Some(p) => Config::load(p)?,
         None => Config::default(),
@@ -275,6 +275,8 @@ fn scan(a: ScanArgs) -> Result<u8, AppError> {
         skip: a.skip_checks.iter().chain(&config.scan.skip).cloned().collect(),
         categories: if a.category.is_empty() { config.scan.categories.clone() } else { a.category.clone() },
         skip_categories: config.scan.skip_categories.clone(),
+        severities: a.severity.iter().flat_map(|s| s.0.iter().copied()).collect(),
+        services: a.service.clone(),
         params: config.checks.clone(),
         severity: config.severity.clone(),
         settings: engine::Settings { trusted: config.trust.clone(), max_report_age: a.max_report_age },
@@ -296,11 +298,14 @@ fn scan(a: ScanArgs) -> Result<u8, AppError> {
         None => None,
     };
     let phase = std::time::Instant::now();
-    let result = engine::scan(&inv, &opts)?;
+    let mut result = engine::scan(&inv, &opts)?;
     tracing::info!(phase = "checks", findings = result.findings.len(), elapsed_ms = phase.elapsed().as_millis() as u64, "checks run");
     let phase = std::time::Instant::now();
     let gate = Gate { fail_on: a.fail_on, allow_incomplete: a.allow_incomplete };
     let verdict = gate.verdict(&result.findings);
+    if !a.status.is_empty() {
+        result.findings.retain(|f| a.status.contains(&f.status));
+    }
 
     if let Some(p) = &a.json {
         write_output(p, |w| report::json::write(&result, w))?;
@@ -330,8 +335,10 @@ fn scan(a: ScanArgs) -> Result<u8, AppError> {
     }
     let stdout_taken = outputs.iter().any(|(_, p)| *p == Path::new("-"));
     if !a.quiet && !stdout_taken {
-        print!("{}", report::table::render(&result, a.fail_on.map(|_| &verdict)));
+        print!("{}", report::table::render(&result, report::table::Term::detect(color, false)));
     }
+    // The totals and the gate's verdict go to stderr whatever stdout carries (a report, or nothing).
+    eprint!("{}", report::table::summary(&result, a.fail_on.map(|_| &verdict), report::table::Term::detect(color, true)));
     tracing::info!(phase = "outputs", elapsed_ms = phase.elapsed().as_millis() as u64, "outputs written");
     Ok(verdict.code)
 }
@@ -357,7 +364,7 @@ fn collect(a: CollectArgs) -> Result<u8, AppError> {
     Ok(0)
 }
 
-fn list(cloud: Option<CloudArg>, format: Format) -> Result<u8, AppError> {
+fn list(cloud: Option<CloudArg>, format: Format, color: ColorChoice) -> Result<u8, AppError> {
     let want = cloud.map(|c| match c {
         CloudArg::Aws => Cloud::Aws,
         CloudArg::Azure => Cloud::Azure,
@@ -384,22 +391,17 @@ fn list(cloud: Option<CloudArg>, format: Format) -> Result<u8, AppError> {
             out.push('\n');
         }
         Format::Table => {
-            // Titles come before the long dataset lists, so every column lines up.
-            let w = selected.iter().map(|c| c.meta.id.len()).max().unwrap_or(2);
-            let sw = selected.iter().map(|c| c.scope().as_str().len()).max().unwrap_or(5).max(5);
-            let tw = selected.iter().map(|c| c.meta.title.chars().count()).max().unwrap_or(5);
-            out.push_str(&format!("{:<w$}  {:<8}  {:<13}  {:<sw$}  {:<tw$}  READS\n", "ID", "SEVERITY", "CATEGORY", "SCOPE", "TITLE"));
+            // Two lines a check, to fit 100 columns whatever the id's length: severity, category
+            // and id, then the title under the id (wrapped). Scope and datasets: --format json.
+            let term = report::table::Term::detect(color, false);
+            let indent = 8 + 2 + 13 + 2;
+            let width = term.width.unwrap_or(100).min(100);
+            out.push_str(&format!("{:<8}  {:<13}  CHECK\n", "SEVERITY", "CATEGORY"));
             for c in selected {
-                let reads: Vec<String> = c.datasets.iter().map(|d| d.to_string()).collect();
-                out.push_str(&format!(
-                    "{:<w$}  {:<8}  {:<13}  {:<sw$}  {:<tw$}  {}\n",
-                    c.meta.id,
-                    c.meta.severity.as_str(),
-                    c.meta.category.as_str(),
-                    c.scope().as_str(),
-                    c.meta.title,
-                    reads.join(",")
-                ));
+                out.push_str(&format!("{:<8}  {:<13}  {}\n", c.meta.severity.as_str(), c.meta.category.as_str(), c.meta.id));
+                for line in report::table::wrap(&c.meta.title, width - indent) {
+                    out.push_str(&format!("{}{line}\n", " ".repeat(indent)));
+                }
             }
         }
     }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::finding::{Category, Severity};
+use crate::finding::{Category, Severity, Status};
 
 #[derive(Debug, Parser)]
 #[command(name = "portcullis", version, about = "Audit cloud accounts against account compromise", max_term_width = 100)]
@@ -13,6 +13,10 @@ pub struct Cli {
     /// Credentials and request contents are never logged.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+    /// Colour the terminal output by severity: auto (when writing to a terminal and NO_COLOR is
+    /// not set), always or never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -145,6 +149,17 @@ pub struct ScanArgs {
     /// audit-logging, guardrails, privilege, exposure).
     #[arg(long, value_name = "CATEGORIES", value_delimiter = ',', value_parser = parse_category)]
     pub category: Vec<Category>,
+    /// Run only checks of these severities: a list (`critical,high`) or a floor (`high+`).
+    #[arg(long, value_name = "SEVERITIES", value_delimiter = ',', value_parser = parse_severity_filter)]
+    pub severity: Vec<SeverityFilter>,
+    /// Run only checks of these services (comma-separated: iam, cloudtrail, organizations, entra,
+    /// rbac, logging, …; `checks list --format json` shows each check's service).
+    #[arg(long, value_name = "SERVICES", value_delimiter = ',', value_parser = trimmed)]
+    pub service: Vec<String>,
+    /// Write and show only findings of these statuses (comma-separated: fail, not_evaluated, pass).
+    /// The gate still judges every finding of the selected checks.
+    #[arg(long, value_name = "STATUSES", value_delimiter = ',', value_parser = parse_status)]
+    pub status: Vec<Status>,
     /// A credential report generated longer than this before a live scan read it makes the
     /// key checks not evaluated instead of judging stale data (e.g. 4h, 90m, 1d).
     #[arg(long, value_name = "AGE", default_value = "4h", value_parser = parse_age)]
@@ -189,6 +204,17 @@ pub enum ChecksCommand {
     Explain { id: String },
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// `--severity` values: one severity, or a floor (`high+` = critical and high).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeverityFilter(pub Vec<Severity>);
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum CloudArg {
     Aws,
@@ -204,6 +230,26 @@ pub enum Format {
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
     s.trim().parse()
+}
+
+fn parse_severity_filter(s: &str) -> Result<SeverityFilter, String> {
+    let t = s.trim();
+    match t.strip_suffix('+') {
+        Some(floor) => {
+            let f: Severity = floor.trim().parse()?;
+            Ok(SeverityFilter(Severity::ALL.into_iter().filter(|x| *x >= f).collect()))
+        }
+        None => Ok(SeverityFilter(vec![t.parse()?])),
+    }
+}
+
+fn parse_status(s: &str) -> Result<Status, String> {
+    match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+        "fail" | "failing" => Ok(Status::Fail),
+        "pass" | "passing" => Ok(Status::Pass),
+        "not_evaluated" | "ne" => Ok(Status::NotEvaluated),
+        _ => Err(format!("unknown status {s:?} (expected fail, not_evaluated or pass)")),
+    }
 }
 
 fn trimmed(s: &str) -> Result<String, String> {

@@ -27,6 +27,10 @@ pub struct ScanOptions {
     /// Run only checks of these categories (empty = all), then drop those of `skip_categories`.
     pub categories: Vec<Category>,
     pub skip_categories: Vec<Category>,
+    /// Run only checks of these (effective) severities; empty = all.
+    pub severities: Vec<Severity>,
+    /// Run only checks of these services (`iam`, `cloudtrail`, `entra`, …); empty = all.
+    pub services: Vec<String>,
     /// Threshold overrides: check id → parameter → value.
     pub params: BTreeMap<String, BTreeMap<String, i64>>,
     /// Severity overrides: check id → severity.
@@ -44,6 +48,8 @@ pub enum EngineError {
     BadParam { check: String, param: String, value: i64, range: String },
     #[error("no check is selected ({0}); see `portcullis checks list`")]
     NothingSelected(String),
+    #[error("unknown service {0:?} (known: {1})")]
+    UnknownService(String, String),
     #[error(transparent)]
     Meta(#[from] MetaError),
 }
@@ -74,6 +80,13 @@ impl<'a> Findings<'a> {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Keep only the findings `keep` accepts (what the outputs show; the gate judges before this).
+    pub fn retain(&mut self, mut keep: impl FnMut(&Finding<'a>) -> bool) {
+        for chunk in &mut self.0 {
+            chunk.retain(&mut keep);
+        }
     }
 }
 
@@ -128,6 +141,11 @@ pub fn select_for(clouds: &[Cloud], opts: &ScanOptions) -> Result<Vec<&'static C
     if !unknown.is_empty() {
         return Err(EngineError::UnknownChecks(unknown));
     }
+    let services: BTreeSet<&str> = all.iter().map(|c| c.meta.service.as_str()).collect();
+    if let Some(bad) = opts.services.iter().find(|s| !services.contains(s.as_str())) {
+        return Err(EngineError::UnknownService(bad.clone(), services.into_iter().collect::<Vec<_>>().join(", ")));
+    }
+    let severity_of = |c: &Check| opts.severity.get(&c.meta.id).copied().unwrap_or(c.meta.severity);
     let selected: Vec<&'static Check> = all
         .iter()
         .filter(|c| match &opts.only {
@@ -137,9 +155,12 @@ pub fn select_for(clouds: &[Cloud], opts: &ScanOptions) -> Result<Vec<&'static C
         .filter(|c| !opts.skip.iter().any(|p| id_matches(p, &c.meta.id)))
         .filter(|c| opts.categories.is_empty() || opts.categories.contains(&c.meta.category))
         .filter(|c| !opts.skip_categories.contains(&c.meta.category))
+        .filter(|c| opts.severities.is_empty() || opts.severities.contains(&severity_of(c)))
+        .filter(|c| opts.services.is_empty() || opts.services.contains(&c.meta.service))
         .collect();
     if selected.is_empty() {
-        let how = match (&opts.only, opts.skip.is_empty() && opts.categories.is_empty() && opts.skip_categories.is_empty()) {
+        let narrowed = opts.skip.is_empty() && opts.categories.is_empty() && opts.skip_categories.is_empty() && opts.severities.is_empty() && opts.services.is_empty();
+        let how = match (&opts.only, narrowed) {
             (Some(o), _) if o.is_empty() => "the check list is empty".to_string(),
             (_, false) => "the selection and the skips leave nothing".to_string(),
             (None, true) => "the sources describe no cloud scope".to_string(),

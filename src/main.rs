@@ -6,7 +6,7 @@ use portcullis::cli::Cli;
 fn main() -> ExitCode {
     let cli = Cli::parse(); // usage errors exit 2, as the contract says
     init_logging(cli.verbose);
-    match portcullis::app::run(cli.command).map_err(anyhow::Error::from) {
+    match portcullis::app::run(cli.command, cli.color).map_err(anyhow::Error::from) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             // Errors quote file contents and paths: nothing from them reaches the terminal raw.

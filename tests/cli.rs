@@ -40,7 +40,9 @@ fn demo_prints_the_table_and_exits_zero_without_a_gate() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("aws_iam_root_access_key_absent"), "{out}");
-    assert!(out.contains("52 failing, 70 passing, 1 not evaluated."), "{out}");
+    // The totals go to stderr, the table to stdout.
+    assert!(stderr(&o).contains("52 failing, 70 passing, 1 not evaluated."), "{}", stderr(&o));
+    assert!(!out.contains("52 failing, 70 passing"), "{out}");
     // Three clouds: the AWS account, the Azure tenant with its two subscriptions, a GCP organization with three projects.
     assert!(out.contains("over 1 AWS account(s), 3 Azure tenant/subscription scope(s), 4 GCP scope(s)"), "{out}");
     assert!(out.contains("dave@contoso.example is eligible for Privileged Role Administrator"), "{out}");
@@ -51,7 +53,7 @@ fn demo_prints_the_table_and_exits_zero_without_a_gate() {
 fn fail_on_exits_one_for_failures_at_or_above_the_threshold() {
     let o = run(&["scan", "--demo", "--fail-on", "critical"]);
     assert_eq!(code(&o), 1);
-    assert!(stdout(&o).contains("Gate: exit 1"), "{}", stdout(&o));
+    assert!(stderr(&o).contains("Gate: exit 1"), "{}", stderr(&o));
     // Only medium findings for this check: a high gate passes, a medium gate fails.
     assert_eq!(code(&run(&["scan", "--demo", "-q", "--checks", "aws_iam_password_policy_strong", "--fail-on", "high"])), 0);
     assert_eq!(code(&run(&["scan", "--demo", "-q", "--checks", "aws_iam_password_policy_strong", "--fail-on", "medium"])), 1);
@@ -136,7 +138,7 @@ fn config_selects_checks_and_overrides_thresholds() {
     std::fs::write(&cfg, "[scan]\nchecks = [\"aws_iam_access_key_rotated\"]\n[checks.aws_iam_access_key_rotated]\nmax_key_age_days = 2000\n").unwrap();
     let o = run(&["scan", "--demo", "--config", cfg.to_str().unwrap(), "--fail-on", "low"]);
     assert_eq!(code(&o), 0, "a 2000-day limit passes every demo key: {}", stdout(&o));
-    assert!(stdout(&o).contains("0 failing, 6 passing, 0 not evaluated."), "{}", stdout(&o));
+    assert!(stderr(&o).contains("0 failing, 6 passing, 0 not evaluated."), "{}", stderr(&o));
     std::fs::write(&cfg, "[checks.aws_iam_access_key_rotated]\nmax_age = 1\n").unwrap();
     let o = run(&["scan", "--demo", "--config", cfg.to_str().unwrap()]);
     assert_eq!(code(&o), 2);
@@ -314,8 +316,12 @@ fn checks_list_and_explain() {
     let o = run(&["checks", "list", "--cloud", "gcp", "--format", "json"]);
     let gcp: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(!gcp.as_array().unwrap().is_empty() && gcp.as_array().unwrap().iter().all(|c| c["cloud"] == "gcp" && c["scope"].as_str().unwrap().starts_with("gcp_")), "{gcp}");
+    // Two lines a check (the title under the id), within 100 columns.
     let o = run(&["checks", "list"]);
-    assert!(stdout(&o).lines().count() == checks::all().unwrap().len() + 1, "{}", stdout(&o));
+    let table = stdout(&o);
+    assert!(table.lines().filter(|l| !l.starts_with(' ')).count() == checks::all().unwrap().len() + 1, "{table}");
+    assert!(table.lines().all(|l| l.chars().count() <= 100), "{table}");
+    assert!(table.contains("azure_entra_privileged_role_holder_recently_active\n"), "{table}");
     let o = run(&["checks", "explain", "aws_iam_access_key_rotated"]);
     assert_eq!(code(&o), 0);
     let text = stdout(&o);
@@ -438,4 +444,151 @@ fn markdown_stays_under_the_limit_and_says_what_it_left_out() {
     assert!(md.len() <= 4_000, "{}", md.len());
     assert!(md.contains("_Left out to stay under GitHub's 4000-character limit:"), "{md}");
     assert!(md.contains("failing finding(s)"), "{md}");
+}
+
+
+#[test]
+fn summary_and_gate_lines_go_to_stderr_even_with_json_on_stdout_or_quiet() {
+    for args in [&["scan", "--demo", "--json", "-", "--fail-on", "high"][..], &["scan", "--demo", "-q", "--fail-on", "high"][..]] {
+        let o = run(args);
+        assert_eq!(code(&o), 1);
+        let err = stderr(&o);
+        assert!(err.contains("52 failing, 70 passing, 1 not evaluated.") && err.contains("Gate: exit 1"), "{args:?}: {err}");
+        assert!(!stdout(&o).contains("Gate: exit"), "{args:?}");
+    }
+    // --json - keeps stdout pure JSON.
+    let o = run(&["scan", "--demo", "--json", "-"]);
+    serde_json::from_slice::<Value>(&o.stdout).expect("stdout is the JSON document alone");
+}
+
+#[test]
+fn colour_follows_the_flag_and_no_color() {
+    let plain = run(&["scan", "--demo", "--color", "never"]);
+    assert!(!stdout(&plain).contains('\u{1b}'));
+    // Not a terminal: auto means no colour.
+    assert!(!stdout(&run(&["scan", "--demo"])).contains('\u{1b}'));
+    let always = run(&["scan", "--demo", "--color", "always"]);
+    let out = stdout(&always);
+    assert!(out.contains("\u{1b}[1;31mCRITICAL"), "{out}");
+    // Every escape in the output is one of ours: a colour code.
+    for (i, _) in out.match_indices('\u{1b}') {
+        let rest = &out[i + 1..];
+        let end = rest.find('m').unwrap_or(0);
+        assert!(rest.starts_with('[') && end > 0 && rest[1..end].chars().all(|c| c.is_ascii_digit() || c == ';'), "{:?}", &rest[..rest.len().min(20)]);
+    }
+    let mut cmd = bin();
+    let o = cmd.args(["scan", "--demo", "--color", "auto"]).env("NO_COLOR", "1").output().unwrap();
+    assert!(!stdout(&o).contains('\u{1b}'));
+}
+
+#[test]
+fn long_lines_wrap_with_a_hanging_indent_and_failures_group_by_resource() {
+    let o = bin().args(["scan", "--demo"]).env("COLUMNS", "80").output().unwrap();
+    let out = stdout(&o);
+    let fix = out.split("Fix these first").nth(1).expect("a fix-first section");
+    for l in fix.lines().take_while(|l| !l.starts_with("Not evaluated")) {
+        assert!(console_width(l) <= 80, "{l:?} is wider than 80");
+    }
+    // The root user's two failures sit under one resource line, and the section ends with an explain hint.
+    assert!(fix.contains("root  (aws_iam_root_user in aws 111122223333): 2 failing"), "{fix}");
+    assert!(fix.contains("portcullis checks explain gcp_iam_no_public_access"), "{fix}");
+    // A wrapped message continues under its first line (14 columns in).
+    assert!(fix.lines().any(|l| l.starts_with("              ") && !l.trim().is_empty()), "{fix}");
+    // Times without fractions of a second.
+    let o = run(&["scan", "--aws-credential-report", &demo("credential-report.csv"), "--json", "-"]);
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let at = doc["generated_at"].as_str().unwrap();
+    assert!(at.len() == 20 && at.ends_with('Z'), "{at}");
+}
+
+fn console_width(s: &str) -> usize {
+    s.chars().count()
+}
+
+#[test]
+fn severity_service_and_status_filters() {
+    let json = |args: &[&str]| -> Value {
+        let mut all = vec!["scan", "--demo", "--json", "-"];
+        all.extend_from_slice(args);
+        let o = run(&all);
+        assert_eq!(code(&o), 0, "{args:?}: {}", stderr(&o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let findings = |v: &Value| v["findings"].as_array().unwrap().clone();
+    let crit = findings(&json(&["--severity", "critical"]));
+    assert!(!crit.is_empty() && crit.iter().all(|f| f["severity"] == "critical"));
+    let high_up = findings(&json(&["--severity", "high+"]));
+    assert!(high_up.iter().any(|f| f["severity"] == "high") && high_up.iter().all(|f| f["severity"] == "high" || f["severity"] == "critical"));
+    let iam = findings(&json(&["--service", "iam"]));
+    assert!(iam.iter().all(|f| f["check_id"].as_str().unwrap().contains("_iam_")), "{iam:?}");
+    assert!(iam.iter().any(|f| f["cloud"] == "gcp") && iam.iter().any(|f| f["cloud"] == "aws"));
+    let fails = findings(&json(&["--status", "fail"]));
+    assert_eq!(fails.len(), 52);
+    assert!(fails.iter().all(|f| f["status"] == "fail"));
+    let pattern = findings(&json(&["--checks", "aws_iam_root_*"]));
+    assert!(pattern.iter().all(|f| f["check_id"].as_str().unwrap().starts_with("aws_iam_root_")) && !pattern.is_empty());
+    // The gate still judges what --status hides.
+    let o = run(&["scan", "--demo", "-q", "--status", "pass", "--fail-on", "critical"]);
+    assert_eq!(code(&o), 1);
+    let o = run(&["scan", "--demo", "--service", "iamm"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("unknown service \"iamm\""), "{}", stderr(&o));
+    assert_eq!(code(&run(&["scan", "--demo", "--severity", "severe"])), 2);
+    assert_eq!(code(&run(&["scan", "--demo", "--status", "broken"])), 2);
+}
+
+#[test]
+fn checks_list_compliance_shows_every_requirement() {
+    let o = run(&["checks", "list", "--compliance", "cis-aws"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("CIS AWS Foundations 3.0.0 — 14 of 62 requirements covered"), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("1.14") && l.contains("aws_iam_access_key_rotated")), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("1.1 ") && l.contains("not covered")), "{out}");
+    let o = run(&["checks", "list", "--compliance", "MITRE ATT&CK", "--cloud", "gcp", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let reqs = v["requirements"].as_array().unwrap();
+    assert!(reqs.iter().any(|r| r["id"] == "T1530" && r["title"] == "Data from Cloud Storage"));
+    assert!(reqs.iter().flat_map(|r| r["checks"].as_array().unwrap()).all(|c| c.as_str().unwrap().starts_with("gcp_")));
+    let o = run(&["checks", "list", "--compliance", "nist-800-53"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("unknown framework") && stderr(&o).contains("cis-gcp"), "{}", stderr(&o));
+}
+
+#[test]
+fn json_findings_carry_title_remediation_and_compliance() {
+    let o = run(&["scan", "--demo", "--json", "-"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = v["findings"].as_array().unwrap().iter().find(|f| f["check_id"] == "aws_iam_access_key_rotated").unwrap();
+    assert_eq!(f["title"], "Active access keys are rotated within the allowed age");
+    assert!(f["remediation"].as_str().unwrap().len() > 20);
+    assert_eq!(f["compliance"]["CIS AWS Foundations 3.0.0"], serde_json::json!(["1.14"]));
+    assert!(f["compliance"]["MITRE ATT&CK"].as_array().unwrap().contains(&serde_json::json!("T1078.004")));
+    let fw = v["compliance"].as_array().unwrap().iter().find(|c| c["slug"] == "cis-aws").unwrap();
+    let r = fw["requirements"].as_array().unwrap().iter().find(|r| r["id"] == "1.14").unwrap();
+    assert_eq!(r["status"], "fail");
+    assert!(fw["requirements"].as_array().unwrap().iter().any(|r| r["status"] == "not_covered"));
+}
+
+#[test]
+fn sarif_keeps_the_most_severe_results_within_githubs_limit_and_says_so() {
+    // 4,400 users × 6 failing findings (1 high console-MFA, 2 high key-age, 2 medium key-use,
+    // 1 medium two-keys) = 26,400 > 25,000: the least severe are the ones left out.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = tmp(&dir, "report.csv");
+    let mut text = String::from("user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n");
+    for i in 0..4_400 {
+        text.push_str(&format!("u{i},arn:aws:iam::111122223333:user/u{i},2021-03-04T09:12:00+00:00,true,2026-11-19T16:02:11+00:00,2026-01-04T09:00:00+00:00,N/A,false,true,2020-10-01T09:00:00+00:00,2025-01-19T15:58:00+00:00,eu-west-1,s3,true,2021-10-01T09:00:00+00:00,N/A,N/A,N/A,false,N/A,false,N/A\n"));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let sarif = tmp(&dir, "out.sarif");
+    let o = run(&["scan", "-q", "--aws-credential-report", csv.to_str().unwrap(), "--now", "2026-11-20T09:00:00Z", "--sarif", sarif.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 25_000);
+    let high = results.iter().filter(|r| r["level"] == "error").count();
+    assert_eq!(high, 4_400 * 3, "every high-severity result is kept");
+    assert!(stderr(&o).contains("left out the 1400 least severe failing finding(s)"), "{}", stderr(&o));
+    assert!(v["runs"][0]["automationDetails"]["id"].as_str().unwrap().starts_with("portcullis/aws-111122223333/"));
 }

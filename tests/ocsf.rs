@@ -93,7 +93,8 @@ fn the_validator_rejects_what_the_schema_forbids() {
     let (events, _) = scan_demo(dir.path());
     let good = events.iter().find(|e| e["status_code"] == "FAIL").unwrap().clone();
     assert!(schema.validate(&good).is_empty());
-    let broken: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    type Break = Box<dyn Fn(&mut Value)>;
+    let broken: Vec<(&str, Break)> = vec![
         ("finding_info.uid: required", Box::new(|e: &mut Value| {
             e["finding_info"].as_object_mut().unwrap().remove("uid");
         })),

@@ -19,7 +19,8 @@ fn pipeline(inv: &Inventory) {
     let result = scan(inv, &ScanOptions::default()).expect("engine never errors on parsed data");
     report::json::write(&result, std::io::sink()).unwrap();
     report::sarif::write(&result, std::io::sink()).unwrap();
-    let _ = report::table::render(&result, None);
+    let _ = report::table::render(&result, report::table::Term { color: true, width: Some(80) });
+    let _ = report::table::summary(&result, None, report::table::Term::PLAIN);
 }
 
 fn variants(text: &str, seed: u64) -> Vec<String> {

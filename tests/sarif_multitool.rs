@@ -42,3 +42,32 @@ fn sarif_has_zero_errors_under_github_rules() {
     assert!(errors.iter().any(|id| id.starts_with("GH")), "GitHub rules did not run: {errors:?}\n{console}");
 }
 
+
+#[test]
+fn every_check_fixture_scan_has_zero_errors_under_github_rules() {
+    use portcullis::engine::{scan, ScanOptions};
+    let Some(tool) = multitool() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = 0;
+    for check in portcullis::checks::all().unwrap() {
+        let fixtures = support::root().join("fixtures/checks").join(check.meta.cloud.as_str()).join(&check.meta.id);
+        for entry in std::fs::read_dir(&fixtures).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|x| x != "json") {
+                continue;
+            }
+            let inv = portcullis::import::parse_snapshot(&std::fs::read_to_string(&path).unwrap(), "fixture").unwrap();
+            let opts = ScanOptions { now: inv.generated_at, only: Some(vec![check.meta.id.clone()]), ..Default::default() };
+            let result = scan(&inv, &opts).unwrap();
+            let name = format!("{}__{}.sarif", check.meta.id, path.file_stem().unwrap().to_string_lossy());
+            let file = std::fs::File::create(dir.path().join(name)).unwrap();
+            portcullis::report::sarif::write(&result, file).unwrap();
+            files += 1;
+        }
+    }
+    assert!(files > 100, "only {files} fixture scans");
+    // One Multitool run over all of them (its start-up dominates).
+    let (errors, console) = support::validate_many(&tool, dir.path(), "*.sarif");
+    assert!(console.contains(&format!("{files} files scanned")), "{console}");
+    assert!(errors.is_empty(), "{} error(s): {errors:?}\n{console}", errors.len());
+}

@@ -149,6 +149,32 @@ pub fn render_limited(scan: &Scan, sources: &[String], verdict: Option<&Verdict>
     } else if !coverage.is_empty() {
         left_out.push(format!("{} coverage gap(s)", coverage.len()));
     }
+    // Compliance: one row per framework, then the failing requirements and the uncovered ones.
+    let frameworks = super::compliance::for_scan(scan);
+    if !frameworks.is_empty() && out.len() < budget {
+        let mut section = String::from(
+            "\n### Compliance\n\n| Framework | Requirements | Covered | Failing | Not evaluated | Passing | Not run |\n|---|---|---|---|---|---|---|\n",
+        );
+        for v in &frameworks {
+            let s = &v.summary;
+            let _ = writeln!(section, "| {} | {} | {} | {} | {} | {} | {} |", escape(&v.name), s.requirements, s.covered, s.fail, s.not_evaluated, s.pass, s.not_run);
+        }
+        for v in &frameworks {
+            let failing: Vec<&str> = v.requirements.iter().filter(|r| r.status == super::compliance::RequirementStatus::Fail).map(|r| r.id.as_str()).collect();
+            if !failing.is_empty() {
+                let _ = writeln!(section, "\n{} failing: {}.", escape(&v.name), escape(&failing.join(", ")));
+            }
+            let uncovered = super::compliance::uncovered(v);
+            if !uncovered.is_empty() {
+                let _ = writeln!(section, "\n{} not covered by any check: {}.", escape(&v.name), escape(&uncovered.join(", ")));
+            }
+        }
+        if out.len() + section.len() <= budget {
+            out.push_str(&section);
+        } else {
+            left_out.push("the compliance summary".to_string());
+        }
+    }
     if !left_out.is_empty() {
         let _ = writeln!(
             out,

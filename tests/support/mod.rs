@@ -420,6 +420,32 @@ pub fn validate(tool: &std::path::Path, input: &std::path::Path) -> (Vec<String>
     (errors, console)
 }
 
+/// `validate` over every file of `dir` matching `pattern`, in one run: the error ids, each with
+/// the file it is in.
+pub fn validate_many(tool: &std::path::Path, dir: &std::path::Path, pattern: &str) -> (Vec<String>, String) {
+    let out = dir.join("validation.log.json");
+    let o = Command::new(tool)
+        .env("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1")
+        .args(["validate", "--rule-kind", "Gh;Sarif", "--output"])
+        .arg(&out)
+        .arg(dir.join(pattern))
+        .output()
+        .expect("run the SARIF Multitool");
+    let console = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(console.contains("Analysis completed successfully"), "{console}");
+    let log: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let errors = log["runs"][0]["results"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter(|x| x["level"] == "error")
+                .map(|x| format!("{} in {}", x["ruleId"].as_str().unwrap_or("?"), x["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]))
+                .collect()
+        })
+        .unwrap_or_default();
+    (errors, console)
+}
+
 /// Zero errors under GitHub's rules, or fail with the tool's findings.
 pub fn validate_sarif(tool: &std::path::Path, input: &std::path::Path) {
     let (errors, console) = validate(tool, input);
