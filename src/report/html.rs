@@ -57,6 +57,8 @@ struct Row<'a> {
     category: &'static str,
     check: &'static str,
     title: &'a str,
+    risk: &'a str,
+    remediation: &'a str,
     resource_id: &'a str,
     resource_name: &'a str,
     resource_type: &'static str,
@@ -229,6 +231,8 @@ pub fn render(scan: &Scan, sources: &[String], verdict: Option<&Verdict>) -> Res
                 category: f.category.as_str(),
                 check: f.check_id,
                 title: t.map_or("", |t| t.title),
+                risk: t.map_or("", |t| t.risk),
+                remediation: t.map_or("", |t| t.remediation),
                 resource_id: &f.resource.id,
                 resource_name: &f.resource.name,
                 resource_type: f.resource.kind,
@@ -401,6 +405,8 @@ fn table_data(scan: &Scan, order: &[&Finding], text: &HashMap<&'static str, Chec
             serde_json::json!({
                 "id": id,
                 "title": t.map_or("", |t| t.title),
+                "risk": t.map_or("", |t| t.risk),
+                "remediation": t.map_or("", |t| t.remediation),
                 "compliance": t.map(|t| t.compliance.iter().map(|(fw, ids)| format!("{fw}: {}", ids.join(", "))).collect::<Vec<_>>()).unwrap_or_default(),
             })
         })

@@ -40,6 +40,7 @@ struct FindingV1<'a> {
 /// What each finding repeats from its check's metadata, computed once per check.
 pub(crate) struct CheckText {
     pub title: &'static str,
+    pub risk: &'static str,
     pub remediation: &'static str,
     pub compliance: BTreeMap<&'static str, Vec<&'static str>>,
 }
@@ -50,7 +51,7 @@ impl CheckText {
         for (fw, req) in crate::checks::compliance::mappings(c) {
             compliance.entry(fw).or_default().push(req);
         }
-        CheckText { title: &c.meta.title, remediation: c.meta.remediation.trim(), compliance }
+        CheckText { title: &c.meta.title, risk: c.meta.risk.trim(), remediation: c.meta.remediation.trim(), compliance }
     }
 
     /// Per check id, for every check of a scan.

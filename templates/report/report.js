@@ -18,7 +18,7 @@
   const LABEL = { fail: "fail", not_evaluated: "not evaluated", pass: "pass" };
 
   const items = data.findings.map((a, n) => {
-    const check = data.checks[a[0]] || { id: "", title: "", compliance: [] };
+    const check = data.checks[a[0]] || { id: "", title: "", risk: "", remediation: "", compliance: [] };
     return {
       n, check, severity: a[1], sev: SEV[a[1]], status: a[2], cloud: a[3], account: data.accounts[a[4]],
       category: a[5], rid: a[6], rname: a[7], rtype: a[8], region: a[9], message: a[10], evidence: a[11],
@@ -82,12 +82,16 @@
       for (const [k, v] of x.evidence) { dl.appendChild(el("dt", null, k)); dl.appendChild(el("dd", null, v)); }
       body.appendChild(dl);
     }
+    body.appendChild(el("h5", null, "Why it matters"));
+    body.appendChild(el("p", null, x.check.risk));
+    body.appendChild(el("h5", null, "How to fix it"));
+    body.appendChild(el("p", null, x.check.remediation));
     if (x.check.compliance.length) {
       const p = el("p", "maps");
       for (const c of x.check.compliance) p.appendChild(el("span", null, c));
       body.appendChild(p);
     }
-    const link = el("p"); link.appendChild(checkLink(x, x.check.title + ": why it matters and how to fix it")); body.appendChild(link);
+    const link = el("p"); link.appendChild(checkLink(x, x.check.title + ": the check, its mappings, references and suggested fix")); body.appendChild(link);
     body.appendChild(el("p", "fp", "fingerprint " + x.fp));
     det.appendChild(body);
     fin.appendChild(det);
