@@ -21,6 +21,9 @@ fn pipeline(inv: &Inventory) {
     report::sarif::write(&result, std::io::sink()).unwrap();
     let _ = report::table::render(&result, report::table::Term { color: true, width: Some(80) });
     let _ = report::table::summary(&result, None, report::table::Term::PLAIN);
+    report::ocsf::write(&result, std::io::sink()).unwrap();
+    let _ = report::markdown::render(&result, &inv.sources, None);
+    report::html::render(&result, &inv.sources, None).expect("the HTML report renders whatever parsed");
 }
 
 fn variants(text: &str, seed: u64) -> Vec<String> {
