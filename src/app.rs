@@ -34,6 +34,8 @@ pub enum AppError {
     Gcp(#[from] crate::collect::gcp::GcpCollectError),
     #[error("{path}: cannot write the HTML report")]
     Html { path: String, #[source] source: crate::report::html::HtmlError },
+    #[error(transparent)]
+    Fix(#[from] crate::fix::FixError),
     #[error("{0}")]
     Usage(String),
 }
@@ -307,6 +309,12 @@ fn scan(a: ScanArgs, color: ColorChoice) -> Result<u8, AppError> {
         result.findings.retain(|f| a.status.contains(&f.status));
     }
 
+    if let Some(dir) = &a.fixes {
+        let set = crate::fix::plan(&result, &inv, &config.fixes)?;
+        set.write(dir)?;
+        eprintln!("wrote {} fix artifact(s) and {} README(s) under {} (nothing applied)", set.artifacts.len(), set.readmes.len(), dir.display());
+        result.fixes = set.index().into_iter().map(|(f, paths)| (f.to_string(), paths.into_iter().map(str::to_string).collect())).collect();
+    }
     if let Some(p) = &a.json {
         write_output(p, |w| report::json::write(&result, w))?;
     }

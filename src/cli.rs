@@ -133,6 +133,11 @@ pub struct ScanArgs {
     /// Security Lake, Splunk and other OCSF consumers; `-` for stdout.
     #[arg(long, value_name = "FILE")]
     pub ocsf: Option<PathBuf>,
+    /// Write reviewable fixes for the failing findings under DIR (AWS: Service Control Policies,
+    /// merged under the 5,120-character limit), with a README per cloud saying what each prevents,
+    /// what it would affect, how to apply it and how to roll it back. Nothing is applied.
+    #[arg(long, value_name = "DIR")]
+    pub fixes: Option<PathBuf>,
     /// Exit 1 if any failing finding is at or above this severity (3 if some check could not be evaluated).
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,

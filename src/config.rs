@@ -47,6 +47,8 @@ pub struct Config {
     pub severity: BTreeMap<String, Severity>,
     #[serde(default)]
     pub trust: Trusted,
+    #[serde(default)]
+    pub fixes: crate::fix::FixOptions,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -129,6 +131,7 @@ impl Config {
                 return Err(err(format!("[trust] {name}: {v:?} would trust everyone")));
             }
         }
+        cfg.fixes.validate().map_err(err)?;
         Ok(cfg)
     }
 }

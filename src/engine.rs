@@ -104,6 +104,9 @@ pub struct Scan<'a> {
     pub coverage: Vec<CoverageEntry>,
     pub checks: Vec<&'static Check>,
     pub now: Timestamp,
+    /// Finding fingerprint → the fix artifacts (paths under `--fixes DIR`) that address it; empty
+    /// unless fixes were planned.
+    pub fixes: BTreeMap<String, Vec<String>>,
 }
 
 /// Which scope kinds the inventory has at least one scope of.
@@ -309,7 +312,7 @@ pub fn scan<'a>(inv: &'a Inventory, opts: &ScanOptions) -> Result<Scan<'a>, Engi
         .collect();
     chunks.push(uncovered);
     let findings = Findings(chunks);
-    Ok(Scan { findings, coverage: inv.coverage(), checks: selected, now })
+    Ok(Scan { findings, coverage: inv.coverage(), checks: selected, now, fixes: BTreeMap::new() })
 }
 
 fn run_aws_account<'a>(

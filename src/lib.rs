@@ -1,7 +1,7 @@
 //! Portcullis: audit cloud accounts against account compromise.
 //!
 //! Data walks one way: sources ([`import`]) → [`inventory`] → [`checks`] (run by [`engine`]) →
-//! [`finding`]s → outputs ([`report`]).
+//! [`finding`]s → outputs ([`report`], and [`fix`] artifacts).
 
 pub mod inventory;
 pub mod app;
@@ -12,6 +12,7 @@ pub mod config;
 pub mod demo;
 pub mod engine;
 pub mod finding;
+pub mod fix;
 pub mod import;
 pub mod policy;
 pub mod report;

@@ -73,7 +73,8 @@ fn demo_report_reads_filters_groups_and_prints_in_chromium() {
     }
     let dir = tempfile::tempdir().unwrap();
     let html = dir.path().join("demo.html");
-    let doc = scan(&["--demo"], &html);
+    let fixes = dir.path().join("fixes");
+    let doc = scan(&["--demo", "--fixes", fixes.to_str().unwrap()], &html);
     let findings = doc["findings"].as_array().unwrap();
     // The resource with the most findings, for grouping.
     let mut per: std::collections::BTreeMap<(&str, &str), usize> = std::collections::BTreeMap::new();
@@ -92,6 +93,7 @@ fn demo_report_reads_filters_groups_and_prints_in_chromium() {
                 "CIS AWS Foundations 3.0.0", "CIS Microsoft Azure Foundations 2.0.0", "MITRE ATT&CK",
                 "no check covers it", "Why it matters", "How to fix it", ne["message"],
                 "the root user of account 111122223333 has an active access key",
+                "Suggested fix", "aws/scp/portcullis-guardrails-account-111122223333-1.json",
             ],
             "filters": [
                 ["severity", "critical", count(findings, "severity", "critical")],

@@ -56,3 +56,19 @@ fn checks_catalogue_is_current() {
     let have = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(have == want, "docs/checks.md is stale: run `UPDATE_DOCS=1 cargo test --test registry`");
 }
+
+#[test]
+fn fix_templates_on_disk_are_the_registered_ones() {
+    let mut on_disk = BTreeSet::new();
+    for cloud in ["aws", "azure", "gcp"] {
+        for stem in stems(&root().join("templates/fixes").join(cloud), "j2") {
+            // `<name>.json.j2` → `<cloud>/<name>`, with its `<name>.toml` beside it.
+            let name = stem.split('.').next().unwrap().to_string();
+            assert!(root().join("templates/fixes").join(cloud).join(format!("{name}.toml")).exists(), "{cloud}/{name}: no .toml");
+            on_disk.insert(format!("{cloud}/{name}"));
+        }
+    }
+    let registered: BTreeSet<String> = portcullis::fix::template_names().map(str::to_string).collect();
+    assert_eq!(on_disk, registered, "templates/fixes vs src/fix/mod.rs TEMPLATES");
+    portcullis::fix::validate_names(checks::all().unwrap()).unwrap();
+}

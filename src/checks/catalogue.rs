@@ -44,6 +44,12 @@ pub fn check_markdown(c: &Check) -> String {
             s.push_str(&format!("- {line}\n"));
         }
     }
+    if !m.fix.is_empty() {
+        s.push_str(&format!(
+            "\n**Fixes** (`scan --fixes DIR` writes them for failing findings): {}.\n",
+            m.fix.iter().map(|f| format!("`templates/fixes/{}/{f}`", m.cloud)).collect::<Vec<_>>().join(", ")
+        ));
+    }
     if !m.references.is_empty() {
         s.push_str("\n**References.**\n\n");
         for r in &m.references {

@@ -66,6 +66,8 @@ struct Row<'a> {
     /// Evidence as key / pretty value pairs.
     evidence: Vec<(&'static str, String)>,
     compliance: Vec<String>,
+    /// Fix artifacts (paths under `--fixes DIR`) that address it.
+    fixes: &'a [String],
     fingerprint: String,
 }
 
@@ -239,6 +241,7 @@ pub fn render(scan: &Scan, sources: &[String], verdict: Option<&Verdict>) -> Res
                 message: &f.message,
                 evidence: f.evidence.0.iter().map(|(k, v)| (*k, evidence_text(v))).collect(),
                 compliance: t.map(|t| t.compliance.iter().map(|(fw, ids)| format!("{fw}: {}", ids.join(", "))).collect()).unwrap_or_default(),
+                fixes: scan.fixes.get(&f.fingerprint()).map_or(&[][..], Vec::as_slice),
                 fingerprint: f.fingerprint(),
             }
         })
@@ -395,6 +398,7 @@ fn table_data(scan: &Scan, order: &[&Finding], text: &HashMap<&'static str, Chec
                 sanitize(&f.message),
                 evidence,
                 f.fingerprint(),
+                scan.fixes.get(&f.fingerprint()).map(|p| p.iter().map(|x| sanitize(x)).collect::<Vec<_>>()).unwrap_or_default(),
             ])
         })
         .collect();

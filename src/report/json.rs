@@ -34,7 +34,8 @@ struct FindingV1<'a> {
     compliance: &'a BTreeMap<&'static str, Vec<&'static str>>,
     fingerprint: String,
     evidence: &'a Evidence,
-    fixes: [&'a str; 0],
+    /// Paths (under `--fixes DIR`) of the fix artifacts that address it.
+    fixes: &'a [String],
 }
 
 /// What each finding repeats from its check's metadata, computed once per check.
@@ -62,8 +63,11 @@ impl CheckText {
 
 static NO_MAPPING: BTreeMap<&'static str, Vec<&'static str>> = BTreeMap::new();
 
+static NO_FIXES: Vec<String> = Vec::new();
+
 impl<'a> FindingV1<'a> {
-    fn new(f: &'a Finding<'a>, text: Option<&'a CheckText>) -> Self {
+    fn new(f: &'a Finding<'a>, text: Option<&'a CheckText>, fixes: &'a std::collections::BTreeMap<String, Vec<String>>) -> Self {
+        let fingerprint = f.fingerprint();
         FindingV1 {
             check_id: f.check_id,
             status: f.status,
@@ -77,20 +81,20 @@ impl<'a> FindingV1<'a> {
             title: text.map_or("", |t| t.title),
             remediation: text.map_or("", |t| t.remediation),
             compliance: text.map_or(&NO_MAPPING, |t| &t.compliance),
-            fingerprint: f.fingerprint(),
+            fixes: fixes.get(&fingerprint).map_or(&NO_FIXES[..], Vec::as_slice),
+            fingerprint,
             evidence: &f.evidence,
-            fixes: [],
         }
     }
 }
 
-struct FindingList<'a>(&'a crate::engine::Findings<'a>, &'a HashMap<&'static str, CheckText>);
+struct FindingList<'a>(&'a crate::engine::Findings<'a>, &'a HashMap<&'static str, CheckText>, &'a BTreeMap<String, Vec<String>>);
 
 impl Serialize for FindingList<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.0.len()))?;
         for f in self.0 {
-            seq.serialize_element(&FindingV1::new(f, self.1.get(f.check_id)))?;
+            seq.serialize_element(&FindingV1::new(f, self.1.get(f.check_id), self.2))?;
         }
         seq.end()
     }
@@ -111,7 +115,7 @@ impl Serialize for Document<'_> {
         st.serialize_field("schema", SCHEMA)?;
         st.serialize_field("tool", &Tool { name: "portcullis", version: env!("CARGO_PKG_VERSION") })?;
         st.serialize_field("generated_at", &scan.now)?;
-        st.serialize_field("findings", &FindingList(&scan.findings, &text))?;
+        st.serialize_field("findings", &FindingList(&scan.findings, &text, &scan.fixes))?;
         st.serialize_field("coverage", &scan.coverage)?;
         st.serialize_field("compliance", &super::compliance::for_scan(scan))?;
         st.end()

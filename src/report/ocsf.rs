@@ -174,10 +174,16 @@ fn event(f: &Finding, scan: &Scan, checks: &HashMap<&str, &'static crate::checks
         ev["remediation"] = rem;
         ev["risk_details"] = c.meta.risk.trim().into();
     }
-    if let Some(t) = t {
-        if !t.compliance.is_empty() {
-            ev["unmapped"] = json!({"compliance": t.compliance});
-        }
+    let mut unmapped = serde_json::Map::new();
+    if let Some(t) = t.filter(|t| !t.compliance.is_empty()) {
+        unmapped.insert("compliance".into(), json!(t.compliance));
+    }
+    if let Some(paths) = scan.fixes.get(&fingerprint) {
+        // Fix artifacts (paths under --fixes DIR): the class has no attribute for files to apply.
+        unmapped.insert("fixes".into(), json!(paths));
+    }
+    if !unmapped.is_empty() {
+        ev["unmapped"] = Value::Object(unmapped);
     }
     ev
 }

@@ -244,7 +244,7 @@ fn document_limited(scan: &Scan, max_results: usize) -> (Value, usize) {
                     "logicalLocations": [{"fullyQualifiedName": f.resource.id, "name": f.resource.name, "kind": "resource"}],
                 }],
                 "partialFingerprints": {"portcullisFindingFingerprint/v1": f.fingerprint()},
-                "properties": {"account": f.account, "resourceType": f.resource.kind, "severity": f.severity, "evidence": f.evidence},
+                "properties": {"account": f.account, "resourceType": f.resource.kind, "severity": f.severity, "evidence": f.evidence, "fixes": scan.fixes.get(&f.fingerprint()).cloned().unwrap_or_default()},
             })
         })
         .collect();

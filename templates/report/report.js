@@ -22,7 +22,7 @@
     return {
       n, check, severity: a[1], sev: SEV[a[1]], status: a[2], cloud: a[3], account: data.accounts[a[4]],
       category: a[5], rid: a[6], rname: a[7], rtype: a[8], region: a[9], message: a[10], evidence: a[11],
-      fp: a[12], text: null,
+      fp: a[12], fixes: a[13] || [], text: null,
     };
   });
   let limit = PAGE;
@@ -92,6 +92,13 @@
       body.appendChild(p);
     }
     const link = el("p"); link.appendChild(checkLink(x, x.check.title + ": the check, its mappings, references and suggested fix")); body.appendChild(link);
+    if (x.fixes.length) {
+      body.appendChild(el("h5", null, "Suggested fix"));
+      const p = el("p");
+      x.fixes.forEach((path, i) => { if (i) p.appendChild(document.createTextNode(", ")); p.appendChild(el("code", null, path)); });
+      p.appendChild(document.createTextNode(" (under the --fixes directory; its README says how to apply and roll back)"));
+      body.appendChild(p);
+    }
     body.appendChild(el("p", "fp", "fingerprint " + x.fp));
     det.appendChild(body);
     fin.appendChild(det);

@@ -1,0 +1,323 @@
+//! AWS fixes: Service Control Policies for the failing guardrail findings.
+//!
+//! Each failing finding of a check whose metadata names SCP templates asks for those guardrails
+//! where it failed. A guardrail goes to the organization root when every member account needs it,
+//! else to the accounts that do. Guardrails with the same targets are merged into as few SCPs as
+//! fit AWS's 5,120-character limit (minified); one that cannot fit alone is an error, never cut.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::{json, Value};
+
+use super::{info, render_json, Artifact, FixError, FixOptions, FixSet};
+use crate::engine::Scan;
+use crate::finding::Status;
+use crate::inventory::aws::AwsOrganization;
+use crate::inventory::{Cloud, Collected, Inventory, ScopeKind};
+use crate::report::markdown::escape;
+
+/// AWS Organizations' limit for an SCP document, in characters.
+pub const SCP_LIMIT: usize = 5_120;
+
+/// What a guardrail is asked for by: the failing findings and their accounts.
+#[derive(Default)]
+struct Need {
+    findings: Vec<String>,
+    checks: BTreeSet<&'static str>,
+    accounts: BTreeSet<String>,
+}
+
+/// One guardrail, rendered.
+struct Guardrail {
+    template: String,
+    statements: Vec<Value>,
+    need: Need,
+}
+
+/// The length AWS counts: the minified document's characters.
+pub fn minified_len(doc: &Value) -> usize {
+    serde_json::to_string(doc).map_or(usize::MAX, |s| s.chars().count())
+}
+
+fn document(statements: &[Value]) -> Value {
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// Pack guardrails (each a list of statements, kept together) into as few documents as fit
+/// `limit`: first fit, largest first. `Err` names a guardrail too large on its own.
+fn pack(guardrails: Vec<Guardrail>, limit: usize) -> Result<Vec<Vec<Guardrail>>, FixError> {
+    let mut sized: Vec<(usize, Guardrail)> = guardrails.into_iter().map(|g| (minified_len(&document(&g.statements)), g)).collect();
+    sized.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.template.cmp(&b.1.template)));
+    let mut bins: Vec<Vec<Guardrail>> = Vec::new();
+    for (size, g) in sized {
+        if size > limit {
+            return Err(FixError::Template { name: g.template, message: format!("renders an SCP of {size} characters, over the {limit} limit on its own") });
+        }
+        let fits = |bin: &Vec<Guardrail>| {
+            let mut st: Vec<Value> = bin.iter().flat_map(|x| x.statements.iter().cloned()).collect();
+            st.extend(g.statements.iter().cloned());
+            minified_len(&document(&st)) <= limit
+        };
+        match bins.iter().position(fits) {
+            Some(i) => bins[i].push(g),
+            None => bins.push(vec![g]),
+        }
+    }
+    Ok(bins)
+}
+
+/// Member accounts SCPs apply to: every account of the organization but the management account,
+/// suspended ones excepted.
+fn members(org: &AwsOrganization) -> Vec<(&str, Option<&str>)> {
+    org.nodes
+        .iter()
+        .filter(|n| n.kind == ScopeKind::AwsAccount && n.id != org.management_account_id && !n.state.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("SUSPENDED")))
+        .map(|n| (n.id.as_str(), n.name.as_deref()))
+        .collect()
+}
+
+fn root_id(org: &AwsOrganization) -> Option<&str> {
+    org.nodes.iter().find(|n| n.kind == ScopeKind::AwsOrganizationRoot).map(|n| n.id.as_str())
+}
+
+/// An id safe to put on a command line as it is (root, OU or account id).
+fn is_target_id(id: &str) -> bool {
+    let ok = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    (id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())) || ((id.starts_with("r-") || id.starts_with("ou-")) && ok(id) && id.len() <= 68)
+}
+
+/// The partition the organization lives in (`aws`, `aws-us-gov`, `aws-cn`), from its policies' ARNs.
+fn partition(org: Option<&AwsOrganization>) -> String {
+    org.and_then(|o| o.scps.iter().find_map(|p| p.arn.split(':').nth(1).map(str::to_string)))
+        .filter(|p| p.starts_with("aws") && p.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'))
+        .unwrap_or_else(|| "aws".to_string())
+}
+
+pub(crate) fn plan(scan: &Scan, inv: &Inventory, opts: &FixOptions, set: &mut FixSet) -> Result<(), FixError> {
+    let checks: HashMap<&str, &crate::checks::Check> = scan.checks.iter().map(|c| (c.meta.id_static, *c)).collect();
+    let mut needs: BTreeMap<String, Need> = BTreeMap::new();
+    for f in scan.findings.iter().filter(|f| f.status == Status::Fail && f.cloud == Cloud::Aws) {
+        let Some(c) = checks.get(f.check_id) else { continue };
+        for t in c.meta.fix.iter().filter(|t| t.starts_with("scp_")) {
+            let n = needs.entry(format!("aws/{t}")).or_default();
+            n.findings.push(f.fingerprint());
+            n.checks.insert(f.check_id);
+            n.accounts.insert(f.account.to_string());
+        }
+    }
+    if needs.is_empty() {
+        return Ok(());
+    }
+    let org = match &inv.aws.organization {
+        Collected::Collected(Some(o)) => Some(o),
+        _ => None,
+    };
+    let p = partition(org);
+    let exempt: Vec<String> = opts.break_glass_roles.iter().map(|r| format!("arn:{p}:iam::*:role/{r}")).collect();
+    let key_admins: Vec<String> = opts.access_key_admin_roles.iter().map(|r| format!("arn:{p}:iam::*:role/{r}")).chain(exempt.iter().cloned()).collect();
+    // Exemptions by role name are only as strong as the names: nobody else may create or change
+    // those roles, wherever a guardrail exempts them.
+    if !exempt.is_empty() {
+        let union = needs.values().fold(Need::default(), |mut acc, n| {
+            acc.accounts.extend(n.accounts.iter().cloned());
+            acc
+        });
+        needs.insert("aws/scp_protect_break_glass_roles".into(), Need { findings: Vec::new(), checks: BTreeSet::new(), accounts: union.accounts });
+    }
+    let ctx = minijinja::context! { exempt => exempt.clone(), key_admins => key_admins.clone() };
+    let all_members: Vec<(&str, Option<&str>)> = org.map(members).unwrap_or_default();
+    let member_ids: BTreeSet<&str> = all_members.iter().map(|(id, _)| *id).collect();
+
+    // Targets per guardrail, then guardrails grouped by their targets.
+    let mut by_target: BTreeMap<Vec<String>, Vec<Guardrail>> = BTreeMap::new();
+    for (template, need) in needs {
+        let statements = match render_json(&template, ctx.clone())? {
+            Value::Array(v) => v,
+            _ => return Err(FixError::Template { name: template, message: "must render a list of statements".into() }),
+        };
+        let failing: BTreeSet<&str> = need.accounts.iter().map(String::as_str).filter(|a| member_ids.contains(a)).collect();
+        let targets: Vec<String> = match org.and_then(root_id) {
+            Some(root) if failing.is_empty() || failing.len() == member_ids.len() => vec![root.to_string()],
+            Some(_) => failing.iter().map(|s| s.to_string()).collect(),
+            None => Vec::new(),
+        };
+        by_target.entry(targets).or_default().push(Guardrail { template, statements, need });
+    }
+
+    let mut readme = readme_head(scan, org, &opts.break_glass_roles, &opts.access_key_admin_roles);
+    for (targets, guardrails) in by_target {
+        let slug = match targets.as_slice() {
+            [] => "no-organization".to_string(),
+            [one] if one.starts_with("r-") => "root".to_string(),
+            [one] => format!("account-{one}"),
+            many => {
+                use sha2::{Digest, Sha256};
+                let h = Sha256::digest(many.join(",").as_bytes());
+                format!("{}-accounts-{}", many.len(), h[..4].iter().map(|b| format!("{b:02x}")).collect::<String>())
+            }
+        };
+        for (i, bin) in pack(guardrails, SCP_LIMIT)?.into_iter().enumerate() {
+            let name = format!("portcullis-guardrails-{slug}-{}", i + 1);
+            let statements: Vec<Value> = bin.iter().flat_map(|g| g.statements.iter().cloned()).collect();
+            let doc = document(&statements);
+            let size = minified_len(&doc);
+            let path = format!("aws/scp/{name}.json");
+            readme.push_str(&readme_section(&name, &path, &targets, &bin, size, org, &all_members)?);
+            set.artifacts.push(Artifact {
+                path,
+                cloud: Cloud::Aws,
+                kind: "scp",
+                title: format!("SCP {name}"),
+                templates: bin.iter().map(|g| g.template.clone()).collect(),
+                targets: targets.clone(),
+                findings: bin.iter().flat_map(|g| g.need.findings.iter().cloned()).collect(),
+                content: serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n",
+            });
+        }
+    }
+    set.readmes.insert("aws".into(), readme);
+    Ok(())
+}
+
+fn readme_head(scan: &Scan, org: Option<&AwsOrganization>, break_glass: &[String], key_admins: &[String]) -> String {
+    let mut s = format!(
+        "# AWS guardrails: Service Control Policies\n\nWritten by Portcullis {} from the scan of {}. **Nothing here has been applied**: review each policy, \
+         then apply it as shown. Each policy is kept under AWS's 5,120-character SCP limit (minified; apply it minified, as the commands below do).\n\n",
+        env!("CARGO_PKG_VERSION"),
+        scan.now
+    );
+    match org {
+        Some(o) => s.push_str(&format!(
+            "Organization `{}`, management account `{}` (SCPs never restrict the management account: fix findings there by hand).\n\n",
+            escape(&o.id),
+            escape(&o.management_account_id)
+        )),
+        None => s.push_str(
+            "**No organization was read** (a standalone account, or a scan without `--aws-org`): an SCP can only be attached from an organization's \
+             management account. The policies below say where they would go once the account is in one.\n\n",
+        ),
+    }
+    if break_glass.is_empty() {
+        s.push_str(
+            "**No break-glass role is exempted.** Set `[fixes] break_glass_roles = [\"BreakGlass\"]` in portcullis.toml to exempt the role you keep \
+             for emergencies; without one, the audit-trail and Access Analyzer guardrails bind everyone in the target accounts.\n\n",
+        );
+    } else {
+        s.push_str(&format!(
+            "Exempted break-glass roles (from `[fixes] break_glass_roles`), in every target account: {}. A further statement stops anyone else from \
+             creating or changing roles with those names.\n\n",
+            break_glass.iter().map(|r| format!("`{}`", escape(r))).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if !key_admins.is_empty() {
+        s.push_str(&format!(
+            "Roles that may create access keys (from `[fixes] access_key_admin_roles`): {}.\n\n",
+            key_admins.iter().map(|r| format!("`{}`", escape(r))).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    s
+}
+
+fn readme_section(
+    name: &str,
+    path: &str,
+    targets: &[String],
+    bin: &[Guardrail],
+    size: usize,
+    org: Option<&AwsOrganization>,
+    members: &[(&str, Option<&str>)],
+) -> Result<String, FixError> {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    let mut s = format!("## `{file}`\n\n");
+    let label = |id: &str| {
+        let n = members.iter().find(|(m, _)| *m == id).and_then(|(_, n)| *n);
+        match n {
+            Some(n) => format!("`{}` ({})", escape(id), escape(n)),
+            None => format!("`{}`", escape(id)),
+        }
+    };
+    let affected: Vec<&str> = match targets {
+        [one] if one.starts_with("r-") => members.iter().map(|(id, _)| *id).collect(),
+        t => t.iter().map(String::as_str).collect(),
+    };
+    match targets {
+        [] => s.push_str("**Attach to:** the root or OU above the scanned account, once it is in an organization.\n\n"),
+        [one] if one.starts_with("r-") => s.push_str(&format!(
+            "**Attach to:** the organization root `{}`. **Affects** all {} member account(s){}.\n\n",
+            escape(one),
+            affected.len(),
+            if affected.len() <= 20 { format!(": {}", affected.iter().map(|a| label(a)).collect::<Vec<_>>().join(", ")) } else { String::new() }
+        )),
+        t => s.push_str(&format!(
+            "**Attach to** (and **affects**) these {} account(s), the ones whose findings ask for it: {}.\n\n",
+            t.len(),
+            t.iter().map(|a| label(a)).collect::<Vec<_>>().join(", ")
+        )),
+    }
+    s.push_str("It contains:\n\n");
+    for g in bin {
+        let i = info(&g.template)?;
+        let short = g.template.trim_start_matches("aws/");
+        s.push_str(&format!("- **{}** (`{short}`). Prevents: {} Would affect: {}", i.title, i.prevents, i.affects));
+        if g.need.checks.is_empty() {
+            s.push_str(" Added because break-glass roles are exempted.\n");
+        } else {
+            s.push_str(&format!(
+                " Addresses {} failing finding(s) of {}.\n",
+                g.need.findings.len(),
+                g.need.checks.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
+    s.push_str(&format!("\nSize: {size} of {SCP_LIMIT} characters, minified.\n\n"));
+    if targets.iter().all(|t| is_target_id(t)) && org.is_some() && !targets.is_empty() {
+        s.push_str("Apply (from the management account or the delegated SCP administrator):\n\n```sh\n");
+        s.push_str(&format!(
+            "policy_id=$(aws organizations create-policy --type SERVICE_CONTROL_POLICY --name {name} \\\n  --description 'Portcullis guardrails' --content \"$(jq -c . {file})\" \\\n  --query Policy.PolicySummary.Id --output text)\n"
+        ));
+        for t in targets {
+            s.push_str(&format!("aws organizations attach-policy --policy-id \"$policy_id\" --target-id {t}\n"));
+        }
+        s.push_str("```\n\nRoll back:\n\n```sh\n");
+        for t in targets {
+            s.push_str(&format!("aws organizations detach-policy --policy-id \"$policy_id\" --target-id {t}\n"));
+        }
+        s.push_str("aws organizations delete-policy --policy-id \"$policy_id\"\n```\n\n");
+        s.push_str(
+            "A target holds at most 5 SCPs (FullAWSAccess, or the allow policy you use, must stay attached); try the policy on a test OU first.\n\n",
+        );
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g(name: &str, actions: usize) -> Guardrail {
+        let st = json!({"Sid": name, "Effect": "Deny", "Action": (0..actions).map(|i| format!("iam:Action{i:04}")).collect::<Vec<_>>(), "Resource": "*"});
+        Guardrail { template: name.into(), statements: vec![st], need: Need::default() }
+    }
+
+    #[test]
+    fn packs_into_as_few_policies_as_fit_and_never_cuts() {
+        // Each guardrail about 2,100 characters: two fit in 5,120, three do not.
+        let bins = pack(vec![g("A", 100), g("B", 100), g("C", 100)], SCP_LIMIT).unwrap();
+        assert_eq!(bins.len(), 2);
+        for b in &bins {
+            let st: Vec<Value> = b.iter().flat_map(|x| x.statements.clone()).collect();
+            assert!(minified_len(&document(&st)) <= SCP_LIMIT);
+        }
+        assert_eq!(bins.iter().map(Vec::len).sum::<usize>(), 3, "nothing dropped");
+        let small = pack(vec![g("A", 3), g("B", 3), g("C", 3)], SCP_LIMIT).unwrap();
+        assert_eq!(small.len(), 1);
+        let too_big = pack(vec![g("Huge", 400)], SCP_LIMIT);
+        assert!(matches!(too_big, Err(FixError::Template { .. })));
+    }
+
+    #[test]
+    fn target_ids_are_checked_before_they_reach_a_command() {
+        assert!(is_target_id("r-ab12") && is_target_id("ou-ab12-cdef3456") && is_target_id("111122223333"));
+        assert!(!is_target_id("r-ab12; rm -rf /") && !is_target_id("$(id)") && !is_target_id("11112222333"));
+    }
+}
