@@ -310,7 +310,7 @@ fn scan(a: ScanArgs, color: ColorChoice) -> Result<u8, AppError> {
     }
 
     if let Some(dir) = &a.fixes {
-        let set = crate::fix::plan(&result, &inv, &config.fixes)?;
+        let set = crate::fix::plan(&result, &inv, &config.fixes, &config.trust)?;
         set.write(dir)?;
         eprintln!("wrote {} fix artifact(s) and {} README(s) under {} (nothing applied)", set.artifacts.len(), set.readmes.len(), dir.display());
         result.fixes = set.index().into_iter().map(|(f, paths)| (f.to_string(), paths.into_iter().map(str::to_string).collect())).collect();

@@ -28,7 +28,7 @@ fn fixture_fixes() -> Vec<(String, String, portcullis::fix::FixSet, String)> {
             let inv = portcullis::import::parse_snapshot(&std::fs::read_to_string(&path).unwrap(), "fixture").unwrap();
             let opts = ScanOptions { now: inv.generated_at, only: Some(vec![check.meta.id.clone()]), ..Default::default() };
             let result = scan(&inv, &opts).unwrap();
-            let set = fix::plan(&result, &inv, &options()).unwrap();
+            let set = fix::plan(&result, &inv, &options(), &portcullis::settings::Trusted::default()).unwrap();
             // The findings each artifact addresses, by fingerprint.
             let mut side = String::new();
             for a in &set.artifacts {
@@ -238,4 +238,40 @@ fn org_policy_files_match_the_org_policy_v2_schema() {
     let mut errors = Vec::new();
     discovery_errors(schemas, "GoogleCloudOrgpolicyV2Policy", &serde_json::json!({"name": "x", "spec": {"rules": [{"enforce": "yes"}], "bogus": 1}}), "", &mut errors);
     assert_eq!(errors.len(), 2, "{errors:?}");
+}
+
+#[test]
+fn azure_policy_definitions_parse_as_policy_definitions() {
+    use portcullis::fix::azure::definition_problems;
+    let mut checked = std::collections::BTreeSet::new();
+    for (_, _, set, _) in fixture_fixes() {
+        for a in &set.artifacts {
+            let v: Value = serde_json::from_str(&a.content).unwrap_or_else(|e| if a.kind == "commands" { Value::Null } else { panic!("{}: {e}", a.path) });
+            match a.kind {
+                "policy_definition" => {
+                    let problems = definition_problems(&v);
+                    assert!(problems.is_empty(), "{}: {problems:?}", a.path);
+                    checked.insert(a.path.clone());
+                }
+                "policy_assignment" => {
+                    let id = v["properties"]["policyDefinitionId"].as_str().unwrap();
+                    assert!(id.starts_with("/subscriptions/") && id.contains("/providers/Microsoft.Authorization/policyDefinitions/portcullis-"), "{id}");
+                    assert!(set.artifacts.iter().any(|d| d.kind == "policy_definition" && id.ends_with(d.path.rsplit('/').next().unwrap().trim_end_matches(".definition.json"))), "{id} names a definition that was not written");
+                }
+                "entra_policy" => {
+                    let rules = v["applicationRestrictions"]["passwordCredentials"].as_array().unwrap();
+                    assert!(rules.iter().all(|r| r["restrictionType"] == "passwordLifetime" && r["maxLifetime"].as_str().is_some_and(|d| d.starts_with('P') && d.ends_with('D'))));
+                }
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(checked.len(), 3, "every policy template checked: {checked:?}");
+    // The checker is not vacuous.
+    let bad = serde_json::json!({"properties": {"mode": "All", "policyType": "Custom", "displayName": "x", "parameters": {},
+        "policyRule": {"if": {"field": "type", "equals": "x"}, "then": {"effect": "block", "details": {}}}}});
+    assert_eq!(definition_problems(&bad).len(), 1);
+    let undeclared = serde_json::json!({"properties": {"mode": "All", "policyType": "Custom", "displayName": "x",
+        "policyRule": {"if": {"field": "x", "in": "[parameters('list')]"}, "then": {"effect": "auditIfNotExists"}}}});
+    assert_eq!(definition_problems(&undeclared).len(), 2, "{:?}", definition_problems(&undeclared));
 }

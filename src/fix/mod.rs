@@ -7,6 +7,7 @@
 //! in, artifacts out.
 
 pub mod aws;
+pub mod azure;
 pub mod gcp;
 
 use std::collections::BTreeMap;
@@ -158,6 +159,11 @@ const TEMPLATES: &[Template] = &[
     template!("gcp", "orgpolicy_sa_key_expiry", "json"),
     template!("gcp", "audit_config_data_access", "json"),
     template!("gcp", "containment_disable_sa_keys", "sh"),
+    template!("azure", "policy_activity_log_export", "json"),
+    template!("azure", "policy_deny_custom_role_wildcard", "json"),
+    template!("azure", "policy_lighthouse_allowed_tenants", "json"),
+    template!("azure", "entra_app_management_policy", "json"),
+    template!("azure", "containment_remove_app_credentials", "sh"),
 ];
 
 fn template(name: &str) -> Result<&'static Template, FixError> {
@@ -216,9 +222,11 @@ pub fn shell_quote(s: &str) -> String {
 }
 
 /// Plan the fixes for a scan's failing findings.
-pub fn plan(scan: &Scan, inv: &Inventory, opts: &FixOptions) -> Result<FixSet, FixError> {
+/// `trusted` is the configuration's allow-lists (the Lighthouse policy allows `azure_tenants`).
+pub fn plan(scan: &Scan, inv: &Inventory, opts: &FixOptions, trusted: &crate::settings::Trusted) -> Result<FixSet, FixError> {
     let mut set = FixSet::default();
     aws::plan(scan, inv, opts, &mut set)?;
+    azure::plan(scan, inv, trusted, &mut set)?;
     gcp::plan(scan, inv, &mut set)?;
     Ok(set)
 }
@@ -249,6 +257,8 @@ mod tests {
                 exempt => vec!["arn:aws:iam::*:role/BreakGlass"], key_admins => vec!["arn:aws:iam::*:role/IdentityAdmin"],
                 parent => "organizations/1", customer_ids => vec!["C0abc123"], expiry => "2160h",
                 keys => vec![minijinja::context! { key => "k1", email => "sa@p.iam.gserviceaccount.com", project => "p", why => "old" }],
+                allowed_tenants => vec!["72f988bf-86f1-41af-91ab-2d7cd011db47"], max_lifetime => "P180D",
+                credentials => vec![minijinja::context! { sp => false, app_id => "k1", key_id => "k2", cert => true, display => "a", object => "o", why => "w" }],
             };
             match template(name).unwrap().ext {
                 "json" => assert!(!render_json(name, ctx).unwrap().is_null(), "{name}"),

@@ -20,7 +20,9 @@ pub fn run<'a>(t: &'a AzureTenant, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
     let limit = cx.param("max_lifetime_days");
     for a in apps.iter().chain(sps.iter()).filter(|a| !a.credentials.is_empty()) {
         let mut problems = Vec::new();
+        let mut keys: Vec<String> = Vec::new();
         for c in &a.credentials {
+            let before = problems.len();
             let name = c.display_name.as_deref().filter(|n| !n.is_empty()).unwrap_or(&c.key_id);
             match (c.start, c.end) {
                 (_, None) => problems.push(format!("{} {name:?} never expires", c.kind)),
@@ -34,12 +36,15 @@ pub fn run<'a>(t: &'a AzureTenant, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
                 }
                 _ => {}
             }
+            if problems.len() > before {
+                keys.push(format!("{}:{}", c.kind, c.key_id));
+            }
         }
         let n = a.credentials.len();
         if problems.is_empty() {
             cx.pass(resource(a), format!("{}: {n} credential(s), each expiring within {limit} days of creation", a.display_name));
         } else {
-            cx.fail(resource(a), format!("{}: {}", a.display_name, problems.join("; "))).with("credentials", n as i64).with("app_id", a.app_id.as_str());
+            cx.fail(resource(a), format!("{}: {}", a.display_name, problems.join("; "))).with("credentials", n as i64).with("app_id", a.app_id.as_str()).with("problem_credentials", keys);
         }
     }
     Ok(())
