@@ -275,3 +275,52 @@ fn azure_policy_definitions_parse_as_policy_definitions() {
         "policyRule": {"if": {"field": "x", "in": "[parameters('list')]"}, "then": {"effect": "auditIfNotExists"}}}});
     assert_eq!(definition_problems(&undeclared).len(), 2, "{:?}", definition_problems(&undeclared));
 }
+
+#[test]
+fn a_replacement_trust_policy_makes_the_trust_finding_pass() {
+    // Each failing trust fixture: put the fix's document in place (its REPLACE values set as a
+    // person would) and scan again: the role passes.
+    let mut fixed = 0;
+    for check in ["aws_iam_role_trust_not_public", "aws_iam_role_cross_account_trust_restricted", "aws_iam_role_oidc_trust_subject_restricted"] {
+        let dir = support::root().join("fixtures/checks/aws").join(check);
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if !path.file_name().unwrap().to_string_lossy().starts_with("fail") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let inv = portcullis::import::parse_snapshot(&text, "fixture").unwrap();
+            let opts = ScanOptions { now: inv.generated_at, only: Some(vec![check.to_string()]), ..Default::default() };
+            let result = scan(&inv, &opts).unwrap();
+            let set = fix::plan(&result, &inv, &options(), &portcullis::settings::Trusted::default()).unwrap();
+            let mut snapshot: Value = serde_json::from_str(&text).unwrap();
+            let mut replaced = Vec::new();
+            for a in set.artifacts.iter().filter(|a| a.kind == "trust_policy") {
+                let doc: Value = serde_json::from_str(
+                    &a.content.replace("REPLACE-with-the-ExternalId-agreed-with-", "ext-7f3a-").replace("repo:REPLACE-OWNER/REPLACE-REPO", "repo:acme/deploy").replace("REPLACE-with-the-allowed-subject", "system:serviceaccount:prod:deployer"),
+                )
+                .unwrap();
+                let role = a.path.rsplit('/').next().unwrap().trim_end_matches(".json").to_string();
+                for acct in snapshot["aws"]["accounts"].as_array_mut().unwrap() {
+                    for r in acct["authorization_details"]["collected"]["roles"].as_array_mut().into_iter().flatten() {
+                        if r["name"] == role.as_str() {
+                            r["trust_policy"] = doc.clone();
+                            replaced.push(role.clone());
+                        }
+                    }
+                }
+            }
+            let failing: Vec<String> = result.findings.iter().filter(|f| f.status == Status::Fail).map(|f| f.resource.name.to_string()).collect();
+            assert!(!failing.is_empty());
+            let inv2 = portcullis::import::parse_snapshot(&snapshot.to_string(), "fixed").unwrap();
+            let again = scan(&inv2, &opts).unwrap();
+            for name in &failing {
+                assert!(replaced.contains(name), "{check}/{}: no trust fix for {name}", path.display());
+                let f = again.findings.iter().find(|f| f.resource.name == name.as_str()).unwrap();
+                assert_eq!(f.status, Status::Pass, "{check}/{}: {name} after the fix: {}", path.display(), f.message);
+                fixed += 1;
+            }
+        }
+    }
+    assert!(fixed >= 3, "{fixed}");
+}

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{json, Value};
 
-use super::{info, render_json, Artifact, FixError, FixOptions, FixSet};
+use super::{info, render_json, render_sh, Artifact, FixError, FixOptions, FixSet};
 use crate::engine::Scan;
 use crate::finding::Status;
 use crate::inventory::aws::AwsOrganization;
@@ -94,6 +94,24 @@ fn partition(org: Option<&AwsOrganization>) -> String {
 }
 
 pub(crate) fn plan(scan: &Scan, inv: &Inventory, opts: &FixOptions, set: &mut FixSet) -> Result<(), FixError> {
+    let org = match &inv.aws.organization {
+        Collected::Collected(Some(o)) => Some(o),
+        _ => None,
+    };
+    let before = set.artifacts.len();
+    let mut body = scps(scan, inv, opts, set)?;
+    body.push_str(&trust(scan, inv, org, set)?);
+    body.push_str(&containment(scan, set)?);
+    if set.artifacts.len() > before {
+        let mut readme = readme_head(scan, org, &opts.break_glass_roles, &opts.access_key_admin_roles);
+        readme.push_str(&body);
+        set.readmes.insert("aws".into(), readme);
+    }
+    Ok(())
+}
+
+/// The guardrail SCPs; returns their README sections.
+fn scps(scan: &Scan, inv: &Inventory, opts: &FixOptions, set: &mut FixSet) -> Result<String, FixError> {
     let checks: HashMap<&str, &crate::checks::Check> = scan.checks.iter().map(|c| (c.meta.id_static, *c)).collect();
     let mut needs: BTreeMap<String, Need> = BTreeMap::new();
     for f in scan.findings.iter().filter(|f| f.status == Status::Fail && f.cloud == Cloud::Aws) {
@@ -106,7 +124,7 @@ pub(crate) fn plan(scan: &Scan, inv: &Inventory, opts: &FixOptions, set: &mut Fi
         }
     }
     if needs.is_empty() {
-        return Ok(());
+        return Ok(String::new());
     }
     let org = match &inv.aws.organization {
         Collected::Collected(Some(o)) => Some(o),
@@ -144,7 +162,7 @@ pub(crate) fn plan(scan: &Scan, inv: &Inventory, opts: &FixOptions, set: &mut Fi
         by_target.entry(targets).or_default().push(Guardrail { template, statements, need });
     }
 
-    let mut readme = readme_head(scan, org, &opts.break_glass_roles, &opts.access_key_admin_roles);
+    let mut readme = String::new();
     for (targets, guardrails) in by_target {
         let slug = match targets.as_slice() {
             [] => "no-organization".to_string(),
@@ -175,14 +193,13 @@ pub(crate) fn plan(scan: &Scan, inv: &Inventory, opts: &FixOptions, set: &mut Fi
             });
         }
     }
-    set.readmes.insert("aws".into(), readme);
-    Ok(())
+    Ok(readme)
 }
 
 fn readme_head(scan: &Scan, org: Option<&AwsOrganization>, break_glass: &[String], key_admins: &[String]) -> String {
     let mut s = format!(
-        "# AWS guardrails: Service Control Policies\n\nWritten by Portcullis {} from the scan of {}. **Nothing here has been applied**: review each policy, \
-         then apply it as shown. Each policy is kept under AWS's 5,120-character SCP limit (minified; apply it minified, as the commands below do).\n\n",
+        "# AWS fixes: Service Control Policies, trust policies, containment\n\nWritten by Portcullis {} from the scan of {}. **Nothing here has been applied**: review each policy, \
+         then apply it as shown. Each SCP is kept under AWS's 5,120-character limit (minified; apply it minified, as the commands below do).\n\n",
         env!("CARGO_PKG_VERSION"),
         scan.now
     );
@@ -288,6 +305,167 @@ fn readme_section(
         );
     }
     Ok(s)
+}
+
+/// A file name from a role name: what IAM allows, anything else replaced.
+fn file_name(s: &str) -> String {
+    let n: String = s.chars().map(|c| if c.is_ascii_alphanumeric() || "+=,.@_-".contains(c) { c } else { '_' }).collect();
+    if n.is_empty() || n.chars().all(|c| c == '.') {
+        "_".to_string()
+    } else {
+        n
+    }
+}
+
+/// The conditions that narrow an open trust statement, per check.
+fn narrowing(check: &str, grant: &Value, org: Option<&AwsOrganization>, account: &str) -> Option<(String, Value)> {
+    match check {
+        "aws_iam_role_trust_not_public" => Some(match org {
+            Some(o) => ("aws:PrincipalOrgID".into(), json!(o.id)),
+            None => ("aws:PrincipalAccount".into(), json!(account)),
+        }),
+        "aws_iam_role_cross_account_trust_restricted" => {
+            let partner = grant["trustee"]["account"].as_str().unwrap_or("the partner");
+            Some(("sts:ExternalId".into(), json!(format!("REPLACE-with-the-ExternalId-agreed-with-{partner}"))))
+        }
+        "aws_iam_role_oidc_trust_subject_restricted" => {
+            let issuer = grant["trustee"]["issuer"].as_str()?;
+            let value = if issuer == "token.actions.githubusercontent.com" { "repo:REPLACE-OWNER/REPLACE-REPO:ref:refs/heads/main" } else { "REPLACE-with-the-allowed-subject" };
+            Some((format!("{issuer}:sub"), json!(value)))
+        }
+        _ => None,
+    }
+}
+
+/// Replacement trust policies for the roles whose trust findings fail.
+fn trust(scan: &Scan, inv: &Inventory, org: Option<&AwsOrganization>, set: &mut FixSet) -> Result<String, FixError> {
+    use crate::finding::EvidenceValue;
+    let checks: HashMap<&str, &crate::checks::Check> = scan.checks.iter().map(|c| (c.meta.id_static, *c)).collect();
+    // (account, role name) → (role ARN, statement index → conditions to add, findings, checks)
+    type Fixes = (String, BTreeMap<usize, Vec<(String, Value)>>, Vec<String>, BTreeSet<&'static str>);
+    let mut roles: BTreeMap<(String, String), Fixes> = BTreeMap::new();
+    for f in scan.findings.iter().filter(|f| f.status == Status::Fail && f.cloud == Cloud::Aws && f.resource.kind == "aws_iam_role") {
+        let Some(c) = checks.get(f.check_id) else { continue };
+        if !c.meta.fix.iter().any(|t| t == "trust_policy_narrowed") {
+            continue;
+        }
+        let Some(EvidenceValue::Json(grants)) = f.evidence.0.iter().find(|(k, _)| *k == "grants").map(|(_, v)| v) else { continue };
+        let e = roles.entry((f.account.to_string(), f.resource.name.to_string())).or_insert_with(|| (f.resource.id.to_string(), BTreeMap::new(), Vec::new(), BTreeSet::new()));
+        for g in grants.as_array().into_iter().flatten() {
+            let (Some(i), Some(n)) = (g["statement"].as_u64(), narrowing(f.check_id, g, org, f.account)) else { continue };
+            let list = e.1.entry(usize::try_from(i).unwrap_or(usize::MAX)).or_default();
+            if !list.iter().any(|(k, _)| *k == n.0) {
+                list.push(n);
+            }
+        }
+        e.2.push(f.fingerprint());
+        e.3.insert(f.check_id);
+    }
+    if roles.is_empty() {
+        return Ok(String::new());
+    }
+    let i = info("aws/trust_policy_narrowed")?;
+    let mut readme = format!("## Trust policies
+
+**{}**. Prevents: {} Would affect: {}
+
+", i.title, i.prevents, i.affects);
+    for ((account, role), (arn, statements, findings, checks)) in roles {
+        let Some(acct) = inv.aws.accounts.iter().find(|a| a.account_id == account) else { continue };
+        let Ok(all) = acct.authorization_details.require(crate::inventory::Dataset::AwsAuthorizationDetails) else { continue };
+        let Some(r) = all.roles.iter().find(|r| r.name == role) else { continue };
+        let Some(doc) = &r.trust_policy else { continue };
+        let mut v = serde_json::to_value(doc).unwrap_or(Value::Null);
+        for (idx, conds) in &statements {
+            let Some(st) = v["Statement"].get_mut(*idx) else { continue };
+            if !st["Condition"].is_object() {
+                st["Condition"] = json!({});
+            }
+            if !st["Condition"]["StringEquals"].is_object() {
+                st["Condition"]["StringEquals"] = json!({});
+            }
+            for (k, val) in conds {
+                st["Condition"]["StringEquals"][k] = val.clone();
+            }
+        }
+        let rendered = render_json("aws/trust_policy_narrowed", minijinja::context! { document => minijinja::value::Serde(&v) })?;
+        let path = format!("aws/trust/{}/{}.json", file_name(&account), file_name(&role));
+        let file = path.trim_start_matches("aws/");
+        let placeholders = rendered.to_string().contains("REPLACE");
+        readme.push_str(&format!(
+            "### `{file}`\n\nRole `{}` in account `{}` ({}). Narrows statement(s) {} with {}.{}\n\n```sh\n\
+             aws iam get-role --role-name {q} --query Role.AssumeRolePolicyDocument > {q_before}\n\
+             aws iam update-assume-role-policy --role-name {q} --policy-document file://{file}\n```\n\n\
+             Roll back: `aws iam update-assume-role-policy --role-name {q} --policy-document file://{q_before}`. Run both in account `{}`.\n\n",
+            escape(&role),
+            escape(&account),
+            checks.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "),
+            statements.keys().map(|k| k.to_string()).collect::<Vec<_>>().join(", "),
+            statements.values().flatten().map(|(k, _)| format!("`{}`", escape(k))).collect::<BTreeSet<_>>().into_iter().collect::<Vec<_>>().join(", "),
+            if placeholders { " **Set the values marked REPLACE before applying.**" } else { "" },
+            escape(&account),
+            q = super::shell_quote(&role),
+            q_before = super::shell_quote(&format!("{}-trust-before.json", file_name(&role))),
+        ));
+        set.artifacts.push(Artifact {
+            path,
+            cloud: Cloud::Aws,
+            kind: "trust_policy",
+            title: format!("Trust policy for {role}"),
+            templates: vec!["aws/trust_policy_narrowed".into()],
+            targets: vec![arn],
+            findings,
+            content: serde_json::to_string_pretty(&rendered).unwrap_or_default() + "\n",
+        });
+    }
+    Ok(readme)
+}
+
+/// Containment commands for the principals named by failing credential findings, commented out.
+fn containment(scan: &Scan, set: &mut FixSet) -> Result<String, FixError> {
+    let checks: HashMap<&str, &crate::checks::Check> = scan.checks.iter().map(|c| (c.meta.id_static, *c)).collect();
+    let mut principals: BTreeMap<(String, String, bool), (Vec<String>, BTreeSet<String>)> = BTreeMap::new();
+    for f in scan.findings.iter().filter(|f| f.status == Status::Fail && f.cloud == Cloud::Aws) {
+        let Some(c) = checks.get(f.check_id) else { continue };
+        if !c.meta.fix.iter().any(|t| t == "containment_principals") {
+            continue;
+        }
+        let role = match f.resource.kind {
+            "aws_iam_user" => false,
+            "aws_iam_role" => true,
+            _ => continue,
+        };
+        let e = principals.entry((f.account.to_string(), f.resource.name.to_string(), role)).or_default();
+        e.0.push(f.fingerprint());
+        e.1.insert(f.message.clone());
+    }
+    if principals.is_empty() {
+        return Ok(String::new());
+    }
+    let list: Vec<minijinja::Value> = principals
+        .iter()
+        .map(|((account, name, role), (_, why))| minijinja::context! { account => account, name => name, role => *role, why => why.iter().cloned().collect::<Vec<_>>().join("; ") })
+        .collect();
+    let script = render_sh("aws/containment_principals", minijinja::context! { principals => list })?;
+    let i = info("aws/containment_principals")?;
+    set.artifacts.push(Artifact {
+        path: "aws/containment/contain-principals.sh".into(),
+        cloud: Cloud::Aws,
+        kind: "commands",
+        title: "Containment commands".into(),
+        templates: vec!["aws/containment_principals".into()],
+        targets: principals.keys().map(|(a, n, r)| format!("arn:aws:iam::{a}:{}/{n}", if *r { "role" } else { "user" })).collect(),
+        findings: principals.values().flat_map(|(f, _)| f.iter().cloned()).collect(),
+        content: script,
+    });
+    Ok(format!(
+        "## Containment: `containment/contain-principals.sh`\n\n**{}**. Prevents: {} Would affect: {} It lists {} principal(s) from the failing findings, every call commented out: \
+         uncomment those you have decided are compromised.\n\n",
+        i.title,
+        i.prevents,
+        i.affects,
+        principals.len()
+    ))
 }
 
 #[cfg(test)]

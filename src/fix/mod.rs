@@ -152,6 +152,8 @@ const TEMPLATES: &[Template] = &[
     template!("aws", "scp_protect_access_analyzer", "json"),
     template!("aws", "scp_restrict_access_key_creation", "json"),
     template!("aws", "scp_protect_break_glass_roles", "json"),
+    template!("aws", "trust_policy_narrowed", "json"),
+    template!("aws", "containment_principals", "sh"),
     template!("gcp", "orgpolicy_disable_sa_key_creation", "json"),
     template!("gcp", "orgpolicy_disable_sa_key_upload", "json"),
     template!("gcp", "orgpolicy_no_default_sa_grants", "json"),
@@ -259,6 +261,8 @@ mod tests {
                 keys => vec![minijinja::context! { key => "k1", email => "sa@p.iam.gserviceaccount.com", project => "p", why => "old" }],
                 allowed_tenants => vec!["72f988bf-86f1-41af-91ab-2d7cd011db47"], max_lifetime => "P180D",
                 credentials => vec![minijinja::context! { sp => false, app_id => "k1", key_id => "k2", cert => true, display => "a", object => "o", why => "w" }],
+                document => minijinja::value::Serde(serde_json::json!({"Version": "2012-10-17", "Statement": []})),
+                principals => vec![minijinja::context! { role => false, name => "k1", account => "111122223333", why => "w" }],
             };
             match template(name).unwrap().ext {
                 "json" => assert!(!render_json(name, ctx).unwrap().is_null(), "{name}"),
