@@ -266,7 +266,7 @@ fn azure_policy_definitions_parse_as_policy_definitions() {
             }
         }
     }
-    assert_eq!(checked.len(), 3, "every policy template checked: {checked:?}");
+    assert_eq!(checked.len(), 4, "every policy template checked: {checked:?}");
     // The checker is not vacuous.
     let bad = serde_json::json!({"properties": {"mode": "All", "policyType": "Custom", "displayName": "x", "parameters": {},
         "policyRule": {"if": {"field": "type", "equals": "x"}, "then": {"effect": "block", "details": {}}}}});

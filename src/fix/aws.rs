@@ -424,7 +424,9 @@ fn trust(scan: &Scan, inv: &Inventory, org: Option<&AwsOrganization>, set: &mut 
 /// Containment commands for the principals named by failing credential findings, commented out.
 fn containment(scan: &Scan, set: &mut FixSet) -> Result<String, FixError> {
     let checks: HashMap<&str, &crate::checks::Check> = scan.checks.iter().map(|c| (c.meta.id_static, *c)).collect();
-    let mut principals: BTreeMap<(String, String, bool), (Vec<String>, BTreeSet<String>)> = BTreeMap::new();
+    // (account, name, is a role) → (finding fingerprints, messages)
+    type Named = BTreeMap<(String, String, bool), (Vec<String>, BTreeSet<String>)>;
+    let mut principals: Named = BTreeMap::new();
     for f in scan.findings.iter().filter(|f| f.status == Status::Fail && f.cloud == Cloud::Aws) {
         let Some(c) = checks.get(f.check_id) else { continue };
         if !c.meta.fix.iter().any(|t| t == "containment_principals") {

@@ -158,6 +158,39 @@ pub(crate) fn plan(scan: &Scan, inv: &Inventory, trusted: &Trusted, set: &mut Fi
                 findings: need.findings.clone(),
                 content: serde_json::to_string_pretty(&body).unwrap_or_default() + "\n",
             });
+        } else if name == "containment_entra_users" {
+            // One entry per principal finding: guests with a role at a scope, stale privileged users.
+            let mut principals = Vec::new();
+            let mut targets = Vec::new();
+            for f in scan.findings.iter().filter(|f| f.status == Status::Fail && need.checks.contains(f.check_id)) {
+                let scope = f.evidence.0.iter().find(|(k, _)| *k == "scope").and_then(|(_, v)| match v {
+                    EvidenceValue::Text(t) => Some(t.to_string()),
+                    _ => None,
+                });
+                let scope = scope.filter(|_| f.check_id == "azure_rbac_guest_privileged_role_absent");
+                targets.push(f.resource.id.to_string());
+                principals.push(minijinja::context! { id => f.resource.id.to_string(), name => f.resource.name.to_string(), why => f.message.clone(), scope => scope });
+            }
+            if principals.is_empty() {
+                continue;
+            }
+            let n = principals.len();
+            let script = render_sh(template, minijinja::context! { principals => principals })?;
+            readme.push_str(&format!(
+                "## Containment: `containment/contain-entra-users.sh`\n\n**{}**. Prevents: {} Would affect: {} {addresses} It lists {n} principal(s), every call \
+                 commented out: uncomment those you mean.\n\n",
+                i.title, i.prevents, i.affects
+            ));
+            set.artifacts.push(Artifact {
+                path: "azure/containment/contain-entra-users.sh".into(),
+                cloud: Cloud::Azure,
+                kind: "commands",
+                title: "Containment for Entra users".into(),
+                templates: vec![template.clone()],
+                targets,
+                findings: need.findings.clone(),
+                content: script,
+            });
         } else if name == "containment_remove_app_credentials" {
             let mut creds = Vec::new();
             for (tenant, object, listed) in &need.credentials {

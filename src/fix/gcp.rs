@@ -203,7 +203,8 @@ pub(crate) fn plan(scan: &Scan, inv: &Inventory, set: &mut FixSet) -> Result<(),
                 continue;
             }
             let n = keys.len();
-            let script = render_sh(template, minijinja::context! { keys => keys })?;
+            let accounts: Vec<minijinja::Value> = need.accounts.iter().map(|(p, e)| minijinja::context! { email => e.clone(), project => p.clone() }).collect();
+            let script = render_sh(template, minijinja::context! { keys => keys, accounts => accounts })?;
             readme.push_str(&format!(
                 "## Containment: `containment/disable-service-account-keys.sh`\n\n**{}**. Prevents: {} Would affect: {} {addresses} It disables {n} key(s); \
                  run it with credentials that hold `iam.serviceAccountKeys.disable`. Roll back per key with `gcloud iam service-accounts keys enable`.\n\n",

@@ -166,6 +166,8 @@ const TEMPLATES: &[Template] = &[
     template!("azure", "policy_lighthouse_allowed_tenants", "json"),
     template!("azure", "entra_app_management_policy", "json"),
     template!("azure", "containment_remove_app_credentials", "sh"),
+    template!("azure", "policy_restrict_owner_assignments", "json"),
+    template!("azure", "containment_entra_users", "sh"),
 ];
 
 fn template(name: &str) -> Result<&'static Template, FixError> {
@@ -259,10 +261,11 @@ mod tests {
                 exempt => vec!["arn:aws:iam::*:role/BreakGlass"], key_admins => vec!["arn:aws:iam::*:role/IdentityAdmin"],
                 parent => "organizations/1", customer_ids => vec!["C0abc123"], expiry => "2160h",
                 keys => vec![minijinja::context! { key => "k1", email => "sa@p.iam.gserviceaccount.com", project => "p", why => "old" }],
+                accounts => vec![minijinja::context! { email => "sa@p.iam.gserviceaccount.com", project => "p" }],
                 allowed_tenants => vec!["72f988bf-86f1-41af-91ab-2d7cd011db47"], max_lifetime => "P180D",
                 credentials => vec![minijinja::context! { sp => false, app_id => "k1", key_id => "k2", cert => true, display => "a", object => "o", why => "w" }],
                 document => minijinja::value::Serde(serde_json::json!({"Version": "2012-10-17", "Statement": []})),
-                principals => vec![minijinja::context! { role => false, name => "k1", account => "111122223333", why => "w" }],
+                principals => vec![minijinja::context! { role => false, name => "k1", account => "111122223333", why => "w", id => "k1", scope => "/subscriptions/x" }],
             };
             match template(name).unwrap().ext {
                 "json" => assert!(!render_json(name, ctx).unwrap().is_null(), "{name}"),
