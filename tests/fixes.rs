@@ -156,7 +156,8 @@ fn an_applied_scp_makes_the_guardrail_findings_pass() {
         let file = fixes.join(a["path"].as_str().unwrap());
         let targets: Vec<&str> = a["targets"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
         assert!(!targets.is_empty(), "an SCP with no target in an organization: {a}");
-        assert!(targets.iter().all(|t| *t == ids["root"] || failing.iter().any(|(_, acct)| acct == t)), "targets {targets:?}");
+        // The root, an OU all of whose accounts need it (here the Prod OU), or a failing account.
+        assert!(targets.iter().all(|t| *t == ids["root"] || t.starts_with("ou-") || failing.iter().any(|(_, acct)| acct == t)), "targets {targets:?}");
         let mut args = vec!["apply-scp", file.to_str().unwrap()];
         args.extend(targets);
         moto.seed(&args);

@@ -80,6 +80,24 @@ fn root_id(org: &AwsOrganization) -> Option<&str> {
     org.nodes.iter().find(|n| n.kind == ScopeKind::AwsOrganizationRoot).map(|n| n.id.as_str())
 }
 
+/// The fewest targets that cover exactly the `failing` accounts: every OU whose member accounts
+/// all fail (the highest such OU), then the failing accounts no chosen OU holds.
+fn cover(org: &AwsOrganization, failing: &BTreeSet<&str>, members: &BTreeSet<&str>) -> Vec<String> {
+    let mut under: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for m in members {
+        for n in org.ancestry(m).iter().skip(1).filter(|n| n.kind == ScopeKind::AwsOrganizationalUnit) {
+            under.entry(n.id.as_str()).or_default().insert(m);
+        }
+    }
+    // OUs entirely failing; keep those with no entirely-failing OU above them.
+    let full: BTreeSet<&str> = under.iter().filter(|(_, accts)| accts.iter().all(|a| failing.contains(a))).map(|(ou, _)| *ou).collect();
+    let top: Vec<&str> = full.iter().copied().filter(|ou| !org.ancestry(ou).iter().skip(1).any(|p| full.contains(p.id.as_str()))).collect();
+    let covered: BTreeSet<&str> = top.iter().flat_map(|ou| under[ou].iter().copied()).collect();
+    let mut out: Vec<String> = top.iter().map(|s| s.to_string()).collect();
+    out.extend(failing.iter().filter(|a| !covered.contains(*a)).map(|s| s.to_string()));
+    out
+}
+
 /// An id safe to put on a command line as it is (root, OU or account id).
 fn is_target_id(id: &str) -> bool {
     let ok = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
@@ -156,7 +174,7 @@ fn scps(scan: &Scan, inv: &Inventory, opts: &FixOptions, set: &mut FixSet) -> Re
         let failing: BTreeSet<&str> = need.accounts.iter().map(String::as_str).filter(|a| member_ids.contains(a)).collect();
         let targets: Vec<String> = match org.and_then(root_id) {
             Some(root) if failing.is_empty() || failing.len() == member_ids.len() => vec![root.to_string()],
-            Some(_) => failing.iter().map(|s| s.to_string()).collect(),
+            Some(_) => org.map(|o| cover(o, &failing, &member_ids)).unwrap_or_default(),
             None => Vec::new(),
         };
         by_target.entry(targets).or_default().push(Guardrail { template, statements, need });
@@ -167,6 +185,7 @@ fn scps(scan: &Scan, inv: &Inventory, opts: &FixOptions, set: &mut FixSet) -> Re
         let slug = match targets.as_slice() {
             [] => "no-organization".to_string(),
             [one] if one.starts_with("r-") => "root".to_string(),
+            [one] if one.starts_with("ou-") => one.clone(),
             [one] => format!("account-{one}"),
             many => {
                 use sha2::{Digest, Sha256};
@@ -255,7 +274,15 @@ fn readme_section(
     };
     let affected: Vec<&str> = match targets {
         [one] if one.starts_with("r-") => members.iter().map(|(id, _)| *id).collect(),
-        t => t.iter().map(String::as_str).collect(),
+        t => members
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| t.iter().any(|x| x == id || org.is_some_and(|o| o.ancestry(id).iter().any(|n| &n.id == x))))
+            .collect(),
+    };
+    let ou_label = |id: &str| match org.and_then(|o| o.node(id)).and_then(|n| n.name.as_deref()) {
+        Some(n) if id.starts_with("ou-") => format!("OU `{}` ({})", escape(id), escape(n)),
+        _ => label(id),
     };
     match targets {
         [] => s.push_str("**Attach to:** the root or OU above the scanned account, once it is in an organization.\n\n"),
@@ -266,9 +293,11 @@ fn readme_section(
             if affected.len() <= 20 { format!(": {}", affected.iter().map(|a| label(a)).collect::<Vec<_>>().join(", ")) } else { String::new() }
         )),
         t => s.push_str(&format!(
-            "**Attach to** (and **affects**) these {} account(s), the ones whose findings ask for it: {}.\n\n",
+            "**Attach to** {} ({} target(s): the OUs whose accounts all ask for it, and the other accounts that do). **Affects** {} account(s): {}.\n\n",
+            t.iter().map(|a| ou_label(a)).collect::<Vec<_>>().join(", "),
             t.len(),
-            t.iter().map(|a| label(a)).collect::<Vec<_>>().join(", ")
+            affected.len(),
+            affected.iter().map(|a| label(a)).collect::<Vec<_>>().join(", ")
         )),
     }
     s.push_str("It contains:\n\n");
@@ -493,6 +522,36 @@ mod tests {
         assert_eq!(small.len(), 1);
         let too_big = pack(vec![g("Huge", 400)], SCP_LIMIT);
         assert!(matches!(too_big, Err(FixError::Template { .. })));
+    }
+
+    #[test]
+    fn targets_are_the_highest_fully_failing_ous_then_single_accounts() {
+        use crate::inventory::ScopeNode;
+        let node = |id: &str, kind, parent: Option<&str>| ScopeNode { id: id.into(), name: None, kind, parent: parent.map(str::to_string), state: None };
+        let org = AwsOrganization {
+            id: "o-abcdefghij".into(),
+            management_account_id: "999999999999".into(),
+            feature_set: None,
+            nodes: vec![
+                node("r-root", ScopeKind::AwsOrganizationRoot, None),
+                node("ou-work", ScopeKind::AwsOrganizationalUnit, Some("r-root")),
+                node("ou-prod", ScopeKind::AwsOrganizationalUnit, Some("ou-work")),
+                node("ou-dev", ScopeKind::AwsOrganizationalUnit, Some("ou-work")),
+                node("111111111111", ScopeKind::AwsAccount, Some("ou-prod")),
+                node("222222222222", ScopeKind::AwsAccount, Some("ou-prod")),
+                node("333333333333", ScopeKind::AwsAccount, Some("ou-dev")),
+                node("444444444444", ScopeKind::AwsAccount, Some("r-root")),
+                node("999999999999", ScopeKind::AwsAccount, Some("r-root")),
+            ],
+            scps: Vec::new(),
+            index: Default::default(),
+        };
+        let members: BTreeSet<&str> = ["111111111111", "222222222222", "333333333333", "444444444444"].into();
+        let f = |ids: &[&'static str]| cover(&org, &ids.iter().copied().collect(), &members);
+        assert_eq!(f(&["111111111111", "222222222222"]), vec!["ou-prod"]);
+        assert_eq!(f(&["111111111111", "222222222222", "333333333333"]), vec!["ou-work"]);
+        assert_eq!(f(&["111111111111", "444444444444"]), vec!["111111111111", "444444444444"]);
+        assert_eq!(f(&["111111111111", "222222222222", "444444444444"]), vec!["ou-prod", "444444444444"]);
     }
 
     #[test]
