@@ -84,6 +84,8 @@ fn demo_report_reads_filters_groups_and_prints_in_chromium() {
     let ((_, name), n) = per.iter().max_by_key(|(_, n)| **n).unwrap();
     let ne = findings.iter().find(|f| f["status"] == "not_evaluated").unwrap();
     let gcp = findings.iter().find(|f| f["cloud"] == "gcp").unwrap()["account"].as_str().unwrap().to_string();
+    // A fix the scan wrote, as the findings JSON names it.
+    let fix_path = findings.iter().find_map(|f| f["fixes"].as_array().and_then(|a| a.first()).and_then(Value::as_str)).expect("a finding with a fix").to_string();
     let result = check_in_chromium(
         &html,
         json!({
@@ -93,7 +95,7 @@ fn demo_report_reads_filters_groups_and_prints_in_chromium() {
                 "CIS AWS Foundations 3.0.0", "CIS Microsoft Azure Foundations 2.0.0", "MITRE ATT&CK",
                 "no check covers it", "Why it matters", "How to fix it", ne["message"],
                 "the root user of account 111122223333 has an active access key",
-                "Suggested fix", "aws/scp/portcullis-guardrails-account-111122223333-1.json",
+                "Suggested fix", fix_path,
             ],
             "filters": [
                 ["severity", "critical", count(findings, "severity", "critical")],
