@@ -5,13 +5,12 @@
 //! else to the accounts that do. Guardrails with the same targets are merged into as few SCPs as
 //! fit AWS's 5,120-character limit (minified); one that cannot fit alone is an error, never cut.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 
 use super::{info, render_json, render_sh, Artifact, FixError, FixOptions, FixSet};
 use crate::engine::Scan;
-use crate::finding::Status;
 use crate::inventory::aws::AwsOrganization;
 use crate::inventory::{Cloud, Collected, Inventory, ScopeKind};
 use crate::report::markdown::escape;
@@ -130,16 +129,12 @@ pub(crate) fn plan(scan: &Scan, inv: &Inventory, opts: &FixOptions, set: &mut Fi
 
 /// The guardrail SCPs; returns their README sections.
 fn scps(scan: &Scan, inv: &Inventory, opts: &FixOptions, set: &mut FixSet) -> Result<String, FixError> {
-    let checks: HashMap<&str, &crate::checks::Check> = scan.checks.iter().map(|c| (c.meta.id_static, *c)).collect();
     let mut needs: BTreeMap<String, Need> = BTreeMap::new();
-    for f in scan.findings.iter().filter(|f| f.status == Status::Fail && f.cloud == Cloud::Aws) {
-        let Some(c) = checks.get(f.check_id) else { continue };
-        for t in c.meta.fix.iter().filter(|t| t.starts_with("scp_")) {
-            let n = needs.entry(format!("aws/{t}")).or_default();
-            n.findings.push(f.fingerprint());
-            n.checks.insert(f.check_id);
-            n.accounts.insert(f.account.to_string());
-        }
+    for (f, _, template) in super::failing_with_templates(scan, Cloud::Aws).into_iter().filter(|(_, _, t)| t.starts_with("aws/scp_")) {
+        let n = needs.entry(template).or_default();
+        n.findings.push(f.fingerprint());
+        n.checks.insert(f.check_id);
+        n.accounts.insert(f.account.to_string());
     }
     if needs.is_empty() {
         return Ok(String::new());
@@ -369,15 +364,11 @@ fn narrowing(check: &str, grant: &Value, org: Option<&AwsOrganization>, account:
 /// Replacement trust policies for the roles whose trust findings fail.
 fn trust(scan: &Scan, inv: &Inventory, org: Option<&AwsOrganization>, set: &mut FixSet) -> Result<String, FixError> {
     use crate::finding::EvidenceValue;
-    let checks: HashMap<&str, &crate::checks::Check> = scan.checks.iter().map(|c| (c.meta.id_static, *c)).collect();
     // (account, role name) → (role ARN, statement index → conditions to add, findings, checks)
     type Fixes = (String, BTreeMap<usize, Vec<(String, Value)>>, Vec<String>, BTreeSet<&'static str>);
     let mut roles: BTreeMap<(String, String), Fixes> = BTreeMap::new();
-    for f in scan.findings.iter().filter(|f| f.status == Status::Fail && f.cloud == Cloud::Aws && f.resource.kind == "aws_iam_role") {
-        let Some(c) = checks.get(f.check_id) else { continue };
-        if !c.meta.fix.iter().any(|t| t == "trust_policy_narrowed") {
-            continue;
-        }
+    let wanted = super::failing_with_templates(scan, Cloud::Aws).into_iter().filter(|(f, _, t)| t == "aws/trust_policy_narrowed" && f.resource.kind == "aws_iam_role");
+    for (f, _, _) in wanted {
         let Some(EvidenceValue::Json(grants)) = f.evidence.0.iter().find(|(k, _)| *k == "grants").map(|(_, v)| v) else { continue };
         let e = roles.entry((f.account.to_string(), f.resource.name.to_string())).or_insert_with(|| (f.resource.id.to_string(), BTreeMap::new(), Vec::new(), BTreeSet::new()));
         for g in grants.as_array().into_iter().flatten() {
@@ -452,15 +443,10 @@ fn trust(scan: &Scan, inv: &Inventory, org: Option<&AwsOrganization>, set: &mut 
 
 /// Containment commands for the principals named by failing credential findings, commented out.
 fn containment(scan: &Scan, set: &mut FixSet) -> Result<String, FixError> {
-    let checks: HashMap<&str, &crate::checks::Check> = scan.checks.iter().map(|c| (c.meta.id_static, *c)).collect();
     // (account, name, is a role) → (finding fingerprints, messages)
     type Named = BTreeMap<(String, String, bool), (Vec<String>, BTreeSet<String>)>;
     let mut principals: Named = BTreeMap::new();
-    for f in scan.findings.iter().filter(|f| f.status == Status::Fail && f.cloud == Cloud::Aws) {
-        let Some(c) = checks.get(f.check_id) else { continue };
-        if !c.meta.fix.iter().any(|t| t == "containment_principals") {
-            continue;
-        }
+    for (f, _, _) in super::failing_with_templates(scan, Cloud::Aws).into_iter().filter(|(_, _, t)| t == "aws/containment_principals") {
         let role = match f.resource.kind {
             "aws_iam_user" => false,
             "aws_iam_role" => true,

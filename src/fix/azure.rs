@@ -6,7 +6,7 @@
 //! subscription-scope definition needs no management-group rights, and the README says how to
 //! move it up to a management group.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 
@@ -30,26 +30,22 @@ struct Need {
 }
 
 pub(crate) fn plan(scan: &Scan, inv: &Inventory, trusted: &Trusted, set: &mut FixSet) -> Result<(), FixError> {
-    let checks: HashMap<&str, &crate::checks::Check> = scan.checks.iter().map(|c| (c.meta.id_static, *c)).collect();
     let mut needs: BTreeMap<String, Need> = BTreeMap::new();
     let mut max_days = 180;
-    for f in scan.findings.iter().filter(|f| f.status == Status::Fail && f.cloud == Cloud::Azure) {
-        let Some(c) = checks.get(f.check_id) else { continue };
+    for (f, c, template) in super::failing_with_templates(scan, Cloud::Azure) {
         if let Some(d) = c.meta.params.get("max_lifetime_days") {
             max_days = *d;
         }
-        for t in &c.meta.fix {
-            let n = needs.entry(format!("azure/{t}")).or_default();
-            n.findings.push(f.fingerprint());
-            n.checks.insert(f.check_id);
-            n.scopes.insert(f.account.to_string());
-            let listed = f.evidence.0.iter().find(|(k, _)| *k == "problem_credentials").map(|(_, v)| match v {
-                EvidenceValue::Json(j) => j.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default(),
-                _ => Vec::new(),
-            });
-            if let Some(keys) = listed {
-                n.credentials.push((f.account.to_string(), f.resource.id.to_string(), keys));
-            }
+        let n = needs.entry(template).or_default();
+        n.findings.push(f.fingerprint());
+        n.checks.insert(f.check_id);
+        n.scopes.insert(f.account.to_string());
+        let listed = f.evidence.0.iter().find(|(k, _)| *k == "problem_credentials").map(|(_, v)| match v {
+            EvidenceValue::Json(j) => j.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default(),
+            _ => Vec::new(),
+        });
+        if let Some(keys) = listed {
+            n.credentials.push((f.account.to_string(), f.resource.id.to_string(), keys));
         }
     }
     if needs.is_empty() {

@@ -6,7 +6,7 @@
 //! else on each failing project. `iam.allowedPolicyMemberDomains` needs the organization's
 //! Cloud Identity customer id; without it the README says how to find it instead of guessing.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{info, render_json, render_sh, Artifact, FixError, FixSet};
 use crate::engine::Scan;
@@ -50,22 +50,18 @@ fn safe_word(s: &str) -> bool {
 }
 
 pub(crate) fn plan(scan: &Scan, inv: &Inventory, set: &mut FixSet) -> Result<(), FixError> {
-    let checks: HashMap<&str, &crate::checks::Check> = scan.checks.iter().map(|c| (c.meta.id_static, *c)).collect();
     let mut needs: BTreeMap<String, Need> = BTreeMap::new();
     let mut key_days = 90;
-    for f in scan.findings.iter().filter(|f| f.status == Status::Fail && f.cloud == Cloud::Gcp) {
-        let Some(c) = checks.get(f.check_id) else { continue };
+    for (f, c, template) in super::failing_with_templates(scan, Cloud::Gcp) {
         if let Some(d) = c.meta.params.get("max_key_age_days") {
             key_days = *d;
         }
-        for t in &c.meta.fix {
-            let n = needs.entry(format!("gcp/{t}")).or_default();
-            n.findings.push(f.fingerprint());
-            n.checks.insert(f.check_id);
-            n.projects.insert(f.account.to_string());
-            if f.resource.kind == "gcp_iam_service_account" {
-                n.accounts.insert((f.account.to_string(), f.resource.name.to_string()));
-            }
+        let n = needs.entry(template).or_default();
+        n.findings.push(f.fingerprint());
+        n.checks.insert(f.check_id);
+        n.projects.insert(f.account.to_string());
+        if f.resource.kind == "gcp_iam_service_account" {
+            n.accounts.insert((f.account.to_string(), f.resource.name.to_string()));
         }
     }
     if needs.is_empty() {

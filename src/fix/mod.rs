@@ -225,6 +225,20 @@ pub fn shell_quote(s: &str) -> String {
     format!("'{}'", crate::report::table::sanitize(s).replace('\'', "'\\''"))
 }
 
+/// Each failing finding of `cloud` with each fix template its check names (`<cloud>/<name>`),
+/// and the check: what every cloud's planner starts from.
+pub(crate) fn failing_with_templates<'s, 'a>(scan: &'s Scan<'a>, cloud: Cloud) -> Vec<(&'s crate::finding::Finding<'a>, &'static crate::checks::Check, String)> {
+    let checks: std::collections::HashMap<&str, &'static crate::checks::Check> = scan.checks.iter().map(|c| (c.meta.id_static, *c)).collect();
+    let mut out = Vec::new();
+    for f in scan.findings.iter().filter(|f| f.status == crate::finding::Status::Fail && f.cloud == cloud) {
+        let Some(c) = checks.get(f.check_id) else { continue };
+        for t in &c.meta.fix {
+            out.push((f, *c, format!("{cloud}/{t}")));
+        }
+    }
+    out
+}
+
 /// Plan the fixes for a scan's failing findings.
 /// `trusted` is the configuration's allow-lists (the Lighthouse policy allows `azure_tenants`).
 pub fn plan(scan: &Scan, inv: &Inventory, opts: &FixOptions, trusted: &crate::settings::Trusted) -> Result<FixSet, FixError> {

@@ -399,51 +399,48 @@ pub fn multitool() -> Option<PathBuf> {
     None
 }
 
-/// Run `validate --rule-kind "Gh;Sarif"` and return the ids of error-level results.
-pub fn validate(tool: &std::path::Path, input: &std::path::Path) -> (Vec<String>, String) {
-    let out = input.with_extension("validation.sarif");
+/// Run `validate --rule-kind "Gh;Sarif"` on `target` (a file, or a pattern in a directory),
+/// writing its log to `out`: the error-level results (as `rule` or `rule in file`), and the console.
+fn run_multitool(tool: &std::path::Path, target: &std::path::Path, out: &std::path::Path, with_file: bool) -> (Vec<String>, String) {
     let o = Command::new(tool)
         .env("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1")
         .args(["validate", "--rule-kind", "Gh;Sarif", "--output"])
-        .arg(&out)
-        .arg(input)
+        .arg(out)
+        .arg(target)
         .output()
         .expect("run the SARIF Multitool");
     let console = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(console.contains("Analysis completed successfully"), "{console}");
-    let log: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let log: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
     // The tool exits 0 whatever it finds: the verdict is in its output log.
-    let errors = log["runs"][0]["results"]
-        .as_array()
-        .map(|r| r.iter().filter(|x| x["level"] == "error").map(|x| x["ruleId"].as_str().unwrap_or("?").to_string()).collect())
-        .unwrap_or_default();
-    (errors, console)
-}
-
-/// `validate` over every file of `dir` matching `pattern`, in one run: the error ids, each with
-/// the file it is in.
-pub fn validate_many(tool: &std::path::Path, dir: &std::path::Path, pattern: &str) -> (Vec<String>, String) {
-    let out = dir.join("validation.log.json");
-    let o = Command::new(tool)
-        .env("DOTNET_SYSTEM_GLOBALIZATION_INVARIANT", "1")
-        .args(["validate", "--rule-kind", "Gh;Sarif", "--output"])
-        .arg(&out)
-        .arg(dir.join(pattern))
-        .output()
-        .expect("run the SARIF Multitool");
-    let console = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(console.contains("Analysis completed successfully"), "{console}");
-    let log: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     let errors = log["runs"][0]["results"]
         .as_array()
         .map(|r| {
             r.iter()
                 .filter(|x| x["level"] == "error")
-                .map(|x| format!("{} in {}", x["ruleId"].as_str().unwrap_or("?"), x["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]))
+                .map(|x| {
+                    let rule = x["ruleId"].as_str().unwrap_or("?");
+                    if with_file {
+                        format!("{rule} in {}", x["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])
+                    } else {
+                        rule.to_string()
+                    }
+                })
                 .collect()
         })
         .unwrap_or_default();
     (errors, console)
+}
+
+/// Validate one file: the ids of error-level results, and the console.
+pub fn validate(tool: &std::path::Path, input: &std::path::Path) -> (Vec<String>, String) {
+    run_multitool(tool, input, &input.with_extension("validation.sarif"), false)
+}
+
+/// Validate every file of `dir` matching `pattern`, in one run: the error ids, each with the file
+/// it is in.
+pub fn validate_many(tool: &std::path::Path, dir: &std::path::Path, pattern: &str) -> (Vec<String>, String) {
+    run_multitool(tool, &dir.join(pattern), &dir.join("validation.log.json"), true)
 }
 
 /// Zero errors under GitHub's rules, or fail with the tool's findings.
