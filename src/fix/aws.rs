@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 
-use super::{info, render_json, render_sh, Artifact, FixError, FixOptions, FixSet};
+use super::{info, render_json, render_sh, Artifact, Asked, FixError, FixOptions, FixSet};
 use crate::engine::Scan;
 use crate::inventory::aws::AwsOrganization;
 use crate::inventory::{Cloud, Collected, Inventory, ScopeKind};
@@ -18,19 +18,11 @@ use crate::report::markdown::escape;
 /// AWS Organizations' limit for an SCP document, in characters.
 pub const SCP_LIMIT: usize = 5_120;
 
-/// What a guardrail is asked for by: the failing findings and their accounts.
-#[derive(Default)]
-struct Need {
-    findings: Vec<String>,
-    checks: BTreeSet<&'static str>,
-    accounts: BTreeSet<String>,
-}
-
 /// One guardrail, rendered.
 struct Guardrail {
     template: String,
     statements: Vec<Value>,
-    need: Need,
+    need: Asked,
 }
 
 /// The length AWS counts: the minified document's characters.
@@ -129,12 +121,9 @@ pub(crate) fn plan(scan: &Scan, inv: &Inventory, opts: &FixOptions, set: &mut Fi
 
 /// The guardrail SCPs; returns their README sections.
 fn scps(scan: &Scan, inv: &Inventory, opts: &FixOptions, set: &mut FixSet) -> Result<String, FixError> {
-    let mut needs: BTreeMap<String, Need> = BTreeMap::new();
+    let mut needs: BTreeMap<String, Asked> = BTreeMap::new();
     for (f, _, template) in super::failing_with_templates(scan, Cloud::Aws).into_iter().filter(|(_, _, t)| t.starts_with("aws/scp_")) {
-        let n = needs.entry(template).or_default();
-        n.findings.push(f.fingerprint());
-        n.checks.insert(f.check_id);
-        n.accounts.insert(f.account.to_string());
+        needs.entry(template).or_default().record(f);
     }
     if needs.is_empty() {
         return Ok(String::new());
@@ -149,11 +138,8 @@ fn scps(scan: &Scan, inv: &Inventory, opts: &FixOptions, set: &mut FixSet) -> Re
     // Exemptions by role name are only as strong as the names: nobody else may create or change
     // those roles, wherever a guardrail exempts them.
     if !exempt.is_empty() {
-        let union = needs.values().fold(Need::default(), |mut acc, n| {
-            acc.accounts.extend(n.accounts.iter().cloned());
-            acc
-        });
-        needs.insert("aws/scp_protect_break_glass_roles".into(), Need { findings: Vec::new(), checks: BTreeSet::new(), accounts: union.accounts });
+        let scopes = needs.values().flat_map(|n| n.scopes.iter().cloned()).collect();
+        needs.insert("aws/scp_protect_break_glass_roles".into(), Asked { scopes, ..Asked::default() });
     }
     let ctx = minijinja::context! { exempt => exempt.clone(), key_admins => key_admins.clone() };
     let all_members: Vec<(&str, Option<&str>)> = org.map(members).unwrap_or_default();
@@ -166,7 +152,7 @@ fn scps(scan: &Scan, inv: &Inventory, opts: &FixOptions, set: &mut FixSet) -> Re
             Value::Array(v) => v,
             _ => return Err(FixError::Template { name: template, message: "must render a list of statements".into() }),
         };
-        let failing: BTreeSet<&str> = need.accounts.iter().map(String::as_str).filter(|a| member_ids.contains(a)).collect();
+        let failing: BTreeSet<&str> = need.scopes.iter().map(String::as_str).filter(|a| member_ids.contains(a)).collect();
         let targets: Vec<String> = match org.and_then(root_id) {
             Some(root) if failing.is_empty() || failing.len() == member_ids.len() => vec![root.to_string()],
             Some(_) => org.map(|o| cover(o, &failing, &member_ids)).unwrap_or_default(),
@@ -491,7 +477,7 @@ mod tests {
 
     fn g(name: &str, actions: usize) -> Guardrail {
         let st = json!({"Sid": name, "Effect": "Deny", "Action": (0..actions).map(|i| format!("iam:Action{i:04}")).collect::<Vec<_>>(), "Resource": "*"});
-        Guardrail { template: name.into(), statements: vec![st], need: Need::default() }
+        Guardrail { template: name.into(), statements: vec![st], need: Asked::default() }
     }
 
     #[test]

@@ -6,11 +6,11 @@
 //! subscription-scope definition needs no management-group rights, and the README says how to
 //! move it up to a management group.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::{info, render_json, render_sh, Artifact, FixError, FixSet};
+use super::{info, render_json, render_sh, Artifact, Asked, FixError, FixSet};
 use crate::engine::Scan;
 use crate::finding::{EvidenceValue, Status};
 use crate::inventory::{Cloud, Collected, Inventory};
@@ -21,10 +21,8 @@ const API: &str = "2023-04-01";
 
 #[derive(Default)]
 struct Need {
-    findings: Vec<String>,
-    checks: BTreeSet<&'static str>,
-    /// Subscription or tenant ids of the findings.
-    scopes: BTreeSet<String>,
+    /// The findings, and the subscription or tenant ids they are in.
+    asked: Asked,
     /// (tenant, object id, evidence credential list) for credential findings.
     credentials: Vec<(String, String, Vec<String>)>,
 }
@@ -37,9 +35,7 @@ pub(crate) fn plan(scan: &Scan, inv: &Inventory, trusted: &Trusted, set: &mut Fi
             max_days = *d;
         }
         let n = needs.entry(template).or_default();
-        n.findings.push(f.fingerprint());
-        n.checks.insert(f.check_id);
-        n.scopes.insert(f.account.to_string());
+        n.asked.record(f);
         let listed = f.evidence.0.iter().find(|(k, _)| *k == "problem_credentials").map(|(_, v)| match v {
             EvidenceValue::Json(j) => j.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default(),
             _ => Vec::new(),
@@ -66,8 +62,8 @@ pub(crate) fn plan(scan: &Scan, inv: &Inventory, trusted: &Trusted, set: &mut Fi
         let i = info(template)?;
         let addresses = format!(
             "Addresses {} failing finding(s) of {}.",
-            need.findings.len(),
-            need.checks.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+            need.asked.findings.len(),
+            need.asked.checks.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
         );
         let name = template.trim_start_matches("azure/");
         if name.starts_with("policy_") {
@@ -75,7 +71,7 @@ pub(crate) fn plan(scan: &Scan, inv: &Inventory, trusted: &Trusted, set: &mut Fi
             let definition = render_json(template, minijinja::context! { allowed_tenants => tenants })?;
             let def_name = format!("portcullis-{}", name.trim_start_matches("policy_").replace('_', "-"));
             readme.push_str(&format!("## `{def_name}`\n\n**{}**. Prevents: {} Would affect: {} {addresses}\n\n", i.title, i.prevents, i.affects));
-            for sub in &need.scopes {
+            for sub in &need.asked.scopes {
                 if !crate::inventory::azure::is_guid(sub) {
                     continue; // tenant-scope findings have no subscription to assign on
                 }
@@ -98,12 +94,7 @@ pub(crate) fn plan(scan: &Scan, inv: &Inventory, trusted: &Trusted, set: &mut Fi
                      Roll back:\n\n```sh\naz rest --method delete --url '{base}/policyAssignments/{def_name}?api-version={API}'\n\
                      az rest --method delete --url '{base}/policyDefinitions/{def_name}?api-version={API}'\n```\n\n"
                 ));
-                let findings: Vec<String> = scan
-                    .findings
-                    .iter()
-                    .filter(|f| f.status == Status::Fail && f.account == sub.as_str() && need.checks.contains(f.check_id))
-                    .map(|f| f.fingerprint())
-                    .collect();
+                let findings = need.asked.fingerprints_in(scan, sub);
                 if !set.artifacts.iter().any(|a| a.path == def_path) {
                     set.artifacts.push(Artifact {
                         path: def_path.clone(),
@@ -150,15 +141,15 @@ pub(crate) fn plan(scan: &Scan, inv: &Inventory, trusted: &Trusted, set: &mut Fi
                 kind: "entra_policy",
                 title: "Entra default app-management policy".into(),
                 templates: vec![template.clone()],
-                targets: need.scopes.iter().map(|t| format!("tenants/{t}")).collect(),
-                findings: need.findings.clone(),
+                targets: need.asked.scopes.iter().map(|t| format!("tenants/{t}")).collect(),
+                findings: need.asked.findings.clone(),
                 content: serde_json::to_string_pretty(&body).unwrap_or_default() + "\n",
             });
         } else if name == "containment_entra_users" {
             // One entry per principal finding: guests with a role at a scope, stale privileged users.
             let mut principals = Vec::new();
             let mut targets = Vec::new();
-            for f in scan.findings.iter().filter(|f| f.status == Status::Fail && need.checks.contains(f.check_id)) {
+            for f in scan.findings.iter().filter(|f| f.status == Status::Fail && need.asked.checks.contains(f.check_id)) {
                 let scope = f.evidence.0.iter().find(|(k, _)| *k == "scope").and_then(|(_, v)| match v {
                     EvidenceValue::Text(t) => Some(t.to_string()),
                     _ => None,
@@ -184,7 +175,7 @@ pub(crate) fn plan(scan: &Scan, inv: &Inventory, trusted: &Trusted, set: &mut Fi
                 title: "Containment for Entra users".into(),
                 templates: vec![template.clone()],
                 targets,
-                findings: need.findings.clone(),
+                findings: need.asked.findings.clone(),
                 content: script,
             });
         } else if name == "containment_remove_app_credentials" {
@@ -227,7 +218,7 @@ pub(crate) fn plan(scan: &Scan, inv: &Inventory, trusted: &Trusted, set: &mut Fi
                 title: "Remove app credentials".into(),
                 templates: vec![template.clone()],
                 targets: need.credentials.iter().map(|(_, o, _)| o.clone()).collect(),
-                findings: need.findings.clone(),
+                findings: need.asked.findings.clone(),
                 content: script,
             });
         }

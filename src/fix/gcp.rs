@@ -8,9 +8,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{info, render_json, render_sh, Artifact, FixError, FixSet};
+use super::{info, render_json, render_sh, Artifact, Asked, FixError, FixSet};
 use crate::engine::Scan;
-use crate::finding::Status;
 use crate::inventory::{Cloud, Collected, Inventory};
 use crate::report::markdown::escape;
 
@@ -19,9 +18,8 @@ const EXPIRY_HOURS: &[i64] = &[1, 8, 24, 168, 336, 720, 1440, 2160];
 
 #[derive(Default)]
 struct Need {
-    findings: Vec<String>,
-    checks: BTreeSet<&'static str>,
-    projects: BTreeSet<String>,
+    /// The findings, and the projects they are in.
+    asked: Asked,
     /// Service-account resources (project, email) of the findings.
     accounts: BTreeSet<(String, String)>,
 }
@@ -57,9 +55,7 @@ pub(crate) fn plan(scan: &Scan, inv: &Inventory, set: &mut FixSet) -> Result<(),
             key_days = *d;
         }
         let n = needs.entry(template).or_default();
-        n.findings.push(f.fingerprint());
-        n.checks.insert(f.check_id);
-        n.projects.insert(f.account.to_string());
+        n.asked.record(f);
         if f.resource.kind == "gcp_iam_service_account" {
             n.accounts.insert((f.account.to_string(), f.resource.name.to_string()));
         }
@@ -88,8 +84,8 @@ pub(crate) fn plan(scan: &Scan, inv: &Inventory, set: &mut FixSet) -> Result<(),
         let i = info(template)?;
         let addresses = format!(
             "Addresses {} failing finding(s) of {}.",
-            need.findings.len(),
-            need.checks.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+            need.asked.findings.len(),
+            need.asked.checks.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
         );
         if let Some(c) = constraint(template) {
             let customer_ids: Vec<String> = org.and_then(|o| o.customer_id.clone()).into_iter().collect();
@@ -104,7 +100,7 @@ pub(crate) fn plan(scan: &Scan, inv: &Inventory, set: &mut FixSet) -> Result<(),
             }
             let parents: Vec<String> = match org {
                 Some(o) => vec![o.name.clone()],
-                None => need.projects.iter().map(|p| format!("projects/{p}")).collect(),
+                None => need.asked.scopes.iter().map(|p| format!("projects/{p}")).collect(),
             };
             readme.push_str(&format!("## `{c}`\n\n**{}**. Prevents: {} Would affect: {} {addresses}\n\n", i.title, i.prevents, i.affects));
             for parent in parents {
@@ -132,10 +128,9 @@ pub(crate) fn plan(scan: &Scan, inv: &Inventory, set: &mut FixSet) -> Result<(),
                     ));
                 }
                 let findings = if parent.starts_with("organizations/") {
-                    need.findings.clone()
+                    need.asked.findings.clone()
                 } else {
-                    let p = parent.trim_start_matches("projects/");
-                    scan.findings.iter().filter(|f| f.status == Status::Fail && f.account == p && need.checks.contains(f.check_id)).map(|f| f.fingerprint()).collect()
+                    need.asked.fingerprints_in(scan, parent.trim_start_matches("projects/"))
                 };
                 set.artifacts.push(Artifact {
                     path,
@@ -151,7 +146,7 @@ pub(crate) fn plan(scan: &Scan, inv: &Inventory, set: &mut FixSet) -> Result<(),
             readme.push('\n');
         } else if template == "gcp/audit_config_data_access" {
             readme.push_str(&format!("## Data Access audit logs\n\n**{}**. Prevents: {} Would affect: {} {addresses}\n\n", i.title, i.prevents, i.affects));
-            for p in &need.projects {
+            for p in &need.asked.scopes {
                 let doc = render_json(template, minijinja::context! {})?;
                 let path = format!("gcp/audit-config/{p}.json");
                 let file = path.trim_start_matches("gcp/");
@@ -172,12 +167,7 @@ pub(crate) fn plan(scan: &Scan, inv: &Inventory, set: &mut FixSet) -> Result<(),
                     title: format!("Data Access audit logs for {p}"),
                     templates: vec![template.clone()],
                     targets: vec![format!("projects/{p}")],
-                    findings: scan
-                        .findings
-                        .iter()
-                        .filter(|f| f.status == Status::Fail && f.account == p.as_str() && need.checks.contains(f.check_id))
-                        .map(|f| f.fingerprint())
-                        .collect(),
+                    findings: need.asked.fingerprints_in(scan, p),
                     content: serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n",
                 });
             }
@@ -213,7 +203,7 @@ pub(crate) fn plan(scan: &Scan, inv: &Inventory, set: &mut FixSet) -> Result<(),
                 title: "Disable service-account keys".into(),
                 templates: vec![template.clone()],
                 targets: need.accounts.iter().map(|(p, e)| format!("projects/{p}/serviceAccounts/{e}")).collect(),
-                findings: need.findings.clone(),
+                findings: need.asked.findings.clone(),
                 content: script,
             });
         }

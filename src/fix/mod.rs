@@ -225,6 +225,32 @@ pub fn shell_quote(s: &str) -> String {
     format!("'{}'", crate::report::table::sanitize(s).replace('\'', "'\\''"))
 }
 
+/// What a fix template is asked for by: the failing findings, their checks and their scopes
+/// (account, subscription or tenant, project).
+#[derive(Default)]
+pub(crate) struct Asked {
+    pub findings: Vec<String>,
+    pub checks: std::collections::BTreeSet<&'static str>,
+    pub scopes: std::collections::BTreeSet<String>,
+}
+
+impl Asked {
+    pub fn record(&mut self, f: &crate::finding::Finding) {
+        self.findings.push(f.fingerprint());
+        self.checks.insert(f.check_id);
+        self.scopes.insert(f.account.to_string());
+    }
+
+    /// The fingerprints of the asking findings in one scope.
+    pub fn fingerprints_in(&self, scan: &Scan, scope: &str) -> Vec<String> {
+        scan.findings
+            .iter()
+            .filter(|f| f.status == crate::finding::Status::Fail && f.account == scope && self.checks.contains(f.check_id))
+            .map(|f| f.fingerprint())
+            .collect()
+    }
+}
+
 /// Each failing finding of `cloud` with each fix template its check names (`<cloud>/<name>`),
 /// and the check: what every cloud's planner starts from.
 pub(crate) fn failing_with_templates<'s, 'a>(scan: &'s Scan<'a>, cloud: Cloud) -> Vec<(&'s crate::finding::Finding<'a>, &'static crate::checks::Check, String)> {

@@ -169,15 +169,6 @@ pub fn catalogue(fw: &Framework) -> FrameworkView {
     view(fw, &all, &|_| None)
 }
 
-/// One line per framework: how much of it the scan covers and how that part stands.
-pub fn summary_line(v: &FrameworkView) -> String {
-    let s = &v.summary;
-    format!(
-        "{}: {} of {} requirements covered; {} failing, {} not evaluated, {} passing, {} with nothing to judge, {} not run",
-        v.name, s.covered, s.requirements, s.fail, s.not_evaluated, s.pass, s.no_findings, s.not_run
-    )
-}
-
 /// Uncovered requirement ids, for a one-line list.
 pub fn uncovered(v: &FrameworkView) -> Vec<&str> {
     v.requirements.iter().filter(|r| r.status == RequirementStatus::NotCovered).map(|r| r.id.as_str()).collect()

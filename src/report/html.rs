@@ -214,7 +214,9 @@ pub fn render(scan: &Scan, sources: &[String], verdict: Option<&Verdict>) -> Res
         };
         (s, std::cmp::Reverse(f.severity))
     });
-    let data = table_data(scan, &order, &text);
+    // One SHA-256 per finding, shared by the rows, the data and the fix lookup.
+    let fingerprints: Vec<String> = order.iter().map(|f| f.fingerprint()).collect();
+    let data = table_data(scan, &order, &fingerprints, &text);
     let rows: Vec<Row> = order
         .iter()
         .take(STATIC_ROWS)
@@ -241,8 +243,8 @@ pub fn render(scan: &Scan, sources: &[String], verdict: Option<&Verdict>) -> Res
                 message: &f.message,
                 evidence: f.evidence.0.iter().map(|(k, v)| (*k, evidence_text(v))).collect(),
                 compliance: t.map(|t| t.compliance.iter().map(|(fw, ids)| format!("{fw}: {}", ids.join(", "))).collect()).unwrap_or_default(),
-                fixes: scan.fixes.get(&f.fingerprint()).map_or(&[][..], Vec::as_slice),
-                fingerprint: f.fingerprint(),
+                fixes: scan.fixes.get(&fingerprints[n]).map_or(&[][..], Vec::as_slice),
+                fingerprint: fingerprints[n].clone(),
             }
         })
         .collect();
@@ -370,14 +372,15 @@ pub fn render(scan: &Scan, sources: &[String], verdict: Option<&Verdict>) -> Res
 /// The findings as the script reads them: string tables for what repeats (checks, accounts) and one
 /// array per finding, in display order. Escaped so that no `<`, `>` or `&` appears in the text: it
 /// cannot close its `<script>` element or open a comment, whatever the inventory holds.
-fn table_data(scan: &Scan, order: &[&Finding], text: &HashMap<&'static str, CheckText>) -> String {
+fn table_data(scan: &Scan, order: &[&Finding], fingerprints: &[String], text: &HashMap<&'static str, CheckText>) -> String {
     let check_ids: Vec<&'static str> = scan.checks.iter().map(|c| c.meta.id_static).collect();
     let check_pos: HashMap<&str, usize> = check_ids.iter().enumerate().map(|(i, c)| (*c, i)).collect();
     let mut accounts: Vec<&str> = Vec::new();
     let mut account_pos: HashMap<&str, usize> = HashMap::new();
     let findings: Vec<serde_json::Value> = order
         .iter()
-        .map(|f| {
+        .zip(fingerprints)
+        .map(|(f, fp)| {
             let a = *account_pos.entry(f.account).or_insert_with(|| {
                 accounts.push(f.account);
                 accounts.len() - 1
@@ -397,8 +400,8 @@ fn table_data(scan: &Scan, order: &[&Finding], text: &HashMap<&'static str, Chec
                 f.region.map(sanitize),
                 sanitize(&f.message),
                 evidence,
-                f.fingerprint(),
-                scan.fixes.get(&f.fingerprint()).map(|p| p.iter().map(|x| sanitize(x)).collect::<Vec<_>>()).unwrap_or_default(),
+                fp,
+                scan.fixes.get(fp).map(|p| p.iter().map(|x| sanitize(x)).collect::<Vec<_>>()).unwrap_or_default(),
             ])
         })
         .collect();

@@ -234,6 +234,7 @@ fn document_limited(scan: &Scan, max_results: usize) -> (Value, usize) {
     let results: Vec<Value> = failing
         .into_iter()
         .map(|f| {
+            let fingerprint = f.fingerprint();
             json!({
                 "ruleId": f.check_id,
                 "ruleIndex": index(f.check_id),
@@ -243,8 +244,8 @@ fn document_limited(scan: &Scan, max_results: usize) -> (Value, usize) {
                     "physicalLocation": {"artifactLocation": {"uri": pseudo_path(f)}, "region": {"startLine": 1}},
                     "logicalLocations": [{"fullyQualifiedName": f.resource.id, "name": f.resource.name, "kind": "resource"}],
                 }],
-                "partialFingerprints": {"portcullisFindingFingerprint/v1": f.fingerprint()},
-                "properties": {"account": f.account, "resourceType": f.resource.kind, "severity": f.severity, "evidence": f.evidence, "fixes": scan.fixes.get(&f.fingerprint()).cloned().unwrap_or_default()},
+                "partialFingerprints": {"portcullisFindingFingerprint/v1": fingerprint},
+                "properties": {"account": f.account, "resourceType": f.resource.kind, "severity": f.severity, "evidence": f.evidence, "fixes": scan.fixes.get(&fingerprint).cloned().unwrap_or_default()},
             })
         })
         .collect();
