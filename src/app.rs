@@ -8,7 +8,7 @@ use crate::collect::aws::{AwsOptions, Regions};
 use crate::collect::azure::AzureOptions;
 use crate::collect::Progress;
 use crate::cli::{ChecksCommand, CloudArg, CollectArgs, ColorChoice, Command, Format, ScanArgs, SourceArgs};
-use crate::config::{Config, ConfigError};
+use crate::config::ConfigError;
 use crate::engine::{self, EngineError, Gate, ScanOptions};
 use crate::import::{write_snapshot, FileSources, ImportError};
 use crate::inventory::{Cloud, Inventory, Timestamp};
@@ -36,6 +36,8 @@ pub enum AppError {
     Html { path: String, #[source] source: crate::report::html::HtmlError },
     #[error(transparent)]
     Fix(#[from] crate::fix::FixError),
+    #[error(transparent)]
+    Gate(#[from] crate::gate::GateError),
     #[error("{0}")]
     Usage(String),
 }
@@ -47,7 +49,40 @@ pub fn run(command: Command, color: ColorChoice) -> Result<u8, AppError> {
         Command::Checks(ChecksCommand::List { cloud, format, compliance: Some(fw) }) => list_compliance(&fw, cloud, format),
         Command::Checks(ChecksCommand::List { cloud, format, compliance: None }) => list(cloud, format, color),
         Command::Checks(ChecksCommand::Explain { id }) => explain(&id),
+        Command::Config(crate::cli::ConfigCommand::Show { config, format }) => config_show(config.as_deref(), format),
     }
+}
+
+/// The process environment, as the configuration reads it.
+fn env_vars() -> Vec<(String, String)> {
+    std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))).collect()
+}
+
+/// `config show`: the effective configuration (file, then environment), and where it came from.
+fn config_show(explicit: Option<&Path>, format: Format) -> Result<u8, AppError> {
+    let mut loaded = crate::config::load_effective(explicit, &env_vars())?;
+    // Every threshold, at its effective value (the check's default unless overridden).
+    for c in checks::all()? {
+        for (p, default) in &c.meta.params {
+            loaded.config.checks.entry(c.meta.id.clone()).or_default().entry(p.clone()).or_insert(*default);
+        }
+    }
+    let file = loaded.file.as_ref().map_or("none (defaults)".to_string(), |p| p.display().to_string());
+    match format {
+        Format::Json => {
+            let v = serde_json::json!({"file": loaded.file, "environment": loaded.env, "config": loaded.config});
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+        Format::Table => {
+            println!("# Effective Portcullis configuration");
+            println!("# file: {file}");
+            println!("# environment: {}", if loaded.env.is_empty() { "none".to_string() } else { loaded.env.join(", ") });
+            println!("# command-line flags given to `scan` take precedence over these.\n");
+            let text = toml::to_string_pretty(&loaded.config).map_err(|e| AppError::Usage(format!("cannot print the configuration: {e}")))?;
+            print!("{text}");
+        }
+    }
+    Ok(0)
 }
 
 fn aws_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inventory::Dataset>) -> Result<AwsOptions, AppError> {
@@ -264,20 +299,24 @@ fn source_clouds(s: &SourceArgs) -> Vec<Cloud> {
 }
 
 fn scan(a: ScanArgs, color: ColorChoice) -> Result<u8, AppError> {
-    let config = match &a.config {
-        Some(p) => Config::load(p)?,
-        None => Config::default(),
-    };
+    let config = crate::config::load_effective(a.config.as_deref(), &env_vars())?.config;
     let outputs: Vec<(&'static str, &Path)> =
         [("--json", &a.json), ("--sarif", &a.sarif), ("--markdown", &a.markdown), ("--html", &a.html), ("--ocsf", &a.ocsf)].into_iter().filter_map(|(o, p)| p.as_deref().map(|p| (o, p))).collect();
-    check_outputs(&outputs, &input_files(&a.sources))?;
+    let mut inputs = input_files(&a.sources);
+    inputs.extend(a.baseline.iter().map(|p| ("--baseline", p.as_path())));
+    inputs.extend(a.suppressions.iter().map(|p| ("--suppressions", p.as_path())));
+    check_outputs(&outputs, &inputs)?;
+    // Read the gate's files before collecting: a typo should not cost a live scan.
+    let baseline = a.baseline.as_deref().map(crate::gate::Baseline::load).transpose()?;
+    let suppressions = a.suppressions.as_deref().map(crate::gate::Suppressions::load).transpose()?;
     let mut opts = ScanOptions {
         now: None,
         only: a.checks.clone().or(config.scan.checks.clone()),
         skip: a.skip_checks.iter().chain(&config.scan.skip).cloned().collect(),
         categories: if a.category.is_empty() { config.scan.categories.clone() } else { a.category.clone() },
         skip_categories: config.scan.skip_categories.clone(),
-        severities: a.severity.iter().flat_map(|s| s.0.iter().copied()).collect(),
+        severities: if a.severity.is_empty() { config.scan.severities.clone() } else { a.severity.iter().flat_map(|s| s.0.iter().copied()).collect() },
+        skip_severities: config.scan.skip_severities.clone(),
         services: a.service.clone(),
         params: config.checks.clone(),
         severity: config.severity.clone(),
@@ -303,8 +342,11 @@ fn scan(a: ScanArgs, color: ColorChoice) -> Result<u8, AppError> {
     let mut result = engine::scan(&inv, &opts)?;
     tracing::info!(phase = "checks", findings = result.findings.len(), elapsed_ms = phase.elapsed().as_millis() as u64, "checks run");
     let phase = std::time::Instant::now();
-    let gate = Gate { fail_on: a.fail_on, allow_incomplete: a.allow_incomplete };
-    let verdict = gate.verdict(&result.findings);
+    let fail_on = a.fail_on.or(config.gate.fail_on);
+    let gate = Gate { fail_on, allow_incomplete: a.allow_incomplete || config.gate.allow_incomplete };
+    result.triage = crate::gate::Triage::build(&result, baseline.as_ref(), suppressions.as_ref());
+    warn_triage(&result.triage);
+    let verdict = gate.verdict(&result.findings, &result.triage);
     if !a.status.is_empty() {
         result.findings.retain(|f| a.status.contains(&f.status));
     }
@@ -329,12 +371,12 @@ fn scan(a: ScanArgs, color: ColorChoice) -> Result<u8, AppError> {
         }
     }
     if let Some(p) = &a.markdown {
-        let text = report::markdown::render(&result, &inv.sources, a.fail_on.map(|_| &verdict));
+        let text = report::markdown::render(&result, &inv.sources, fail_on.map(|_| &verdict));
         write_output(p, |w| w.write_all(text.as_bytes()))?;
     }
     if let Some(p) = &a.html {
         let mut page = Vec::new();
-        report::html::write(&result, &inv.sources, a.fail_on.map(|_| &verdict), &mut page)
+        report::html::write(&result, &inv.sources, fail_on.map(|_| &verdict), &mut page)
             .map_err(|source| AppError::Html { path: p.display().to_string(), source })?;
         write_output(p, |w| w.write_all(&page))?;
     }
@@ -346,9 +388,33 @@ fn scan(a: ScanArgs, color: ColorChoice) -> Result<u8, AppError> {
         print!("{}", report::table::render(&result, report::table::Term::detect(color, false)));
     }
     // The totals and the gate's verdict go to stderr whatever stdout carries (a report, or nothing).
-    eprint!("{}", report::table::summary(&result, a.fail_on.map(|_| &verdict), report::table::Term::detect(color, true)));
+    eprint!("{}", report::table::summary(&result, fail_on.map(|_| &verdict), report::table::Term::detect(color, true)));
     tracing::info!(phase = "outputs", elapsed_ms = phase.elapsed().as_millis() as u64, "outputs written");
     Ok(verdict.code)
+}
+
+/// What a CI log must show: suppressions that expired or match nothing, and why a baseline
+/// comparison is weaker than it looks.
+fn warn_triage(t: &crate::gate::Triage) {
+    use crate::gate::SuppressionState;
+    let clean = |s: &str| report::table::sanitize(s);
+    for (i, s) in t.suppressions.iter().enumerate() {
+        let what = format!("suppression #{} ({} on {})", i + 1, clean(&s.rule.check), clean(&s.rule.resource));
+        match s.state {
+            SuppressionState::Expired => eprintln!(
+                "warning: {what} expired on {}: it no longer applies ({} failing finding(s) count again)",
+                clean(&s.rule.expires),
+                s.matched
+            ),
+            SuppressionState::Unmatched => eprintln!("warning: {what} matched no failing finding: remove it, or fix its pattern"),
+            SuppressionState::Applied => {}
+        }
+    }
+    if let Some(b) = &t.baseline {
+        for n in &b.notes {
+            eprintln!("warning: baseline {}: {}", clean(&b.file), clean(n));
+        }
+    }
 }
 
 fn collect(a: CollectArgs) -> Result<u8, AppError> {

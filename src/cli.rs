@@ -30,6 +30,22 @@ pub enum Command {
     /// List or explain the checks.
     #[command(subcommand)]
     Checks(ChecksCommand),
+    /// Show the effective configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration: --config FILE (or PORTCULLIS_CONFIG, or ./portcullis.toml),
+    /// with the PORTCULLIS_* environment overrides applied.
+    Show {
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// `table` prints TOML with comments; `json` for tools.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -141,6 +157,16 @@ pub struct ScanArgs {
     /// Exit 1 if any failing finding is at or above this severity (3 if some check could not be evaluated).
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,
+    /// An earlier scan's findings JSON or SARIF: the gate counts only failing findings that are new
+    /// since then (by fingerprint); every output marks findings new or unchanged and lists the
+    /// resolved ones.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Accepted risks (TOML `[[suppress]]` entries: check, resource pattern, reason, approved_by,
+    /// expires). Suppressed findings stay visible as suppressed and do not fail the gate; expired and
+    /// unmatched entries are reported.
+    #[arg(long, value_name = "FILE")]
+    pub suppressions: Option<PathBuf>,
     /// With --fail-on: do not exit 3 when some checks could not be evaluated.
     #[arg(long)]
     pub allow_incomplete: bool,
@@ -169,7 +195,8 @@ pub struct ScanArgs {
     /// key checks not evaluated instead of judging stale data (e.g. 4h, 90m, 1d).
     #[arg(long, value_name = "AGE", default_value = "4h", value_parser = parse_age)]
     pub max_report_age: time::Duration,
-    /// Configuration file (portcullis.toml): check selection and thresholds.
+    /// Configuration file: check selection, thresholds, severity overrides, allow-lists, gate
+    /// (default: PORTCULLIS_CONFIG, else ./portcullis.toml if present; PORTCULLIS_* variables override it).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Measure ages against this time (RFC 3339) instead of now. The demo defaults to its export time.

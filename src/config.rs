@@ -7,6 +7,12 @@
 //! skip = ["aws_iam_password_policy_strong"]
 //! categories = ["trust", "credentials"]      # optional
 //! skip_categories = ["exposure"]
+//! severities = ["critical", "high"]          # optional: run only checks of these severities
+//! skip_severities = ["info"]
+//!
+//! [gate]
+//! fail_on = "high"                           # as --fail-on
+//! allow_incomplete = false
 //!
 //! [checks.aws_iam_access_key_rotated]
 //! max_key_age_days = 60
@@ -49,6 +55,19 @@ pub struct Config {
     pub trust: Trusted,
     #[serde(default)]
     pub fixes: crate::fix::FixOptions,
+    #[serde(default)]
+    pub gate: GateSection,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GateSection {
+    /// As `--fail-on` (the flag wins).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_on: Option<Severity>,
+    /// As `--allow-incomplete` (either turns it on).
+    #[serde(default)]
+    pub allow_incomplete: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -61,6 +80,10 @@ pub struct ScanSection {
     pub categories: Vec<Category>,
     #[serde(default)]
     pub skip_categories: Vec<Category>,
+    #[serde(default)]
+    pub severities: Vec<Severity>,
+    #[serde(default)]
+    pub skip_severities: Vec<Severity>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -78,8 +101,16 @@ impl Config {
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        let table: toml::Table = toml::from_str(text).map_err(|e| ConfigError { origin: origin.to_string(), message: e.to_string().trim_end().to_string() })?;
+        Config::from_table(table, origin)
+    }
+
+    /// Validate a table (a file's, with environment overrides applied): every key known (else a
+    /// did-you-mean), every check id known, every value in range.
+    pub fn from_table(table: toml::Table, origin: &str) -> Result<Config, ConfigError> {
         let err = |message: String| ConfigError { origin: origin.to_string(), message };
-        let cfg: Config = toml::from_str(text).map_err(|e| err(e.to_string().trim_end().to_string()))?;
+        check_keys(&table).map_err(err)?;
+        let cfg: Config = Config::deserialize(toml::Value::Table(table)).map_err(|e| err(e.to_string().trim_end().to_string()))?;
         let all = checks::all().map_err(|e| err(e.to_string()))?;
         let ids = || all.iter().map(|c| c.meta.id.as_str());
         let unknown = |section: &str, id: &str| {
@@ -136,6 +167,127 @@ impl Config {
     }
 }
 
+/// The keys each section takes (`checks` and `severity` are keyed by check id, checked later).
+const SECTIONS: &[(&str, &[&str])] = &[
+    ("scan", &["checks", "skip", "categories", "skip_categories", "severities", "skip_severities"]),
+    ("checks", &[]),
+    ("severity", &[]),
+    ("trust", &["aws_accounts", "aws_organizations", "oidc_subjects", "azure_tenants", "gcp_domains"]),
+    ("fixes", &["break_glass_roles", "access_key_admin_roles"]),
+    ("gate", &["fail_on", "allow_incomplete"]),
+];
+
+fn check_keys(table: &toml::Table) -> Result<(), String> {
+    let hint = |k: &str, known: &[&str]| did_you_mean(k, known.iter().copied()).map(|n| format!(" (did you mean {n}?)")).unwrap_or_default();
+    let sections: Vec<&str> = SECTIONS.iter().map(|(s, _)| *s).collect();
+    for (name, value) in table {
+        let Some((_, keys)) = SECTIONS.iter().find(|(s, _)| s == name) else {
+            return Err(format!("unknown section [{name}]{} (known: {})", hint(name, &sections), sections.join(", ")));
+        };
+        let Some(inner) = value.as_table() else {
+            return Err(format!("[{name}] must be a table"));
+        };
+        if keys.is_empty() {
+            continue;
+        }
+        for k in inner.keys() {
+            if !keys.contains(&k.as_str()) {
+                return Err(format!("[{name}]: unknown key {k:?}{} (known: {})", hint(k, keys), keys.join(", ")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Where the configuration came from: the file (if any) and the environment variables applied.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub config: Config,
+    pub file: Option<std::path::PathBuf>,
+    pub env: Vec<String>,
+}
+
+/// The file name looked for in the working directory.
+pub const DEFAULT_FILE: &str = "portcullis.toml";
+
+/// Load the effective configuration: `explicit` (`--config`), else `PORTCULLIS_CONFIG`, else
+/// `./portcullis.toml` if present; then `PORTCULLIS_*` overrides from `env`.
+pub fn load_effective(explicit: Option<&Path>, env: &[(String, String)]) -> Result<Loaded, ConfigError> {
+    let from_env = env.iter().find(|(k, _)| k == "PORTCULLIS_CONFIG").map(|(_, v)| std::path::PathBuf::from(v)).filter(|p| !p.as_os_str().is_empty());
+    let file = match explicit.map(Path::to_path_buf).or(from_env) {
+        Some(p) => Some(p),
+        None => Some(std::path::PathBuf::from(DEFAULT_FILE)).filter(|p| p.is_file()),
+    };
+    let (mut table, origin) = match &file {
+        Some(p) => {
+            let origin = p.display().to_string();
+            let text = std::fs::read_to_string(p).map_err(|e| ConfigError { origin: origin.clone(), message: format!("cannot read: {}", crate::import::io_reason(&e)) })?;
+            let t: toml::Table = toml::from_str(&text).map_err(|e| ConfigError { origin: origin.clone(), message: e.to_string().trim_end().to_string() })?;
+            (t, origin)
+        }
+        None => (toml::Table::new(), "defaults".to_string()),
+    };
+    let applied = apply_env(&mut table, env)?;
+    let origin = if applied.is_empty() { origin } else { format!("{origin} + {}", applied.join(", ")) };
+    let config = Config::from_table(table, &origin)?;
+    Ok(Loaded { config, file, env: applied })
+}
+
+/// `PORTCULLIS_SCAN_SKIP=a,b` → `[scan] skip = ["a", "b"]`; likewise `PORTCULLIS_TRUST_*`,
+/// `PORTCULLIS_FIXES_*`, `PORTCULLIS_GATE_FAIL_ON`, `PORTCULLIS_SEVERITY__<check id>=low` and
+/// `PORTCULLIS_CHECKS__<check id>__<parameter>=60`. Other `PORTCULLIS_*` variables (endpoints)
+/// belong to the command line and are left alone. An unknown key under these prefixes is an error.
+fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<Vec<String>, ConfigError> {
+    let mut applied = Vec::new();
+    let mut vars: Vec<&(String, String)> = env.iter().filter(|(k, _)| k.starts_with("PORTCULLIS_")).collect();
+    vars.sort();
+    for (name, value) in vars {
+        let err = |message: String| ConfigError { origin: name.clone(), message };
+        let rest = &name["PORTCULLIS_".len()..];
+        let list = || toml::Value::Array(value.split(',').map(str::trim).filter(|v| !v.is_empty()).map(|v| toml::Value::String(v.to_string())).collect());
+        let section = |t: &mut toml::Table, s: &str| -> Result<(), String> {
+            match t.entry(s.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new())) {
+                toml::Value::Table(_) => Ok(()),
+                _ => Err(format!("[{s}] must be a table")),
+            }
+        };
+        if let Some(id) = rest.strip_prefix("SEVERITY__") {
+            section(table, "severity").map_err(err)?;
+            table["severity"].as_table_mut().map(|t| t.insert(id.to_ascii_lowercase(), toml::Value::String(value.trim().to_string())));
+        } else if let Some(spec) = rest.strip_prefix("CHECKS__") {
+            let Some((id, param)) = spec.split_once("__") else {
+                return Err(err("write PORTCULLIS_CHECKS__<check id>__<parameter>=<number>".into()));
+            };
+            let n: i64 = value.trim().parse().map_err(|_| err(format!("{value:?} is not a whole number")))?;
+            section(table, "checks").map_err(err)?;
+            let checks = table["checks"].as_table_mut().ok_or_else(|| err("[checks] must be a table".into()))?;
+            let entry = checks.entry(id.to_ascii_lowercase()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            entry.as_table_mut().ok_or_else(|| err(format!("[checks.{}] must be a table", id.to_ascii_lowercase())))?.insert(param.to_ascii_lowercase(), toml::Value::Integer(n));
+        } else if let Some((sec, key)) = ["SCAN", "TRUST", "FIXES", "GATE"].iter().find_map(|s| rest.strip_prefix(&format!("{s}_")).map(|k| (s.to_ascii_lowercase(), k.to_ascii_lowercase()))) {
+            let known = SECTIONS.iter().find(|(s, _)| *s == sec).map(|(_, k)| *k).unwrap_or_default();
+            if !known.contains(&key.as_str()) {
+                let hint = did_you_mean(&key, known.iter().copied()).map(|n| format!(" (did you mean PORTCULLIS_{}_{}?)", sec.to_ascii_uppercase(), n.to_ascii_uppercase())).unwrap_or_default();
+                return Err(err(format!("unknown setting{hint}; [{sec}] takes: {}", known.join(", "))));
+            }
+            let v = match key.as_str() {
+                "fail_on" => toml::Value::String(value.trim().to_string()),
+                "allow_incomplete" => toml::Value::Boolean(match value.trim().to_ascii_lowercase().as_str() {
+                    "1" | "true" | "yes" => true,
+                    "0" | "false" | "no" | "" => false,
+                    other => return Err(err(format!("{other:?} is not true or false"))),
+                }),
+                _ => list(),
+            };
+            section(table, &sec).map_err(err)?;
+            table[&sec].as_table_mut().map(|t| t.insert(key, v));
+        } else {
+            continue;
+        }
+        applied.push(name.clone());
+    }
+    Ok(applied)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,9 +300,45 @@ mod tests {
         assert!(e.starts_with("p.toml: [scan]: unknown check id \"aws_nope\""), "{e}");
         let e = Config::parse("[checks.aws_iam_access_key_rotated]\nmax_age = 1\n", "p.toml").unwrap_err().to_string();
         assert!(e.contains("unknown parameter \"max_age\" (this check has: max_key_age_days)"), "{e}");
-        assert!(Config::parse("[scna]\n", "p.toml").is_err());
+        let e = Config::parse("[scna]\n", "p.toml").unwrap_err().to_string();
+        assert!(e.contains("unknown section [scna] (did you mean scan?)"), "{e}");
+        let e = Config::parse("[scan]\nskp = []\n", "p.toml").unwrap_err().to_string();
+        assert!(e.contains("[scan]: unknown key \"skp\" (did you mean skip?)"), "{e}");
         let e = Config::parse("[scan]\nskip = [\"aws_iam_acess_key_rotated\"]\n", "p.toml").unwrap_err().to_string();
         assert!(e.contains("did you mean aws_iam_access_key_rotated?"), "{e}");
+    }
+
+    #[test]
+    fn environment_overrides_the_file_and_is_validated() {
+        let env = |v: &[(&str, &str)]| v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>();
+        let dir = std::env::temp_dir().join(format!("portcullis-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("p.toml");
+        std::fs::write(&file, "[scan]\nskip = [\"aws_iam_password_policy_strong\"]\n[trust]\naws_accounts = [\"444455556666\"]\n").unwrap();
+        let l = load_effective(
+            Some(&file),
+            &env(&[
+                ("PORTCULLIS_TRUST_AWS_ACCOUNTS", "111111111111, 222222222222"),
+                ("PORTCULLIS_SEVERITY__AWS_IAM_ACCESS_KEY_ROTATED", "critical"),
+                ("PORTCULLIS_CHECKS__AWS_IAM_ACCESS_KEY_ROTATED__MAX_KEY_AGE_DAYS", "30"),
+                ("PORTCULLIS_GATE_FAIL_ON", "high"),
+                ("PORTCULLIS_AZURE_ARM_ENDPOINT", "http://x"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(l.config.trust.aws_accounts, ["111111111111", "222222222222"]);
+        assert_eq!(l.config.scan.skip, ["aws_iam_password_policy_strong"]);
+        assert_eq!(l.config.severity["aws_iam_access_key_rotated"], Severity::Critical);
+        assert_eq!(l.config.checks["aws_iam_access_key_rotated"]["max_key_age_days"], 30);
+        assert_eq!(l.config.gate.fail_on, Some(Severity::High));
+        assert_eq!(l.env.len(), 4, "{:?}", l.env);
+        let e = load_effective(Some(&file), &env(&[("PORTCULLIS_SCAN_SKP", "x")])).unwrap_err().to_string();
+        assert!(e.starts_with("PORTCULLIS_SCAN_SKP: unknown setting (did you mean PORTCULLIS_SCAN_SKIP?)"), "{e}");
+        let e = load_effective(Some(&file), &env(&[("PORTCULLIS_SEVERITY__AWS_NOPE", "low")])).unwrap_err().to_string();
+        assert!(e.contains("unknown check id \"aws_nope\""), "{e}");
+        let e = load_effective(Some(&file), &env(&[("PORTCULLIS_TRUST_AWS_ACCOUNTS", "*")])).unwrap_err().to_string();
+        assert!(e.contains("not a 12-digit AWS account id"), "{e}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub struct ScanOptions {
     pub skip_categories: Vec<Category>,
     /// Run only checks of these (effective) severities; empty = all.
     pub severities: Vec<Severity>,
+    /// Skip checks of these (effective) severities.
+    pub skip_severities: Vec<Severity>,
     /// Run only checks of these services (`iam`, `cloudtrail`, `entra`, …); empty = all.
     pub services: Vec<String>,
     /// Threshold overrides: check id → parameter → value.
@@ -107,6 +109,9 @@ pub struct Scan<'a> {
     /// Finding fingerprint → the fix artifacts (paths under `--fixes DIR`) that address it; empty
     /// unless fixes were planned.
     pub fixes: BTreeMap<String, Vec<String>>,
+    /// Baseline states and suppressions of the failing findings (empty without `--baseline` or
+    /// `--suppressions`).
+    pub triage: crate::gate::Triage,
 }
 
 /// Which scope kinds the inventory has at least one scope of.
@@ -159,10 +164,11 @@ pub fn select_for(clouds: &[Cloud], opts: &ScanOptions) -> Result<Vec<&'static C
         .filter(|c| opts.categories.is_empty() || opts.categories.contains(&c.meta.category))
         .filter(|c| !opts.skip_categories.contains(&c.meta.category))
         .filter(|c| opts.severities.is_empty() || opts.severities.contains(&severity_of(c)))
+        .filter(|c| !opts.skip_severities.contains(&severity_of(c)))
         .filter(|c| opts.services.is_empty() || opts.services.contains(&c.meta.service))
         .collect();
     if selected.is_empty() {
-        let narrowed = opts.skip.is_empty() && opts.categories.is_empty() && opts.skip_categories.is_empty() && opts.severities.is_empty() && opts.services.is_empty();
+        let narrowed = opts.skip.is_empty() && opts.categories.is_empty() && opts.skip_categories.is_empty() && opts.severities.is_empty() && opts.skip_severities.is_empty() && opts.services.is_empty();
         let how = match (&opts.only, narrowed) {
             (Some(o), _) if o.is_empty() => "the check list is empty".to_string(),
             (_, false) => "the selection and the skips leave nothing".to_string(),
@@ -312,7 +318,7 @@ pub fn scan<'a>(inv: &'a Inventory, opts: &ScanOptions) -> Result<Scan<'a>, Engi
         .collect();
     chunks.push(uncovered);
     let findings = Findings(chunks);
-    Ok(Scan { findings, coverage: inv.coverage(), checks: selected, now, fixes: BTreeMap::new() })
+    Ok(Scan { findings, coverage: inv.coverage(), checks: selected, now, fixes: BTreeMap::new(), triage: Default::default() })
 }
 
 fn run_aws_account<'a>(
@@ -364,42 +370,7 @@ fn nothing_to_evaluate(check: &Check, meta: &CheckMeta) -> Finding<'static> {
     }
 }
 
-/// The `--fail-on` gate and its exit code (DESIGN §5).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Gate {
-    pub fail_on: Option<Severity>,
-    pub allow_incomplete: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
-    /// 0 clean, 1 failing findings at or above the threshold, 3 incomplete.
-    pub code: u8,
-    pub reason: String,
-}
-
-impl Gate {
-    /// Failing findings decide first (1): a known failure matters more than a gap. Then gaps (3).
-    pub fn verdict(&self, findings: &Findings<'_>) -> Verdict {
-        let Some(threshold) = self.fail_on else {
-            return Verdict { code: 0, reason: "no --fail-on given".into() };
-        };
-        let failing = findings.iter().filter(|f| f.status == Status::Fail && f.severity >= threshold).count();
-        if failing > 0 {
-            return Verdict { code: 1, reason: format!("{failing} failing finding(s) at or above {threshold}") };
-        }
-        let missing: BTreeSet<&str> =
-            findings.iter().filter(|f| f.status == Status::NotEvaluated).map(|f| f.check_id).collect();
-        if !missing.is_empty() && !self.allow_incomplete {
-            let list: Vec<&str> = missing.iter().copied().collect();
-            return Verdict {
-                code: 3,
-                reason: format!("{} check(s) could not be fully evaluated ({}); pass --allow-incomplete to accept", list.len(), list.join(", ")),
-            };
-        }
-        Verdict { code: 0, reason: format!("no failing finding at or above {threshold}") }
-    }
-}
+pub use crate::gate::{Gate, Verdict};
 
 #[cfg(test)]
 mod tests {
@@ -428,7 +399,7 @@ mod tests {
             vec![f("b_check", Status::NotEvaluated), f("a_check", Status::NotEvaluated)],
             vec![f("b_check", Status::NotEvaluated), f("a_check", Status::NotEvaluated)],
         ]);
-        let v = Gate { fail_on: Some(Severity::High), allow_incomplete: false }.verdict(&findings);
+        let v = Gate { fail_on: Some(Severity::High), allow_incomplete: false }.verdict(&findings, &Default::default());
         assert_eq!(v.code, 3);
         assert!(v.reason.starts_with("2 check(s) could not be fully evaluated (a_check, b_check)"), "{}", v.reason);
     }

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod engine;
 pub mod finding;
 pub mod fix;
+pub mod gate;
 pub mod import;
 pub mod policy;
 pub mod report;

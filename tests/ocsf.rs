@@ -22,6 +22,26 @@ fn scan_demo(dir: &Path) -> (Vec<Value>, Value) {
 }
 
 #[test]
+fn suppressed_and_baseline_events_validate() {
+    let schema = Schema::pinned();
+    let dir = tempfile::tempdir().unwrap();
+    let (base, sup, ocsf) = (dir.path().join("base.json"), dir.path().join("s.toml"), dir.path().join("o.json"));
+    let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_portcullis")).args(args).output().unwrap();
+    run(&["scan", "-q", "--demo", "--json", base.to_str().unwrap()]);
+    std::fs::write(&sup, "[[suppress]]\ncheck = \"aws_iam_*\"\nresource = \"*\"\nreason = \"r\"\napproved_by = \"a\"\nexpires = \"2099-01-01\"\n").unwrap();
+    let o = run(&["scan", "-q", "--demo", "--baseline", base.to_str().unwrap(), "--suppressions", sup.to_str().unwrap(), "--ocsf", ocsf.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let events: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&ocsf).unwrap()).unwrap();
+    let suppressed: Vec<&Value> = events.iter().filter(|e| e["status_id"] == 3).collect();
+    assert!(!suppressed.is_empty());
+    assert!(events.iter().any(|e| e["unmapped"]["baseline_state"] == "unchanged" && e["unmapped"]["compliance"].is_object()));
+    for e in &events {
+        let errors = schema.validate(e);
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+}
+
+#[test]
 fn demo_events_validate_and_carry_the_finding() {
     let schema = Schema::pinned();
     let dir = tempfile::tempdir().unwrap();

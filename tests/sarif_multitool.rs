@@ -26,7 +26,21 @@ fn sarif_has_zero_errors_under_github_rules() {
     let report = format!("{}/fixtures/demo/credential-report.csv", env!("CARGO_MANIFEST_DIR"));
     portcullis(&["scan", "-q", "--demo", "--sarif", demo.to_str().unwrap()]);
     portcullis(&["scan", "-q", "--aws-credential-report", &report, "--sarif", partial.to_str().unwrap()]);
-    for input in [&demo, &partial] {
+    // With a baseline (baselineState, run properties) and suppressions (result suppressions,
+    // notifications for expired and unmatched entries).
+    let (base, sup, triaged) = (dir.path().join("base.json"), dir.path().join("s.toml"), dir.path().join("triaged.sarif"));
+    portcullis(&["scan", "-q", "--demo", "--json", base.to_str().unwrap(), "--checks", "aws_*"]);
+    std::fs::write(
+        &sup,
+        "[[suppress]]\ncheck = \"aws_iam_access_key_*\"\nresource = \"*\"\nreason = \"r\"\napproved_by = \"a\"\nexpires = \"2099-01-01\"\n\
+         [[suppress]]\ncheck = \"gcp_*\"\nresource = \"x\"\nreason = \"r\"\napproved_by = \"a\"\nexpires = \"2001-01-01\"\n",
+    )
+    .unwrap();
+    portcullis(&["scan", "-q", "--demo", "--baseline", base.to_str().unwrap(), "--suppressions", sup.to_str().unwrap(), "--sarif", triaged.to_str().unwrap()]);
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&triaged).unwrap()).unwrap();
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    assert!(results.iter().any(|r| r["baselineState"] == "new") && results.iter().any(|r| r["suppressions"].is_array()));
+    for input in [&demo, &partial, &triaged] {
         let (errors, console) = validate(&tool, input);
         assert!(errors.is_empty(), "{}: {} error(s): {errors:?}\n{console}", input.display(), errors.len());
     }

@@ -69,6 +69,8 @@ struct Row<'a> {
     /// Fix artifacts (paths under `--fixes DIR`) that address it.
     fixes: &'a [String],
     fingerprint: String,
+    /// `new`, `unchanged` or `suppressed`, with a baseline or suppressions.
+    state: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -127,6 +129,11 @@ struct Page<'a> {
     total: Counts,
     /// The gate's exit code and reason, when a gate was asked for.
     verdict: Option<(u8, String)>,
+    /// Baseline and suppressions: a summary line, warnings, and what was resolved (the first 200).
+    triage: Option<String>,
+    triage_notes: Vec<String>,
+    resolved: Vec<(String, String, String)>,
+    resolved_total: usize,
     charts: Vec<Chart>,
     gaps: Vec<Gap>,
     /// Findings that could not be evaluated (the first few hundred) and how many there are.
@@ -201,6 +208,28 @@ fn chart(title: &'static str, mut items: Vec<(String, usize)>, max: usize, keep_
     Chart { title, bars, more, height }
 }
 
+/// Expired and unmatched suppressions and baseline caveats, as sentences.
+fn triage_notes(t: &crate::gate::Triage) -> Vec<String> {
+    use crate::gate::SuppressionState;
+    let mut v: Vec<String> = t
+        .suppressions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let what = match s.state {
+                SuppressionState::Expired => format!("expired on {}: it no longer applies", s.rule.expires),
+                SuppressionState::Unmatched => "matched no failing finding".into(),
+                SuppressionState::Applied => return None,
+            };
+            Some(format!("Suppression #{} ({} on {}) {what}.", i + 1, s.rule.check, s.rule.resource))
+        })
+        .collect();
+    if let Some(b) = &t.baseline {
+        v.extend(b.notes.iter().map(|n| format!("Baseline: {n}.")));
+    }
+    v
+}
+
 /// Render the report. `sources` describes what was scanned (the inventory's sources).
 pub fn render(scan: &Scan, sources: &[String], verdict: Option<&Verdict>) -> Result<String, HtmlError> {
     let text = CheckText::index(scan);
@@ -245,6 +274,7 @@ pub fn render(scan: &Scan, sources: &[String], verdict: Option<&Verdict>) -> Res
                 compliance: t.map(|t| t.compliance.iter().map(|(fw, ids)| format!("{fw}: {}", ids.join(", "))).collect()).unwrap_or_default(),
                 fixes: scan.fixes.get(&fingerprints[n]).map_or(&[][..], Vec::as_slice),
                 fingerprint: fingerprints[n].clone(),
+                state: scan.triage.label(&fingerprints[n]),
             }
         })
         .collect();
@@ -342,6 +372,16 @@ pub fn render(scan: &Scan, sources: &[String], verdict: Option<&Verdict>) -> Res
         scope_counts,
         total,
         verdict: verdict.map(|v| (v.code, v.reason.clone())),
+        triage: scan.triage.summary(),
+        triage_notes: triage_notes(&scan.triage),
+        resolved: scan
+            .triage
+            .baseline
+            .iter()
+            .flat_map(|b| b.resolved.iter().take(200))
+            .map(|e| (e.check_id.clone(), e.resource.clone(), e.message.clone()))
+            .collect(),
+        resolved_total: scan.triage.baseline.as_ref().map_or(0, |b| b.resolved.len()),
         charts,
         gaps,
         not_evaluated: scan
@@ -402,6 +442,7 @@ fn table_data(scan: &Scan, order: &[&Finding], fingerprints: &[String], text: &H
                 evidence,
                 fp,
                 scan.fixes.get(fp).map(|p| p.iter().map(|x| sanitize(x)).collect::<Vec<_>>()).unwrap_or_default(),
+                scan.triage.label(fp),
             ])
         })
         .collect();

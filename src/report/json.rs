@@ -36,6 +36,19 @@ struct FindingV1<'a> {
     evidence: &'a Evidence,
     /// Paths (under `--fixes DIR`) of the fix artifacts that address it.
     fixes: &'a [String],
+    /// With `--baseline`, for failing findings: `new` or `unchanged`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline_state: Option<crate::gate::BaselineState>,
+    /// With `--suppressions`: the rule that accepted this failing finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppression: Option<SuppressionRef<'a>>,
+}
+
+#[derive(Serialize)]
+struct SuppressionRef<'a> {
+    reason: &'a str,
+    approved_by: &'a str,
+    expires: &'a str,
 }
 
 /// What each finding repeats from its check's metadata, computed once per check.
@@ -66,8 +79,10 @@ static NO_MAPPING: BTreeMap<&'static str, Vec<&'static str>> = BTreeMap::new();
 static NO_FIXES: Vec<String> = Vec::new();
 
 impl<'a> FindingV1<'a> {
-    fn new(f: &'a Finding<'a>, text: Option<&'a CheckText>, fixes: &'a std::collections::BTreeMap<String, Vec<String>>) -> Self {
+    fn new(f: &'a Finding<'a>, text: Option<&'a CheckText>, fixes: &'a std::collections::BTreeMap<String, Vec<String>>, triage: &'a crate::gate::Triage) -> Self {
         let fingerprint = f.fingerprint();
+        let mark = triage.mark(&fingerprint);
+        let suppression = triage.suppression(&fingerprint).map(|s| SuppressionRef { reason: &s.rule.reason, approved_by: &s.rule.approved_by, expires: &s.rule.expires });
         FindingV1 {
             check_id: f.check_id,
             status: f.status,
@@ -84,17 +99,19 @@ impl<'a> FindingV1<'a> {
             fixes: fixes.get(&fingerprint).map_or(&NO_FIXES[..], Vec::as_slice),
             fingerprint,
             evidence: &f.evidence,
+            baseline_state: mark.baseline,
+            suppression,
         }
     }
 }
 
-struct FindingList<'a>(&'a crate::engine::Findings<'a>, &'a HashMap<&'static str, CheckText>, &'a BTreeMap<String, Vec<String>>);
+struct FindingList<'a>(&'a crate::engine::Findings<'a>, &'a HashMap<&'static str, CheckText>, &'a BTreeMap<String, Vec<String>>, &'a crate::gate::Triage);
 
 impl Serialize for FindingList<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.0.len()))?;
         for f in self.0 {
-            seq.serialize_element(&FindingV1::new(f, self.1.get(f.check_id), self.2))?;
+            seq.serialize_element(&FindingV1::new(f, self.1.get(f.check_id), self.2, self.3))?;
         }
         seq.end()
     }
@@ -111,13 +128,21 @@ impl Serialize for Document<'_> {
         }
         let scan = self.0;
         let text = CheckText::index(scan);
-        let mut st = s.serialize_struct("Findings", 6)?;
+        let mut st = s.serialize_struct("Findings", 8)?;
         st.serialize_field("schema", SCHEMA)?;
         st.serialize_field("tool", &Tool { name: "portcullis", version: env!("CARGO_PKG_VERSION") })?;
         st.serialize_field("generated_at", &scan.now)?;
-        st.serialize_field("findings", &FindingList(&scan.findings, &text, &scan.fixes))?;
+        st.serialize_field("findings", &FindingList(&scan.findings, &text, &scan.fixes, &scan.triage))?;
         st.serialize_field("coverage", &scan.coverage)?;
         st.serialize_field("compliance", &super::compliance::for_scan(scan))?;
+        // With --baseline: new / unchanged counts, the resolved findings, and caveats.
+        if let Some(b) = &scan.triage.baseline {
+            st.serialize_field("baseline", b)?;
+        }
+        // With --suppressions: every rule, applied, unmatched or expired.
+        if scan.triage.suppressions_file.is_some() {
+            st.serialize_field("suppressions", &scan.triage.suppressions)?;
+        }
         st.end()
     }
 }

@@ -49,6 +49,35 @@ fn icon(s: Severity) -> &'static str {
     }
 }
 
+/// Expired and unmatched suppressions, baseline caveats, and the findings resolved since the
+/// baseline (at most 20 named).
+fn triage_notes(out: &mut String, t: &crate::gate::Triage) {
+    use crate::gate::SuppressionState;
+    for (i, s) in t.suppressions.iter().enumerate() {
+        let what = match s.state {
+            SuppressionState::Expired => format!("expired on {}: it no longer applies", escape(&s.rule.expires)),
+            SuppressionState::Unmatched => "matched no failing finding".to_string(),
+            SuppressionState::Applied => continue,
+        };
+        let _ = writeln!(out, "- ⚠️ Suppression #{} (`{}` on `{}`) {what}.", i + 1, escape(&s.rule.check), escape(&s.rule.resource));
+    }
+    if let Some(b) = &t.baseline {
+        for n in &b.notes {
+            let _ = writeln!(out, "- ⚠️ Baseline: {}.", escape(n));
+        }
+        if !b.resolved.is_empty() {
+            let _ = writeln!(out, "\n<details><summary>{} resolved since the baseline</summary>\n", b.resolved.len());
+            for e in b.resolved.iter().take(20) {
+                let _ = writeln!(out, "- `{}` {}: {}", escape(&e.check_id), escape(&e.resource), escape(&e.message));
+            }
+            if b.resolved.len() > 20 {
+                let _ = writeln!(out, "- … and {} more (all of them: --json)", b.resolved.len() - 20);
+            }
+            let _ = writeln!(out, "\n</details>");
+        }
+    }
+}
+
 /// Render the report. `sources` describes what was scanned (the inventory's sources).
 pub fn render(scan: &Scan, sources: &[String], verdict: Option<&Verdict>) -> String {
     render_limited(scan, sources, verdict, GITHUB_COMMENT_LIMIT)
@@ -59,9 +88,18 @@ pub fn render_limited(scan: &Scan, sources: &[String], verdict: Option<&Verdict>
     for f in &scan.findings {
         total.add(f);
     }
-    let mut failing: Vec<&Finding> = scan.findings.iter().filter(|f| f.status == Status::Fail).collect();
-    failing.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    let by_sev = |s: Severity| failing.iter().filter(|f| f.severity == s).count();
+    let triage = &scan.triage;
+    // With a baseline or suppressions, what the gate counts comes first: new, then unchanged,
+    // then suppressed; most severe first within each.
+    let mut failing: Vec<(&Finding, Option<&'static str>)> =
+        scan.findings.iter().filter(|f| f.status == Status::Fail).map(|f| (f, if triage.is_empty() { None } else { triage.label(&f.fingerprint()) })).collect();
+    let rank = |l: Option<&str>| match l {
+        Some("new") | None => 0,
+        Some("unchanged") => 1,
+        _ => 2,
+    };
+    failing.sort_by_key(|(f, l)| (rank(*l), std::cmp::Reverse(f.severity)));
+    let by_sev = |s: Severity| failing.iter().filter(|(f, _)| f.severity == s).count();
     let sev: Vec<String> = Severity::ALL.iter().filter(|s| by_sev(**s) > 0).map(|s| format!("{} {}", by_sev(*s), icon(*s))).collect();
 
     let mut out = String::new();
@@ -76,16 +114,21 @@ pub fn render_limited(scan: &Scan, sources: &[String], verdict: Option<&Verdict>
     if let Some(v) = verdict {
         let _ = writeln!(out, "\n**Gate:** exit {} ({})", v.code, escape(&v.reason));
     }
+    if let Some(t) = triage.summary() {
+        let _ = writeln!(out, "\n**Triage:** {}.", escape(&t));
+    }
+    triage_notes(&mut out, triage);
 
     let mut left_out: Vec<String> = Vec::new();
     let budget = limit.saturating_sub(RESERVE);
     if !failing.is_empty() {
         let _ = writeln!(out, "\n### Failing, most severe first\n\n| Severity | Check | Scope | Resource | Finding |\n|---|---|---|---|---|");
         let mut shown = 0;
-        for f in &failing {
+        for (f, label) in &failing {
             let row = format!(
-                "| {} | `{}` | {} | {} | {} |\n",
+                "| {}{} | `{}` | {} | {} | {} |\n",
                 icon(f.severity),
+                label.map(|l| format!(" ({l})")).unwrap_or_default(),
                 f.check_id,
                 escape(f.account),
                 escape(&f.resource.name),

@@ -166,6 +166,14 @@ fn event(f: &Finding, scan: &Scan, checks: &HashMap<&str, &'static crate::checks
     if f.status == Status::NotEvaluated {
         ev["status_detail"] = f.message.clone().into();
     }
+    if let Some(s) = scan.triage.suppression(&fingerprint) {
+        // OCSF status 3 = Suppressed; the verdict (status_code FAIL) is unchanged.
+        ev["status_id"] = 3.into();
+        ev["status"] = "Suppressed".into();
+        ev["status_detail"] = format!("{} (approved by {}, until {})", s.rule.reason, s.rule.approved_by, s.rule.expires).into();
+        ev["is_alert"] = false.into();
+    }
+
     if let Some(c) = check {
         let mut rem = json!({"desc": c.meta.remediation.trim()});
         if !c.meta.references.is_empty() {
@@ -181,6 +189,9 @@ fn event(f: &Finding, scan: &Scan, checks: &HashMap<&str, &'static crate::checks
     if let Some(paths) = scan.fixes.get(&fingerprint) {
         // Fix artifacts (paths under --fixes DIR): the class has no attribute for files to apply.
         unmapped.insert("fixes".into(), json!(paths));
+    }
+    if let Some(state) = scan.triage.mark(&fingerprint).baseline {
+        unmapped.insert("baseline_state".into(), state.as_str().into());
     }
     if !unmapped.is_empty() {
         ev["unmapped"] = Value::Object(unmapped);

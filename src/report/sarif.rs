@@ -235,7 +235,7 @@ fn document_limited(scan: &Scan, max_results: usize) -> (Value, usize) {
         .into_iter()
         .map(|f| {
             let fingerprint = f.fingerprint();
-            json!({
+            let mut result = json!({
                 "ruleId": f.check_id,
                 "ruleIndex": index(f.check_id),
                 "level": level(f.severity),
@@ -246,10 +246,23 @@ fn document_limited(scan: &Scan, max_results: usize) -> (Value, usize) {
                 }],
                 "partialFingerprints": {"portcullisFindingFingerprint/v1": fingerprint},
                 "properties": {"account": f.account, "resourceType": f.resource.kind, "severity": f.severity, "evidence": f.evidence, "fixes": scan.fixes.get(&fingerprint).cloned().unwrap_or_default()},
-            })
+            });
+            let mark = scan.triage.mark(&fingerprint);
+            if let Some(state) = mark.baseline {
+                result["baselineState"] = state.as_str().into();
+            }
+            if let Some(s) = scan.triage.suppression(&fingerprint) {
+                // GitHub code scanning closes suppressed results instead of opening alerts.
+                result["suppressions"] = json!([{
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": format!("{} (approved by {}, until {})", s.rule.reason, s.rule.approved_by, s.rule.expires),
+                }]);
+            }
+            result
         })
         .collect();
-    let notifications: Vec<Value> = scan
+    let mut notifications: Vec<Value> = scan
         .findings
         .iter()
         .filter(|f| f.status == Status::NotEvaluated)
@@ -261,6 +274,7 @@ fn document_limited(scan: &Scan, max_results: usize) -> (Value, usize) {
             })
         })
         .collect();
+    notifications.extend(triage_notifications(&scan.triage));
     let mut driver = json!({
         "name": "Portcullis",
         "semanticVersion": env!("CARGO_PKG_VERSION"),
@@ -280,7 +294,30 @@ fn document_limited(scan: &Scan, max_results: usize) -> (Value, usize) {
             "results": results,
         }],
     });
+    let mut doc = doc;
+    if let Some(b) = &scan.triage.baseline {
+        // Resolved findings are not results (GitHub would open alerts for them): they are listed here.
+        doc["runs"][0]["properties"] = json!({"baseline": b});
+    }
     (doc, dropped)
+}
+
+/// Expired and unmatched suppressions, and baseline caveats, as warnings of the run.
+fn triage_notifications(t: &crate::gate::Triage) -> Vec<Value> {
+    use crate::gate::SuppressionState;
+    let mut v = Vec::new();
+    for (i, s) in t.suppressions.iter().enumerate() {
+        let text = match s.state {
+            SuppressionState::Expired => format!("suppression #{} ({} on {}) expired on {}: it no longer applies", i + 1, s.rule.check, s.rule.resource, s.rule.expires),
+            SuppressionState::Unmatched => format!("suppression #{} ({} on {}) matched no failing finding", i + 1, s.rule.check, s.rule.resource),
+            SuppressionState::Applied => continue,
+        };
+        v.push(json!({"level": "warning", "message": {"text": text}}));
+    }
+    if let Some(b) = &t.baseline {
+        v.extend(b.notes.iter().map(|n| json!({"level": "note", "message": {"text": format!("baseline: {n}")}})));
+    }
+    v
 }
 
 fn scope_text(scan: &Scan) -> String {

@@ -310,6 +310,9 @@ pub fn summary(scan: &Scan, verdict: Option<&Verdict>, term: Term) -> String {
         term.count(Status::Pass, total.pass, 0),
         term.count(Status::NotEvaluated, total.not_evaluated, 0)
     );
+    if let Some(t) = scan.triage.summary() {
+        out.push_str(&format!("{}.\n", sanitize(&t)));
+    }
     if let Some(v) = verdict {
         let line = format!("Gate: exit {} — {}", v.code, sanitize(&v.reason));
         out.push_str(&if v.code == 0 { line } else { term.paint("1", &line) });

@@ -22,7 +22,7 @@
     return {
       n, check, severity: a[1], sev: SEV[a[1]], status: a[2], cloud: a[3], account: data.accounts[a[4]],
       category: a[5], rid: a[6], rname: a[7], rtype: a[8], region: a[9], message: a[10], evidence: a[11],
-      fp: a[12], fixes: a[13] || [], text: null,
+      fp: a[12], fixes: a[13] || [], state: a[14] || null, text: null,
     };
   });
   let limit = PAGE;
@@ -43,7 +43,7 @@
   }
   function textOf(x) {
     if (x.text === null) {
-      x.text = [x.severity, LABEL[x.status], x.cloud, x.account, x.check.id, x.check.title, x.rname, x.rid, x.rtype,
+      x.text = [x.severity, LABEL[x.status], x.state || "", x.cloud, x.account, x.check.id, x.check.title, x.rname, x.rid, x.rtype,
         x.region || "", x.message, x.evidence.map((e) => e[0] + " " + e[1]).join(" "), x.fp].join("\n").toLowerCase();
     }
     return x.text;
@@ -69,6 +69,8 @@
     });
     const sev = el("td"); sev.appendChild(el("span", "sev sev-" + x.severity, x.severity));
     const st = el("td"); st.appendChild(el("span", "status status-" + x.status, LABEL[x.status]));
+    // new / unchanged / suppressed: a fixed vocabulary from the scanner, never inventory text.
+    if (x.state) { st.appendChild(document.createTextNode(" ")); st.appendChild(el("span", "triage triage-" + x.state, x.state)); }
     const chk = el("td", "chk"); chk.appendChild(checkLink(x, x.check.title)); chk.appendChild(el("span", "mono cid", x.check.id));
     const res = el("td", "res"); res.appendChild(el("span", "name", x.rname));
     res.appendChild(el("span", "type", x.rtype + (x.region ? " · " + x.region : "")));
