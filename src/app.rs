@@ -176,8 +176,43 @@ fn is_region_name(r: &str) -> bool {
         && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
 }
 
+/// The Terraform plan, if one was given (read before any live collection: a bad file fails fast).
+fn load_plan(s: &SourceArgs) -> Result<Option<crate::import::terraform::Plan>, AppError> {
+    Ok(s.terraform_plan.as_deref().map(|p| crate::import::terraform::load(p, s.terraform_root.as_deref())).transpose()?)
+}
+
+/// Only a plan: no live source and no file export.
+fn plan_only(s: &SourceArgs) -> bool {
+    s.terraform_plan.is_some() && !s.demo && !s.aws && !s.azure && !s.gcp && input_files(s).is_empty()
+}
+
 /// Read the sources. A live collection reads only `datasets` (what the selected checks need).
-fn load_sources(s: &SourceArgs, quiet: bool, datasets: std::collections::BTreeSet<crate::inventory::Dataset>) -> Result<Inventory, AppError> {
+/// A plan is applied last, on top of everything else.
+fn load_sources(
+    s: &SourceArgs,
+    quiet: bool,
+    datasets: std::collections::BTreeSet<crate::inventory::Dataset>,
+    plan: Option<&crate::import::terraform::Plan>,
+) -> Result<Inventory, AppError> {
+    if let Some(plan) = plan {
+        if s.demo {
+            return Err(AppError::Usage("--demo cannot be combined with other sources".into()));
+        }
+        let mut inv = if plan_only(s) { Inventory::default() } else { load_sources(s, quiet, datasets, None)? };
+        let unplaced = plan.apply(&mut inv);
+        if !unplaced.is_empty() {
+            eprintln!(
+                "warning: {}: {} planned resource(s) belong to no scope the other sources read (account, subscription or project unknown or not scanned); judged on their own: {}",
+                plan.origin,
+                unplaced.len(),
+                unplaced.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+        if inv.generated_at.is_none() {
+            inv.generated_at = Some(Timestamp::now());
+        }
+        return Ok(inv);
+    }
     let files = FileSources {
         inventory: s.inventory.clone(),
         aws_authorization_details: s.aws_authorization_details.clone(),
@@ -187,7 +222,7 @@ fn load_sources(s: &SourceArgs, quiet: bool, datasets: std::collections::BTreeSe
     };
     if files.is_empty() && !s.demo && !s.aws && !s.azure && !s.gcp {
         return Err(AppError::Usage(
-            "no sources given: use --aws, --azure, --gcp, --demo, --inventory FILE, --aws-authorization-details FILE or --aws-credential-report FILE".into(),
+            "no sources given: use --aws, --azure, --gcp, --demo, --terraform-plan FILE, --inventory FILE, --aws-authorization-details FILE or --aws-credential-report FILE".into(),
         ));
     }
     if s.demo && (!files.is_empty() || s.aws || s.azure || s.gcp) {
@@ -303,11 +338,13 @@ fn scan(a: ScanArgs, color: ColorChoice) -> Result<u8, AppError> {
     let outputs: Vec<(&'static str, &Path)> =
         [("--json", &a.json), ("--sarif", &a.sarif), ("--markdown", &a.markdown), ("--html", &a.html), ("--ocsf", &a.ocsf)].into_iter().filter_map(|(o, p)| p.as_deref().map(|p| (o, p))).collect();
     let mut inputs = input_files(&a.sources);
+    inputs.extend(a.sources.terraform_plan.iter().map(|p| ("--terraform-plan", p.as_path())));
     inputs.extend(a.baseline.iter().map(|p| ("--baseline", p.as_path())));
     inputs.extend(a.suppressions.iter().map(|p| ("--suppressions", p.as_path())));
     check_outputs(&outputs, &inputs)?;
     // Read the gate's files before collecting: a typo should not cost a live scan.
     let baseline = a.baseline.as_deref().map(crate::gate::Baseline::load).transpose()?;
+    let plan = load_plan(&a.sources)?;
     let suppressions = a.suppressions.as_deref().map(crate::gate::Suppressions::load).transpose()?;
     let mut opts = ScanOptions {
         now: None,
@@ -317,6 +354,7 @@ fn scan(a: ScanArgs, color: ColorChoice) -> Result<u8, AppError> {
         skip_categories: config.scan.skip_categories.clone(),
         severities: if a.severity.is_empty() { config.scan.severities.clone() } else { a.severity.iter().flat_map(|s| s.0.iter().copied()).collect() },
         skip_severities: config.scan.skip_severities.clone(),
+        plan_only: false,
         services: a.service.clone(),
         params: config.checks.clone(),
         severity: config.severity.clone(),
@@ -325,13 +363,24 @@ fn scan(a: ScanArgs, color: ColorChoice) -> Result<u8, AppError> {
     // Select before collecting: a live scan reads only what the selected checks need. Snapshots
     // can hold any cloud, so with one the selection is made again on what it holds.
     let clouds = source_clouds(&a.sources);
+    // A plan alone: run the checks that judge the planned resource types, and only those (the rest
+    // need data a plan cannot have). A plan that changes nothing Portcullis reads passes.
+    let mut nothing_planned = false;
+    if let (Some(p), true) = (&plan, plan_only(&a.sources)) {
+        if opts.only.is_none() {
+            let checks: Vec<String> = p.checks().into_iter().collect();
+            nothing_planned = checks.is_empty();
+            opts.only = Some(checks);
+            opts.plan_only = true;
+        }
+    }
     let mut datasets = std::collections::BTreeSet::new();
-    if !clouds.is_empty() || opts.only.is_some() {
+    if !nothing_planned && (!clouds.is_empty() || opts.only.is_some()) {
         let pre = engine::select_for(&clouds, &opts)?;
         datasets = engine::datasets_of(&pre);
     }
     let phase = std::time::Instant::now();
-    let inv = load_sources(&a.sources, a.quiet, datasets)?;
+    let inv = load_sources(&a.sources, a.quiet, datasets, plan.as_ref())?;
     tracing::info!(phase = "sources", elapsed_ms = phase.elapsed().as_millis() as u64, "sources read");
     opts.now = match &a.now {
         Some(t) => Some(Timestamp::parse(t).map_err(|e| AppError::Usage(format!("--now {t:?}: not an RFC 3339 time: {e}")))?),
@@ -339,7 +388,12 @@ fn scan(a: ScanArgs, color: ColorChoice) -> Result<u8, AppError> {
         None => None,
     };
     let phase = std::time::Instant::now();
-    let mut result = engine::scan(&inv, &opts)?;
+    let mut result = if nothing_planned {
+        eprintln!("{}: the plan creates, changes or deletes no resource Portcullis judges", plan.as_ref().map_or("", |p| p.origin.as_str()));
+        engine::empty(&inv, &opts)
+    } else {
+        engine::scan(&inv, &opts)?
+    };
     tracing::info!(phase = "checks", findings = result.findings.len(), elapsed_ms = phase.elapsed().as_millis() as u64, "checks run");
     let phase = std::time::Instant::now();
     let fail_on = a.fail_on.or(config.gate.fail_on);
@@ -420,7 +474,8 @@ fn warn_triage(t: &crate::gate::Triage) {
 fn collect(a: CollectArgs) -> Result<u8, AppError> {
     check_outputs(&[("--out", a.out.as_path())], &input_files(&a.sources))?;
     let all = engine::datasets_of(&checks::all()?.iter().collect::<Vec<_>>());
-    let mut inv = load_sources(&a.sources, a.quiet, all)?;
+    let plan = load_plan(&a.sources)?;
+    let mut inv = load_sources(&a.sources, a.quiet, all, plan.as_ref())?;
     if inv.generated_at.is_none() {
         inv.generated_at = Some(Timestamp::now());
     }

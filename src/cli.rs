@@ -119,6 +119,16 @@ pub struct SourceArgs {
     /// One base URL for every Google API (private endpoints, tests).
     #[arg(long, value_name = "URL", env = "PORTCULLIS_GCP_ENDPOINT")]
     pub gcp_endpoint: Option<String>,
+    /// The JSON of `terraform show -json PLANFILE`: planned IAM, trust, credential, audit-logging
+    /// and instance resources (aws, azurerm, azuread, google providers). Alone, only the checks that
+    /// judge a resource from its own attributes run; with a live source, the plan's changes are
+    /// applied on top of what was read (the posture after apply).
+    #[arg(long, value_name = "FILE")]
+    pub terraform_plan: Option<PathBuf>,
+    /// The Terraform root module's directory, to point findings at each resource's `.tf` file and
+    /// line (default: the plan file's directory).
+    #[arg(long, value_name = "DIR", requires = "terraform_plan")]
+    pub terraform_root: Option<PathBuf>,
     /// How many accounts (or subscriptions, projects) to collect at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: u16,

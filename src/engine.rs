@@ -13,6 +13,7 @@ use crate::checks::{did_you_mean, id_matches, scope_resource};
 use crate::checks::{self, Check, CheckMeta, Cx, MetaError, Runner, ScopeKind};
 use crate::finding::{Category, Finding, Resource, Severity, Status};
 use crate::inventory::aws::AwsAccount;
+use crate::import::terraform::{Action as PlanAction, PlannedResource};
 use crate::inventory::{Cloud, CoverageEntry, Dataset, Inventory, Missing, Timestamp};
 
 pub use crate::settings::Settings;
@@ -33,6 +34,10 @@ pub struct ScanOptions {
     pub skip_severities: Vec<Severity>,
     /// Run only checks of these services (`iam`, `cloudtrail`, `entra`, …); empty = all.
     pub services: Vec<String>,
+    /// A plan-only scan: a dataset no planned resource belongs to (in some account, region,
+    /// subscription or project) is outside what the plan describes, not a gap; its
+    /// `not_requested` findings are dropped.
+    pub plan_only: bool,
     /// Threshold overrides: check id → parameter → value.
     pub params: BTreeMap<String, BTreeMap<String, i64>>,
     /// Severity overrides: check id → severity.
@@ -112,6 +117,18 @@ pub struct Scan<'a> {
     /// Baseline states and suppressions of the failing findings (empty without `--baseline` or
     /// `--suppressions`).
     pub triage: crate::gate::Triage,
+    /// Resources of a Terraform plan (address, file, line), when a plan was a source.
+    pub planned: Vec<PlannedResource>,
+}
+
+impl Scan<'_> {
+    /// The planned resource a finding is about, if it comes from a Terraform plan.
+    pub fn planned_for(&self, f: &Finding) -> Option<&PlannedResource> {
+        if self.planned.is_empty() {
+            return None;
+        }
+        self.planned.iter().find(|p| p.action != PlanAction::Delete && p.id == f.resource.id && p.checks.iter().any(|c| c == f.check_id))
+    }
 }
 
 /// Which scope kinds the inventory has at least one scope of.
@@ -317,8 +334,63 @@ pub fn scan<'a>(inv: &'a Inventory, opts: &ScanOptions) -> Result<Scan<'a>, Engi
         .map(|(check, (meta, _))| nothing_to_evaluate(check, meta))
         .collect();
     chunks.push(uncovered);
+    if opts.plan_only {
+        let outside = |f: &Finding| {
+            f.status == Status::NotEvaluated
+                && f.evidence.0.iter().any(|(k, v)| *k == "coverage" && *v == crate::finding::EvidenceValue::Text("not_requested".into()))
+        };
+        for c in &mut chunks {
+            c.retain(|f| !outside(f));
+        }
+    }
+    if !inv.terraform.is_empty() {
+        mark_planned(&mut chunks, &inv.terraform);
+    }
     let findings = Findings(chunks);
-    Ok(Scan { findings, coverage: inv.coverage(), checks: selected, now, fixes: BTreeMap::new(), triage: Default::default() })
+    Ok(Scan { findings, coverage: inv.coverage(), checks: selected, now, fixes: BTreeMap::new(), triage: Default::default(), planned: inv.terraform.clone() })
+}
+
+/// A scan that ran no check (a plan that touches nothing Portcullis reads): empty findings.
+pub fn empty<'a>(inv: &'a Inventory, opts: &ScanOptions) -> Scan<'a> {
+    Scan {
+        findings: Findings::default(),
+        coverage: inv.coverage(),
+        checks: Vec::new(),
+        now: opts.now.unwrap_or_else(Timestamp::now),
+        fixes: BTreeMap::new(),
+        triage: Default::default(),
+        planned: inv.terraform.clone(),
+    }
+}
+
+/// Findings about resources of a Terraform plan name its address and planned action; a verdict
+/// that rests on an attribute known only after apply becomes `not_evaluated`, naming it.
+fn mark_planned(chunks: &mut [Vec<Finding<'_>>], planned: &[PlannedResource]) {
+    let mut by_id: std::collections::HashMap<&str, Vec<&PlannedResource>> = std::collections::HashMap::new();
+    for p in planned.iter().filter(|p| p.action != PlanAction::Delete) {
+        by_id.entry(p.id.as_str()).or_default().push(p);
+    }
+    for f in chunks.iter_mut().flatten() {
+        let Some(list) = by_id.get(f.resource.id.as_ref()) else { continue };
+        let mine: Vec<&&PlannedResource> = list.iter().filter(|p| p.checks.iter().any(|c| c == f.check_id)).collect();
+        let Some(first) = mine.first() else { continue };
+        if mine.len() == 1 {
+            f.with("terraform_address", first.address.as_str());
+        } else {
+            f.with("terraform_address", serde_json::Value::from(mine.iter().map(|p| p.address.clone()).collect::<Vec<_>>()));
+        }
+        f.with("terraform_action", first.action.as_str());
+        if let Some(file) = &first.file {
+            f.with("terraform_file", format!("{file}:{}", first.line.unwrap_or(1)));
+        }
+        let unknown = mine.iter().find_map(|p| p.unknown.iter().find(|u| u.checks.iter().any(|c| c == f.check_id)).map(|u| (p, u)));
+        if let Some((p, u)) = unknown {
+            if f.status != Status::NotEvaluated {
+                f.status = Status::NotEvaluated;
+                f.message = format!("not evaluated: {} of {} is known only after apply, so the plan cannot show whether it is safe", u.attribute, p.address);
+            }
+        }
+    }
 }
 
 fn run_aws_account<'a>(

@@ -7,6 +7,7 @@ pub(crate) mod aws_authorization_details;
 pub(crate) mod aws_credential_report;
 mod aws_iam_files;
 mod snapshot;
+pub mod terraform;
 
 use std::path::{Path, PathBuf};
 

@@ -38,6 +38,10 @@ pub struct Inventory {
     pub azure: AzureInventory,
     #[serde(default, skip_serializing_if = "GcpInventory::is_empty")]
     pub gcp: GcpInventory,
+    /// Resources that come from a Terraform plan: their address, planned action, the `.tf` file
+    /// and line, and attributes known only after apply.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub terraform: Vec<crate::import::terraform::PlannedResource>,
 }
 
 impl Default for Inventory {
@@ -49,6 +53,7 @@ impl Default for Inventory {
             aws: AwsInventory::default(),
             azure: AzureInventory::default(),
             gcp: GcpInventory::default(),
+            terraform: Vec::new(),
         }
     }
 }
@@ -80,6 +85,7 @@ impl Inventory {
         self.aws.merge(other.aws)?;
         self.azure.merge(other.azure)?;
         self.gcp.merge(other.gcp)?;
+        self.terraform.extend(other.terraform);
         Ok(())
     }
 }

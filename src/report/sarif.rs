@@ -241,12 +241,16 @@ fn document_limited(scan: &Scan, max_results: usize) -> (Value, usize) {
                 "level": level(f.severity),
                 "message": {"text": f.message},
                 "locations": [{
-                    "physicalLocation": {"artifactLocation": {"uri": pseudo_path(f)}, "region": {"startLine": 1}},
+                    "physicalLocation": physical_location(scan, f),
                     "logicalLocations": [{"fullyQualifiedName": f.resource.id, "name": f.resource.name, "kind": "resource"}],
                 }],
                 "partialFingerprints": {"portcullisFindingFingerprint/v1": fingerprint},
                 "properties": {"account": f.account, "resourceType": f.resource.kind, "severity": f.severity, "evidence": f.evidence, "fixes": scan.fixes.get(&fingerprint).cloned().unwrap_or_default()},
             });
+            if let Some(p) = scan.planned_for(f) {
+                result["properties"]["terraformAddress"] = p.address.clone().into();
+                result["properties"]["terraformAction"] = p.action.as_str().into();
+            }
             let mark = scan.triage.mark(&fingerprint);
             if let Some(state) = mark.baseline {
                 result["baselineState"] = state.as_str().into();
@@ -300,6 +304,18 @@ fn document_limited(scan: &Scan, max_results: usize) -> (Value, usize) {
         doc["runs"][0]["properties"] = json!({"baseline": b});
     }
     (doc, dropped)
+}
+
+/// Where a result points: the `.tf` file and line of a planned resource when the plan's
+/// configuration named a local module directory inside the working directory; otherwise the
+/// resource's pseudo-path.
+fn physical_location(scan: &Scan, f: &Finding) -> Value {
+    if let Some(p) = scan.planned_for(f) {
+        if let Some(file) = p.file.as_deref().filter(|f| !f.starts_with('/') && !f.contains(':') && !f.split('/').any(|c| c == "..")) {
+            return json!({"artifactLocation": {"uri": file}, "region": {"startLine": p.line.unwrap_or(1)}});
+        }
+    }
+    json!({"artifactLocation": {"uri": pseudo_path(f)}, "region": {"startLine": 1}})
 }
 
 /// Expired and unmatched suppressions, and baseline caveats, as warnings of the run.

@@ -312,7 +312,9 @@ pub(crate) fn each_region<'a, T: 'a>(
             Ok(data) => f(cx, r, data),
             Err(m) => {
                 cx.not_evaluated(region_resource(&acct.account_id, &r.region, service), format!("region {}: not evaluated: {m}", r.region))
-                    .in_region(&r.region);
+                    .in_region(&r.region)
+                    .with("dataset", m.dataset.to_string())
+                    .with("coverage", m.state.label());
             }
         }
     }
