@@ -335,13 +335,7 @@ pub fn scan<'a>(inv: &'a Inventory, opts: &ScanOptions) -> Result<Scan<'a>, Engi
         .collect();
     chunks.push(uncovered);
     if opts.plan_only {
-        let outside = |f: &Finding| {
-            f.status == Status::NotEvaluated
-                && f.evidence.0.iter().any(|(k, v)| *k == "coverage" && *v == crate::finding::EvidenceValue::Text("not_requested".into()))
-        };
-        for c in &mut chunks {
-            c.retain(|f| !outside(f));
-        }
+        only_planned(&mut chunks, &inv.terraform, &selected, &resolved);
     }
     if !inv.terraform.is_empty() {
         mark_planned(&mut chunks, &inv.terraform);
@@ -361,6 +355,50 @@ pub fn empty<'a>(inv: &'a Inventory, opts: &ScanOptions) -> Scan<'a> {
         triage: Default::default(),
         planned: inv.terraform.clone(),
     }
+}
+
+/// A plan-only scan reports on the planned resources and nothing else: a finding about anything
+/// else (a placeholder scope, a service account only named by a binding) would claim what the
+/// plan cannot show. A planned resource a selected check gave no verdict on gets a
+/// `not_evaluated` finding, so nothing planned is silently skipped.
+fn only_planned<'a>(chunks: &mut Vec<Vec<Finding<'a>>>, planned: &'a [PlannedResource], selected: &[&'static Check], resolved: &[Resolved]) {
+    let linked: BTreeSet<(&str, &str)> = planned
+        .iter()
+        .filter(|p| p.action != PlanAction::Delete)
+        .flat_map(|p| p.checks.iter().map(move |c| (p.id.as_str(), c.as_str())))
+        .collect();
+    let mut seen: BTreeSet<(String, &'static str)> = BTreeSet::new();
+    for c in chunks.iter_mut() {
+        c.retain(|f| linked.contains(&(f.resource.id.as_ref(), f.check_id)));
+        seen.extend(c.iter().map(|f| (f.resource.id.to_string(), f.check_id)));
+    }
+    // Checks judge what concerns them (the cross-account check says nothing of a role that trusts
+    // no other account); a check silent on every planned resource of its kind is what is suspect.
+    let spoke: BTreeSet<&str> = seen.iter().map(|(_, c)| *c).collect();
+    let mut extra = Vec::new();
+    for p in planned.iter().filter(|p| p.action != PlanAction::Delete) {
+        for (check, (meta, _)) in selected.iter().zip(resolved) {
+            let id = check.meta.id_static;
+            if !p.checks.iter().any(|c| c == id) || spoke.contains(id) || seen.contains(&(p.id.clone(), id)) {
+                continue;
+            }
+            seen.insert((p.id.clone(), id));
+            extra.push(Finding {
+                check_id: id,
+                status: Status::NotEvaluated,
+                severity: meta.severity,
+                category: check.meta.category,
+                cloud: check.meta.cloud,
+                account: "",
+                region: None,
+                resource: Resource { id: p.id.as_str().into(), name: p.address.as_str().into(), kind: "terraform_resource" },
+                message: format!("not evaluated: {id} gave no verdict on planned resource {}", p.address),
+                detail: None,
+                evidence: Default::default(),
+            });
+        }
+    }
+    chunks.push(extra);
 }
 
 /// Findings about resources of a Terraform plan name its address and planned action; a verdict
@@ -383,11 +421,21 @@ fn mark_planned(chunks: &mut [Vec<Finding<'_>>], planned: &[PlannedResource]) {
         if let Some(file) = &first.file {
             f.with("terraform_file", format!("{file}:{}", first.line.unwrap_or(1)));
         }
-        let unknown = mine.iter().find_map(|p| p.unknown.iter().find(|u| u.checks.iter().any(|c| c == f.check_id)).map(|u| (p, u)));
-        if let Some((p, u)) = unknown {
-            if f.status != Status::NotEvaluated {
-                f.status = Status::NotEvaluated;
-                f.message = format!("not evaluated: {} of {} is known only after apply, so the plan cannot show whether it is safe", u.attribute, p.address);
+        let unknown: Vec<(&&&PlannedResource, &crate::import::terraform::UnknownAttr)> =
+            mine.iter().flat_map(|p| p.unknown.iter().filter(|u| u.checks.iter().any(|c| c == f.check_id)).map(move |u| (p, u))).collect();
+        if let Some((p, u)) = unknown.first() {
+            let names: Vec<String> = unknown.iter().map(|(p, u)| format!("{} of {}", u.attribute, p.address)).collect();
+            // A failure in what is known stands when the unknown part was left out; otherwise (a
+            // placeholder took its place, or the verdict is a pass) nothing can be concluded.
+            let stands = f.status == Status::Fail && unknown.iter().all(|(_, u)| u.omitted);
+            if stands {
+                f.with("known_after_apply", names.join(", "));
+            } else {
+                if f.status != Status::NotEvaluated {
+                    f.status = Status::NotEvaluated;
+                    f.message = format!("not evaluated: {} of {} is known only after apply, so the plan cannot show whether it is safe", u.attribute, p.address);
+                }
+                f.with("known_after_apply", names.join(", "));
             }
         }
     }

@@ -40,7 +40,12 @@ fn sarif_has_zero_errors_under_github_rules() {
     let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&triaged).unwrap()).unwrap();
     let results = doc["runs"][0]["results"].as_array().unwrap();
     assert!(results.iter().any(|r| r["baselineState"] == "new") && results.iter().any(|r| r["suppressions"].is_array()));
-    for input in [&demo, &partial, &triaged] {
+    // A plan-only scan: results point at .tf files and lines.
+    let planned = dir.path().join("plan.sarif");
+    let plan = format!("{}/fixtures/plans/aws/plan.json", env!("CARGO_MANIFEST_DIR"));
+    let o = Command::new(env!("CARGO_BIN_EXE_portcullis")).current_dir(env!("CARGO_MANIFEST_DIR")).args(["scan", "-q", "--terraform-plan", &plan, "--sarif", planned.to_str().unwrap()]).output().unwrap();
+    assert!(matches!(o.status.code(), Some(0 | 1 | 3)), "{}", String::from_utf8_lossy(&o.stderr));
+    for input in [&demo, &partial, &triaged, &planned] {
         let (errors, console) = validate(&tool, input);
         assert!(errors.is_empty(), "{}: {} error(s): {errors:?}\n{console}", input.display(), errors.len());
     }

@@ -92,6 +92,10 @@ impl Action {
 pub struct UnknownAttr {
     pub attribute: String,
     pub checks: Vec<String>,
+    /// The unknown part was left out of the item (a member, an action, a credential) rather than
+    /// given an insecure placeholder: a failure found in what is known stands, a pass does not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub omitted: bool,
 }
 
 /// Where a finding's resource comes from in the plan: kept in the inventory so that findings name
@@ -126,7 +130,7 @@ pub enum Item {
     AzureRoleDefinition { subscription: String, definition: AzureRoleDefinition },
     AzureLighthouse { subscription: String, delegation: LighthouseDelegation },
     AzureDiagnostic { subscription: String, setting: DiagnosticSetting },
-    AzureAppCredential { app: EntraServicePrincipal, credential: AzureCredential },
+    AzureAppCredential { app: EntraServicePrincipal, credential: Option<AzureCredential> },
     GcpBinding { project: String, binding: IamBinding, authoritative: bool },
     GcpSaBinding { project: String, email: String, binding: IamBinding, authoritative: bool },
     GcpKey { project: String, email: String, key: ServiceAccountKey },
@@ -400,8 +404,14 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// An attribute known only after apply, replaced by an insecure placeholder.
     fn unknown(&self, attribute: &str, checks: &[&str]) -> UnknownAttr {
-        UnknownAttr { attribute: attribute.to_string(), checks: checks.iter().map(|c| c.to_string()).collect() }
+        UnknownAttr { attribute: attribute.to_string(), checks: checks.iter().map(|c| c.to_string()).collect(), omitted: false }
+    }
+
+    /// An attribute known only after apply, left out of the item.
+    fn omitted(&self, attribute: &str, checks: &[&str]) -> UnknownAttr {
+        UnknownAttr { omitted: true, ..self.unknown(attribute, checks) }
     }
 
     fn account(&self) -> String {
@@ -520,7 +530,7 @@ fn map(rtype: &str, cx: &Ctx) -> Option<(Item, String, Vec<UnknownAttr>)> {
             let (min, max_age, reuse) = (num("minimum_password_length"), num("max_password_age"), num("password_reuse_prevention"));
             let mut flag = |k: &str, default: bool| {
                 v.bool_or(k, default).unwrap_or_else(|_| {
-                    unknown.push(UnknownAttr { attribute: k.to_string(), checks: checks.iter().map(|c| c.to_string()).collect() });
+                    unknown.push(UnknownAttr { attribute: k.to_string(), checks: checks.iter().map(|c| c.to_string()).collect(), omitted: false });
                     false
                 })
             };
@@ -558,8 +568,11 @@ fn map(rtype: &str, cx: &Ctx) -> Option<(Item, String, Vec<UnknownAttr>)> {
             let multi_region = v.bool_or("is_multi_region_trail", false).unwrap_or(false);
             let logging = v.bool_or("enable_logging", true).ok();
             // Without selectors a trail records every management event.
+            // Advanced selectors decide on their own terms: not modelled here, so unknown.
+            let advanced = v.blocks("advanced_event_selector").map(|a| !a.is_empty()).unwrap_or(true);
             let management_events = match v.blocks("event_selector") {
-                Ok(sel) if sel.is_empty() && matches!(v.get("advanced_event_selector"), Tv::Null) => Some("All".to_string()),
+                _ if advanced => None,
+                Ok(sel) if sel.is_empty() => Some("All".to_string()),
                 Ok(sel) => sel
                     .iter()
                     .filter(|s| s.bool_or("include_management_events", true).unwrap_or(false))
@@ -643,11 +656,11 @@ fn map(rtype: &str, cx: &Ctx) -> Option<(Item, String, Vec<UnknownAttr>)> {
                                 actions.extend(a);
                                 not_actions.extend(n);
                             }
-                            _ => unknown.push(cx.unknown("permissions", &checks)),
+                            _ => unknown.push(cx.omitted("permissions", &checks)),
                         }
                     }
                 }
-                Err(()) => unknown.push(cx.unknown("permissions", &checks)),
+                Err(()) => unknown.push(cx.omitted("permissions", &checks)),
             }
             let assignable_scopes = v.strings("assignable_scopes").unwrap_or_else(|_| {
                 unknown.push(cx.unknown("assignable_scopes", &checks));
@@ -673,7 +686,7 @@ fn map(rtype: &str, cx: &Ctx) -> Option<(Item, String, Vec<UnknownAttr>)> {
                     Ok(list) => {
                         for a in list {
                             let (Some(principal_id), Some(role)) = (a.known_str("principal_id"), a.known_str("role_definition_id")) else {
-                                unknown.push(cx.unknown(key, &checks));
+                                unknown.push(cx.omitted(key, &checks));
                                 continue;
                             };
                             authorizations.push(LighthouseAuthorization {
@@ -685,7 +698,7 @@ fn map(rtype: &str, cx: &Ctx) -> Option<(Item, String, Vec<UnknownAttr>)> {
                             });
                         }
                     }
-                    Err(()) => unknown.push(cx.unknown(key, &checks)),
+                    Err(()) => unknown.push(cx.omitted(key, &checks)),
                 }
             }
             let id = v.known_str("id").map(str::to_string).unwrap_or_else(|| format!("/subscriptions/{subscription}/providers/Microsoft.ManagedServices/registrationAssignments/{}", cx.address));
@@ -748,12 +761,13 @@ fn map(rtype: &str, cx: &Ctx) -> Option<(Item, String, Vec<UnknownAttr>)> {
                     Some(d) => Timestamp::from_unix(Timestamp::now().unix_millis() / 1000 + d.whole_seconds(), 0),
                     None => {
                         if matches!(v.get("end_date"), Tv::Unknown) {
-                            unknown.push(cx.unknown("end_date", &checks));
+                            unknown.push(cx.omitted("end_date", &checks));
                         }
                         None
                     }
                 },
             };
+            let end_unknown = unknown.iter().any(|u| u.attribute == "end_date");
             let credential = AzureCredential {
                 key_id: v.known_str("key_id").unwrap_or(cx.address).to_string(),
                 kind: if rtype.ends_with("certificate") { "certificate".into() } else { "secret".into() },
@@ -762,6 +776,8 @@ fn map(rtype: &str, cx: &Ctx) -> Option<(Item, String, Vec<UnknownAttr>)> {
                 end,
             };
             let app = EntraServicePrincipal { id: app_id.clone(), app_id: app_id.clone(), display_name, kind: "application".into(), owner_tenant_id: None, credentials: Vec::new() };
+            // A credential whose end is unknown is left out: the others are still judged.
+            let credential = (!end_unknown).then_some(credential);
             Some((Item::AzureAppCredential { app, credential }, app_id, unknown))
         }
         "google_project_iam_member" | "google_project_iam_binding" => {
@@ -770,22 +786,24 @@ fn map(rtype: &str, cx: &Ctx) -> Option<(Item, String, Vec<UnknownAttr>)> {
             let role = match v.get("role") {
                 Tv::Known(r) => r.as_str().unwrap_or_default().to_string(),
                 _ => {
-                    unknown.push(cx.unknown("role", &checks));
-                    "roles/owner".to_string()
+                    unknown.push(cx.omitted("role", &checks));
+                    "(known after apply)".to_string()
                 }
             };
             let members = if rtype.ends_with("_member") {
-                match v.get("member") {
-                    Tv::Known(m) => vec![m.as_str().unwrap_or_default().to_string()],
+                match (v.get("member"), planned_service_account(cx, "member")) {
+                    (Tv::Known(m), _) => vec![m.as_str().unwrap_or_default().to_string()],
+                    // `member = google_service_account.x.member`: a service account of this plan.
+                    (_, Some(email)) => vec![format!("serviceAccount:{email}")],
                     _ => {
-                        unknown.push(cx.unknown("member", &checks));
-                        vec!["allUsers".to_string()]
+                        unknown.push(cx.omitted("member", &checks));
+                        Vec::new()
                     }
                 }
             } else {
                 v.strings("members").unwrap_or_else(|_| {
-                    unknown.push(cx.unknown("members", &checks));
-                    vec!["allUsers".to_string()]
+                    unknown.push(cx.omitted("members", &checks));
+                    Vec::new()
                 })
             };
             let condition_expression = v.block("condition").ok().flatten().and_then(|c| c.known_str("expression").map(str::to_string));
@@ -797,17 +815,19 @@ fn map(rtype: &str, cx: &Ctx) -> Option<(Item, String, Vec<UnknownAttr>)> {
             let (project, email) = service_account_of(cx, "service_account_id")?;
             let role = v.known_str("role").unwrap_or("roles/iam.serviceAccountTokenCreator").to_string();
             let members = if rtype.ends_with("_member") {
-                match v.get("member") {
-                    Tv::Known(m) => vec![m.as_str().unwrap_or_default().to_string()],
+                match (v.get("member"), planned_service_account(cx, "member")) {
+                    (Tv::Known(m), _) => vec![m.as_str().unwrap_or_default().to_string()],
+                    // `member = google_service_account.x.member`: a service account of this plan.
+                    (_, Some(email)) => vec![format!("serviceAccount:{email}")],
                     _ => {
-                        unknown.push(cx.unknown("member", &checks));
-                        vec!["allUsers".to_string()]
+                        unknown.push(cx.omitted("member", &checks));
+                        Vec::new()
                     }
                 }
             } else {
                 v.strings("members").unwrap_or_else(|_| {
-                    unknown.push(cx.unknown("members", &checks));
-                    vec!["allUsers".to_string()]
+                    unknown.push(cx.omitted("members", &checks));
+                    Vec::new()
                 })
             };
             let id = format!("//iam.googleapis.com/projects/{project}/serviceAccounts/{email}");
@@ -870,11 +890,18 @@ fn service_account_of(cx: &Ctx, key: &str) -> Option<(String, String)> {
             return Some((project, s.to_string()));
         }
     }
+    let email = planned_service_account(cx, key)?;
+    let project = email.split('@').nth(1).and_then(|d| d.strip_suffix(".iam.gserviceaccount.com")).map(str::to_string).unwrap_or_else(|| gcp_project(cx));
+    Some((project, email))
+}
+
+/// The email of a `google_service_account` of this plan that an attribute references.
+fn planned_service_account(cx: &Ctx, key: &str) -> Option<String> {
     let sa = cx.reference(key, "google_service_account")?;
     let after = cx.index.after(&sa)?;
     let account_id = after.get("account_id").and_then(Value::as_str)?;
     let project = after.get("project").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| gcp_project(cx));
-    Some((project.clone(), format!("{account_id}@{project}.iam.gserviceaccount.com")))
+    Some(format!("{account_id}@{project}.iam.gserviceaccount.com"))
 }
 
 /// Go durations as the azuread provider takes them: `8760h`, `240h30m`.
@@ -1222,6 +1249,9 @@ fn apply_one(inv: &mut Inventory, c: &Change, plan_only: bool, plan: &Plan) -> b
         }
         Item::AzureAppCredential { app, credential } => {
             let Some(t) = azure_tenant(inv, plan, plan_only) else { return false };
+            // The check reads service principals' credentials too: a plan-only tenant has the
+            // plan's (none), not an unread list.
+            list::<Vec<EntraServicePrincipal>>(&mut t.service_principals, plan_only);
             let Some(apps) = list::<Vec<EntraServicePrincipal>>(&mut t.applications, plan_only) else { return true };
             let a = match apps.iter().position(|a| a.id.eq_ignore_ascii_case(&app.id) || a.app_id.eq_ignore_ascii_case(&app.app_id)) {
                 Some(i) => &mut apps[i],
@@ -1233,7 +1263,9 @@ fn apply_one(inv: &mut Inventory, c: &Change, plan_only: bool, plan: &Plan) -> b
                     apps.last_mut().expect("just pushed")
                 }
             };
-            upsert(&mut a.credentials, credential.clone(), |k| k.key_id == credential.key_id, delete);
+            if let Some(credential) = credential {
+                upsert(&mut a.credentials, credential.clone(), |k| k.key_id == credential.key_id, delete);
+            }
         }
         Item::GcpBinding { project, binding, authoritative } => {
             let Some(p) = gcp_project_mut(inv, project, plan_only) else { return false };
@@ -1295,6 +1327,43 @@ fn apply_one(inv: &mut Inventory, c: &Change, plan_only: bool, plan: &Plan) -> b
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hostile_values_never_panic() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/plans");
+        let odd = [Value::Null, Value::from(1), Value::from("x"), serde_json::json!([]), serde_json::json!({}), serde_json::json!([1, {"a": null}]), Value::from(true)];
+        for cloud in ["aws", "azure", "gcp"] {
+            let text = std::fs::read_to_string(format!("{dir}/{cloud}/plan.json")).unwrap();
+            let base: Value = serde_json::from_str(&text).unwrap();
+            let n = base["resource_changes"].as_array().unwrap().len();
+            for i in 0..n {
+                let keys: Vec<String> = base["resource_changes"][i]["change"]["after"].as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+                for k in keys.iter().chain(["after_unknown".to_string()].iter()) {
+                    for v in &odd {
+                        let mut doc = base.clone();
+                        if k == "after_unknown" {
+                            doc["resource_changes"][i]["change"]["after_unknown"] = v.clone();
+                        } else {
+                            doc["resource_changes"][i]["change"]["after"][k] = v.clone();
+                            doc["resource_changes"][i]["change"]["after_unknown"][k] = v.clone();
+                        }
+                        if let Ok(plan) = parse(&doc.to_string(), "p.json", None) {
+                            let mut inv = Inventory::default();
+                            plan.apply(&mut inv);
+                        }
+                    }
+                }
+            }
+            // Whole sections of the wrong type.
+            for key in ["resource_changes", "configuration", "prior_state"] {
+                for v in &odd {
+                    let mut doc = base.clone();
+                    doc[key] = v.clone();
+                    let _ = parse(&doc.to_string(), "p.json", None);
+                }
+            }
+        }
+    }
 
     #[test]
     fn module_prefixes_and_durations() {
