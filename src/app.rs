@@ -512,6 +512,9 @@ fn list(cloud: Option<CloudArg>, format: Format, color: ColorChoice) -> Result<u
                     if let Some(o) = v.as_object_mut() {
                         o.insert("scope".into(), c.scope().as_str().into());
                         o.insert("datasets".into(), serde_json::to_value(c.datasets).unwrap_or_default());
+                        // The Terraform resource types it judges on a plan alone (empty: live data only).
+                        let types: Vec<&str> = crate::import::terraform::TYPES.iter().filter(|t| t.checks.contains(&c.meta.id.as_str())).map(|t| t.rtype).collect();
+                        o.insert("terraform_plan".into(), types.into());
                     }
                     v
                 })

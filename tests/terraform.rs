@@ -246,3 +246,14 @@ fn deleting_audit_logging_in_a_plan_fails_the_scope_after_apply() {
         assert_eq!(statuses(&after), ["fail"], "{cloud}: {after:#}");
     }
 }
+
+#[test]
+fn docs_list_every_supported_type_and_its_checks() {
+    let doc = std::fs::read_to_string(root().join("docs/terraform.md")).unwrap();
+    for t in portcullis::import::terraform::TYPES {
+        let row = doc.lines().find(|l| l.starts_with(&format!("| `{}` |", t.rtype))).unwrap_or_else(|| panic!("docs/terraform.md has no row for {}", t.rtype));
+        for c in t.checks {
+            assert!(row.contains(c) || row.contains("the same three"), "{}: {c} missing from {row}", t.rtype);
+        }
+    }
+}

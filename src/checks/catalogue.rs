@@ -27,6 +27,10 @@ pub fn check_markdown(c: &Check) -> String {
         "## {}\n\n**{}** — {} / {} / severity **{}** / resource `{}`\n\nRuns once per `{}`; reads {}.\n\n",
         m.id, m.title, m.cloud, m.service, m.severity, m.resource_type, c.scope().as_str(), reads.join(", ")
     );
+    let planned: Vec<String> = crate::import::terraform::TYPES.iter().filter(|t| t.checks.contains(&m.id.as_str())).map(|t| format!("`{}`", t.rtype)).collect();
+    if !planned.is_empty() {
+        s.push_str(&format!("Runs on a Terraform plan alone (`--terraform-plan`), judging {}.\n\n", planned.join(", ")));
+    }
     s.push_str(&format!("{}\n\n**Why it matters.** {}\n\n**How to fix.** {}\n", m.description.trim(), m.risk.trim(), m.remediation.trim()));
     if !m.params.is_empty() {
         s.push_str(&format!("\n**Thresholds** (override in portcullis.toml under `[checks.{}]`):\n\n", m.id));
