@@ -44,8 +44,8 @@ pub enum AppError {
 
 pub fn run(command: Command, color: ColorChoice) -> Result<u8, AppError> {
     match command {
-        Command::Scan(a) => scan(a, color),
-        Command::Collect(a) => collect(a),
+        Command::Scan(a) => scan(*a, color),
+        Command::Collect(a) => collect(*a),
         Command::Checks(ChecksCommand::List { cloud, format, compliance: Some(fw) }) => list_compliance(&fw, cloud, format),
         Command::Checks(ChecksCommand::List { cloud, format, compliance: None }) => list(cloud, format, color),
         Command::Checks(ChecksCommand::Explain { id }) => explain(&id),
@@ -200,6 +200,14 @@ fn load_sources(
         }
         let mut inv = if plan_only(s) { Inventory::default() } else { load_sources(s, quiet, datasets, None)? };
         let unplaced = plan.apply(&mut inv);
+        if !plan.deferred.is_empty() {
+            eprintln!(
+                "warning: {}: Terraform deferred {} change(s) to a later plan; nothing about them is known, so they are not judged: {}",
+                plan.origin,
+                plan.deferred.len(),
+                plan.deferred.join(", ")
+            );
+        }
         if !unplaced.is_empty() {
             eprintln!(
                 "warning: {}: {} planned resource(s) belong to no scope the other sources read (account, subscription or project unknown or not scanned); judged on their own: {}",

@@ -24,9 +24,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan the given sources and report findings.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Read the given sources and write an inventory snapshot (for `scan --inventory`).
-    Collect(CollectArgs),
+    Collect(Box<CollectArgs>),
     /// List or explain the checks.
     #[command(subcommand)]
     Checks(ChecksCommand),

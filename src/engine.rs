@@ -383,19 +383,8 @@ fn only_planned<'a>(chunks: &mut Vec<Vec<Finding<'a>>>, planned: &'a [PlannedRes
                 continue;
             }
             seen.insert((p.id.clone(), id));
-            extra.push(Finding {
-                check_id: id,
-                status: Status::NotEvaluated,
-                severity: meta.severity,
-                category: check.meta.category,
-                cloud: check.meta.cloud,
-                account: "",
-                region: None,
-                resource: Resource { id: p.id.as_str().into(), name: p.address.as_str().into(), kind: "terraform_resource" },
-                message: format!("not evaluated: {id} gave no verdict on planned resource {}", p.address),
-                detail: None,
-                evidence: Default::default(),
-            });
+            let resource = Resource { id: p.id.as_str().into(), name: p.address.as_str().into(), kind: "terraform_resource" };
+            extra.push(gap_finding(check, meta, resource, format!("not evaluated: {id} gave no verdict on planned resource {}", p.address)));
         }
     }
     chunks.push(extra);
@@ -475,6 +464,12 @@ fn nothing_to_evaluate(check: &Check, meta: &CheckMeta) -> Finding<'static> {
         ScopeKind::GcpOrganization => "GCP organization",
         ScopeKind::GcpProject => "GCP project",
     };
+    let resource = Resource { id: check.meta.cloud.as_str().into(), name: format!("no {what}").into(), kind: "scope" };
+    gap_finding(check, meta, resource, format!("not evaluated: the sources describe no {what}"))
+}
+
+/// A `not_evaluated` finding the engine itself emits (no scope to run over, a silent check).
+fn gap_finding<'a>(check: &Check, meta: &CheckMeta, resource: Resource<'a>, message: String) -> Finding<'a> {
     Finding {
         check_id: check.meta.id_static,
         status: Status::NotEvaluated,
@@ -483,8 +478,8 @@ fn nothing_to_evaluate(check: &Check, meta: &CheckMeta) -> Finding<'static> {
         cloud: check.meta.cloud,
         account: "",
         region: None,
-        resource: Resource { id: check.meta.cloud.as_str().into(), name: format!("no {what}").into(), kind: "scope" },
-        message: format!("not evaluated: the sources describe no {what}"),
+        resource,
+        message,
         detail: None,
         evidence: Default::default(),
     }

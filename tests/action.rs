@@ -157,7 +157,7 @@ fn action_yml_passes_every_input_the_scripts_read() {
     for name in &declared {
         let var = format!("INPUT_{}", name.to_ascii_uppercase().replace('-', "_"));
         let passed = action.contains(&format!("{var}: ${{{{ inputs.{name} }}}}"));
-        let used_in_yaml = action.contains(&format!("inputs.{name} ==")) || action.contains(&format!("with:\n        sarif_file")) && (*name == "category" || *name == "upload-sarif");
+        let used_in_yaml = action.contains(&format!("inputs.{name} ==")) || action.contains("with:\n        sarif_file") && (*name == "category" || *name == "upload-sarif");
         assert!(passed || used_in_yaml, "input {name} is never passed to a step");
         if passed {
             assert!(scripts.contains(&var), "{var} is passed but no script reads it");

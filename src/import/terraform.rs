@@ -423,7 +423,7 @@ impl Ctx<'_> {
         if let Some(r) = self.v.known_str("region") {
             return r.to_string();
         }
-        if let Some(r) = self.v.known_str("arn").and_then(|a| crate::policy::arn::Arn::parse(a)).map(|a| a.region.to_string()).filter(|r| !r.is_empty()) {
+        if let Some(r) = self.v.known_str("arn").and_then(crate::policy::arn::Arn::parse).map(|a| a.region.to_string()).filter(|r| !r.is_empty()) {
             return r;
         }
         let key = self.rc.get("provider_name").and_then(Value::as_str).unwrap_or("aws");
@@ -790,22 +790,7 @@ fn map(rtype: &str, cx: &Ctx) -> Option<(Item, String, Vec<UnknownAttr>)> {
                     "(known after apply)".to_string()
                 }
             };
-            let members = if rtype.ends_with("_member") {
-                match (v.get("member"), planned_service_account(cx, "member")) {
-                    (Tv::Known(m), _) => vec![m.as_str().unwrap_or_default().to_string()],
-                    // `member = google_service_account.x.member`: a service account of this plan.
-                    (_, Some(email)) => vec![format!("serviceAccount:{email}")],
-                    _ => {
-                        unknown.push(cx.omitted("member", &checks));
-                        Vec::new()
-                    }
-                }
-            } else {
-                v.strings("members").unwrap_or_else(|_| {
-                    unknown.push(cx.omitted("members", &checks));
-                    Vec::new()
-                })
-            };
+            let members = binding_members(cx, rtype, &checks, &mut unknown);
             let condition_expression = v.block("condition").ok().flatten().and_then(|c| c.known_str("expression").map(str::to_string));
             let id = format!("//cloudresourcemanager.googleapis.com/projects/{project}");
             Some((Item::GcpBinding { project, binding: IamBinding { role, members, condition_expression }, authoritative: rtype.ends_with("_binding") }, id, unknown))
@@ -813,23 +798,14 @@ fn map(rtype: &str, cx: &Ctx) -> Option<(Item, String, Vec<UnknownAttr>)> {
         "google_service_account_iam_member" | "google_service_account_iam_binding" => {
             let checks = ["gcp_iam_impersonation_inside_organization"];
             let (project, email) = service_account_of(cx, "service_account_id")?;
-            let role = v.known_str("role").unwrap_or("roles/iam.serviceAccountTokenCreator").to_string();
-            let members = if rtype.ends_with("_member") {
-                match (v.get("member"), planned_service_account(cx, "member")) {
-                    (Tv::Known(m), _) => vec![m.as_str().unwrap_or_default().to_string()],
-                    // `member = google_service_account.x.member`: a service account of this plan.
-                    (_, Some(email)) => vec![format!("serviceAccount:{email}")],
-                    _ => {
-                        unknown.push(cx.omitted("member", &checks));
-                        Vec::new()
-                    }
+            let role = match v.get("role") {
+                Tv::Known(r) => r.as_str().unwrap_or_default().to_string(),
+                _ => {
+                    unknown.push(cx.unknown("role", &checks));
+                    "roles/iam.serviceAccountTokenCreator".to_string()
                 }
-            } else {
-                v.strings("members").unwrap_or_else(|_| {
-                    unknown.push(cx.omitted("members", &checks));
-                    Vec::new()
-                })
             };
+            let members = binding_members(cx, rtype, &checks, &mut unknown);
             let id = format!("//iam.googleapis.com/projects/{project}/serviceAccounts/{email}");
             Some((Item::GcpSaBinding { project, email, binding: IamBinding { role, members, condition_expression: None }, authoritative: rtype.ends_with("_binding") }, id, unknown))
         }
@@ -859,6 +835,27 @@ fn map(rtype: &str, cx: &Ctx) -> Option<(Item, String, Vec<UnknownAttr>)> {
             Some((Item::GcpAuditConfig { project, config: AuditConfig { service, log_types, exempted_members: exempted } }, id, unknown))
         }
         _ => None,
+    }
+}
+
+/// The members of a `google_*_iam_member` (one) or `_iam_binding` (a list). A member known only
+/// after apply is left out (and recorded), unless it is a service account this plan creates.
+fn binding_members(cx: &Ctx, rtype: &str, checks: &[&str], unknown: &mut Vec<UnknownAttr>) -> Vec<String> {
+    if rtype.ends_with("_member") {
+        match (cx.v.get("member"), planned_service_account(cx, "member")) {
+            (Tv::Known(m), _) => vec![m.as_str().unwrap_or_default().to_string()],
+            // `member = google_service_account.x.member`: a service account of this plan.
+            (_, Some(email)) => vec![format!("serviceAccount:{email}")],
+            _ => {
+                unknown.push(cx.omitted("member", checks));
+                Vec::new()
+            }
+        }
+    } else {
+        cx.v.strings("members").unwrap_or_else(|_| {
+            unknown.push(cx.omitted("members", checks));
+            Vec::new()
+        })
     }
 }
 

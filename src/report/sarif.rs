@@ -312,10 +312,17 @@ fn document_limited(scan: &Scan, max_results: usize) -> (Value, usize) {
 fn physical_location(scan: &Scan, f: &Finding) -> Value {
     if let Some(p) = scan.planned_for(f) {
         if let Some(file) = p.file.as_deref().filter(|f| !f.starts_with('/') && !f.contains(':') && !f.split('/').any(|c| c == "..")) {
-            return json!({"artifactLocation": {"uri": file}, "region": {"startLine": p.line.unwrap_or(1)}});
+            return json!({"artifactLocation": {"uri": uri_path(file)}, "region": {"startLine": p.line.unwrap_or(1)}});
         }
     }
     json!({"artifactLocation": {"uri": pseudo_path(f)}, "region": {"startLine": 1}})
+}
+
+/// A relative path as a URI reference: each segment percent-encoded (RFC 3986 unreserved kept).
+fn uri_path(path: &str) -> String {
+    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+    const SEGMENT: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+    path.split('/').map(|s| utf8_percent_encode(s, SEGMENT).to_string()).collect::<Vec<_>>().join("/")
 }
 
 /// Expired and unmatched suppressions, and baseline caveats, as warnings of the run.
