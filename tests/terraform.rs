@@ -119,8 +119,10 @@ fn every_supported_resource_type_has_a_fixture_and_unknowns_are_not_evaluated() 
             assert_ne!(f["status"], "pass", "{f:#}");
         }
     }
-    let change: Value = serde_json::from_str(&std::fs::read_to_string(root().join("fixtures/plans/aws/change.json")).unwrap()).unwrap();
-    seen.extend(change["resource_changes"].as_array().unwrap().iter().map(|r| r["type"].as_str().unwrap().to_string()));
+    for other in ["aws/change.json", "guardrails/plan.json"] {
+        let change: Value = serde_json::from_str(&std::fs::read_to_string(root().join("fixtures/plans").join(other)).unwrap()).unwrap();
+        seen.extend(change["resource_changes"].as_array().unwrap().iter().map(|r| r["type"].as_str().unwrap().to_string()));
+    }
     for t in portcullis::import::terraform::TYPES {
         assert!(seen.contains(t.rtype), "no plan fixture has a {}", t.rtype);
     }
@@ -256,4 +258,44 @@ fn docs_list_every_supported_type_and_its_checks() {
             assert!(row.contains(c) || row.contains("the same three"), "{}: {c} missing from {row}", t.rtype);
         }
     }
+}
+
+#[test]
+fn guardrail_and_credential_changes_apply_on_top_of_a_snapshot() {
+    // The demo's organization, account and projects, as a snapshot: the "live" side.
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("demo.json");
+    let o = run(&["collect", "--demo", "--out", snap.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let checks = "aws_organizations_scp_denies_leave,aws_organizations_scp_restricts_root,aws_iam_user_single_active_key,gcp_orgpolicy_key_constraints_enforced";
+    let scan = |plan: Option<&str>| {
+        let mut args = vec!["scan", "-q", "--inventory", snap.to_str().unwrap(), "--checks", checks, "--json", "-"];
+        if let Some(p) = plan {
+            args.extend(["--terraform-plan", p]);
+        }
+        let o = run(&args);
+        assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+        json_of(&o)
+    };
+    let status = |doc: &Value, check: &str, name: &str| -> String {
+        doc["findings"].as_array().unwrap().iter().find(|f| f["check_id"] == check && f["resource"]["name"] == name).map(|f| f["status"].as_str().unwrap().to_string()).unwrap()
+    };
+    let (before, after) = (scan(None), scan(Some("fixtures/plans/guardrails/plan.json")));
+    for (check, name, was, is) in [
+        // The update adds a carve-out matching every principal: no guardrail any more.
+        ("aws_organizations_scp_denies_leave", "111122223333", "pass", "fail"),
+        // A new SCP, attached to the root through a reference to it in the same plan.
+        ("aws_organizations_scp_restricts_root", "111122223333", "fail", "pass"),
+        // A second active key for alice.
+        ("aws_iam_user_single_active_key", "alice", "pass", "fail"),
+        // A project-level org policy switched off.
+        ("gcp_orgpolicy_key_constraints_enforced", "clean-sandbox", "pass", "fail"),
+    ] {
+        assert_eq!((status(&before, check, name).as_str(), status(&after, check, name).as_str()), (was, is), "{check} on {name}");
+    }
+    let payments = |doc: &Value| {
+        doc["findings"].as_array().unwrap().iter().find(|f| f["check_id"] == "gcp_orgpolicy_key_constraints_enforced" && f["resource"]["name"] == "prod-payments").unwrap()["message"].as_str().unwrap().to_string()
+    };
+    assert!(payments(&before).contains("iam.disableServiceAccountKeyUpload is not enforced"));
+    assert!(!payments(&after).contains("iam.disableServiceAccountKeyUpload is not enforced"), "{}", payments(&after));
 }

@@ -23,9 +23,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::ImportError;
-use crate::inventory::aws::{AwsAccount, AwsRegion, AuthorizationDetails, Ec2Instance, Ec2Metadata, Ec2MetadataDefaults, IamRole, IdentityProviders, OidcProvider, PasswordPolicy, Trail};
+use crate::inventory::aws::{AccessKeySlot, AwsAccount, AwsRegion, AuthorizationDetails, CredentialReport, Ec2Instance, Ec2Metadata, Ec2MetadataDefaults, IamRole, IdentityProviders, OidcProvider, PasswordPolicy, ReportTime, ServiceControlPolicy, Trail};
 use crate::inventory::azure::{AzureCredential, AzureRoleDefinition, AzureSubscription, AzureTenant, DiagnosticSetting, EntraServicePrincipal, LighthouseAuthorization, LighthouseDelegation};
-use crate::inventory::gcp::{AuditConfig, GcpProject, IamBinding, IamPolicy, ServiceAccount, ServiceAccountKey};
+use crate::inventory::gcp::{AuditConfig, GcpProject, IamBinding, IamPolicy, OrgPolicy, ServiceAccount, ServiceAccountKey};
 use crate::inventory::{Cloud, Collected, Inventory, Timestamp};
 use crate::policy::PolicyDocument;
 
@@ -46,6 +46,9 @@ pub const TYPES: &[TypeInfo] = &[
     TypeInfo { rtype: "aws_cloudtrail", cloud: Cloud::Aws, checks: &["aws_cloudtrail_log_file_validation", "aws_cloudtrail_kms_encryption"] },
     TypeInfo { rtype: "aws_instance", cloud: Cloud::Aws, checks: &["aws_ec2_instance_imdsv2_required"] },
     TypeInfo { rtype: "aws_ec2_instance_metadata_defaults", cloud: Cloud::Aws, checks: &["aws_ec2_account_imdsv2_default"] },
+    TypeInfo { rtype: "aws_iam_access_key", cloud: Cloud::Aws, checks: &[] },
+    TypeInfo { rtype: "aws_organizations_policy", cloud: Cloud::Aws, checks: &[] },
+    TypeInfo { rtype: "aws_organizations_policy_attachment", cloud: Cloud::Aws, checks: &[] },
     TypeInfo { rtype: "azurerm_role_definition", cloud: Cloud::Azure, checks: &["azure_rbac_custom_role_no_wildcard"] },
     TypeInfo { rtype: "azurerm_lighthouse_definition", cloud: Cloud::Azure, checks: &["azure_lighthouse_delegation_restricted"] },
     TypeInfo { rtype: "azurerm_monitor_diagnostic_setting", cloud: Cloud::Azure, checks: &[] },
@@ -57,6 +60,8 @@ pub const TYPES: &[TypeInfo] = &[
     TypeInfo { rtype: "google_service_account_iam_binding", cloud: Cloud::Gcp, checks: &["gcp_iam_impersonation_inside_organization"] },
     TypeInfo { rtype: "google_service_account_key", cloud: Cloud::Gcp, checks: &["gcp_iam_service_account_user_managed_key_absent"] },
     TypeInfo { rtype: "google_project_iam_audit_config", cloud: Cloud::Gcp, checks: &[] },
+    TypeInfo { rtype: "google_org_policy_policy", cloud: Cloud::Gcp, checks: &[] },
+    TypeInfo { rtype: "google_project_organization_policy", cloud: Cloud::Gcp, checks: &[] },
 ];
 
 /// The checks a plan-only scan can run: judged from a planned resource alone.
@@ -127,6 +132,13 @@ pub enum Item {
     AwsTrail { region: String, trail: Trail },
     AwsInstance { region: String, instance: Ec2Instance },
     AwsMetadataDefaults { region: String, defaults: Ec2MetadataDefaults },
+    /// A new active access key for an IAM user (by user name).
+    AwsAccessKey { user: String },
+    /// A Service Control Policy; `document` is `None` when its content is known only after apply.
+    AwsScp { id: String, name: String, document: Option<PolicyDocument> },
+    /// An SCP attached to a root, OU or account (`policy` is the SCP's id, or its address when the
+    /// plan creates it).
+    AwsScpAttachment { policy: String, target: String },
     AzureRoleDefinition { subscription: String, definition: AzureRoleDefinition },
     AzureLighthouse { subscription: String, delegation: LighthouseDelegation },
     AzureDiagnostic { subscription: String, setting: DiagnosticSetting },
@@ -135,6 +147,8 @@ pub enum Item {
     GcpSaBinding { project: String, email: String, binding: IamBinding, authoritative: bool },
     GcpKey { project: String, email: String, key: ServiceAccountKey },
     GcpAuditConfig { project: String, config: AuditConfig },
+    /// A project-level org policy; `policy` is `None` when its rules are known only after apply.
+    GcpOrgPolicy { project: String, constraint: String, policy: Option<OrgPolicy> },
 }
 
 #[derive(Debug, Clone)]
@@ -355,7 +369,8 @@ fn find_aws_account(doc: &Value) -> Option<String> {
                     return;
                 }
                 if let Some(arn) = m.get("arn").and_then(Value::as_str) {
-                    if let Some(a) = crate::policy::arn::Arn::parse(arn).map(|a| a.account).filter(|a| crate::policy::arn::is_account_id(a)) {
+                    // Organizations ARNs name the management account, not the one the plan changes.
+                    if let Some(a) = crate::policy::arn::Arn::parse(arn).filter(|a| a.service != "organizations").map(|a| a.account).filter(|a| crate::policy::arn::is_account_id(a)) {
                         *out = Some(a.to_string());
                         return;
                     }
@@ -637,6 +652,73 @@ fn map(rtype: &str, cx: &Ctx) -> Option<(Item, String, Vec<UnknownAttr>)> {
             let http_endpoint = v.known_str("http_endpoint").filter(|e| *e != "no-preference").map(str::to_string);
             let id = format!("arn:aws:ec2:{region}:{}:settings", cx.account());
             Some((Item::AwsMetadataDefaults { region, defaults: Ec2MetadataDefaults { http_tokens, http_endpoint } }, id, unknown))
+        }
+        "aws_iam_access_key" => {
+            let user = v.known_str("user").map(str::to_string).or_else(|| {
+                let u = cx.reference("user", "aws_iam_user")?;
+                cx.index.after(&u)?.get("name")?.as_str().map(str::to_string)
+            })?;
+            if v.known_str("status").is_some_and(|s| s.eq_ignore_ascii_case("Inactive")) {
+                return None;
+            }
+            let id = format!("arn:aws:iam::{}:user/{user}", cx.account());
+            Some((Item::AwsAccessKey { user }, id, unknown))
+        }
+        "aws_organizations_policy" => {
+            if v.known_str("type").is_some_and(|t| t != "SERVICE_CONTROL_POLICY") {
+                return None;
+            }
+            let id = v.known_str("id").unwrap_or(cx.address).to_string();
+            let document = match v.get("content") {
+                Tv::Known(Value::String(c)) => PolicyDocument::parse_str(c).ok(),
+                _ => None,
+            };
+            Some((Item::AwsScp { id: id.clone(), name: name_or(v, "name", cx.address), document }, id, unknown))
+        }
+        "aws_organizations_policy_attachment" => {
+            let policy = v.known_str("policy_id").map(str::to_string).or_else(|| cx.reference("policy_id", "aws_organizations_policy"))?;
+            let target = v.known_str("target_id")?.to_string();
+            Some((Item::AwsScpAttachment { policy: policy.clone(), target }, policy, unknown))
+        }
+        "google_org_policy_policy" => {
+            // `parent = "projects/p"`, `name = "projects/p/policies/<constraint>"`.
+            let name = v.known_str("name")?;
+            let project = v.known_str("parent").or(Some(name)).and_then(|p| p.strip_prefix("projects/")).map(|p| p.split('/').next().unwrap_or(p).to_string())?;
+            let constraint = name.rsplit("/policies/").next()?.to_string();
+            let policy = v.block("spec").ok().flatten().and_then(|spec| {
+                let rules = spec.blocks("rules").ok()?;
+                let mut enforced = None;
+                for r in &rules {
+                    match r.get("enforce") {
+                        Tv::Known(e) => enforced = Some(e.as_str().map(|s| s.eq_ignore_ascii_case("TRUE")).or(e.as_bool()).unwrap_or(false)),
+                        Tv::Unknown => return None,
+                        Tv::Null => {}
+                    }
+                    if r.block("condition").ok().flatten().is_some() {
+                        // A conditional rule enforces only sometimes: not counted as enforced.
+                        enforced = Some(false);
+                    }
+                }
+                Some(OrgPolicy { constraint: constraint.clone(), enforced, allowed_values: Vec::new(), denied_values: Vec::new() })
+            });
+            let id = format!("//cloudresourcemanager.googleapis.com/projects/{project}");
+            Some((Item::GcpOrgPolicy { project, constraint, policy }, id, unknown))
+        }
+        "google_project_organization_policy" => {
+            let project = gcp_project(cx);
+            let constraint = v.known_str("constraint")?;
+            // The inventory names constraints without the `constraints/` prefix, as the API's short form.
+            let constraint = constraint.trim_start_matches("constraints/").to_string();
+            let policy = match v.block("boolean_policy") {
+                Ok(Some(b)) => match b.get("enforced") {
+                    Tv::Known(e) => Some(OrgPolicy { constraint: constraint.clone(), enforced: e.as_bool(), allowed_values: Vec::new(), denied_values: Vec::new() }),
+                    _ => None,
+                },
+                Ok(None) => Some(OrgPolicy { constraint: constraint.clone(), enforced: None, allowed_values: Vec::new(), denied_values: Vec::new() }),
+                Err(()) => None,
+            };
+            let id = format!("//cloudresourcemanager.googleapis.com/projects/{project}");
+            Some((Item::GcpOrgPolicy { project, constraint, policy }, id, unknown))
         }
         "azurerm_role_definition" => {
             let scope = v.known_str("scope").unwrap_or("");
@@ -1047,7 +1129,9 @@ impl Plan {
     pub fn apply(&self, inv: &mut Inventory) -> Vec<String> {
         let plan_only = inv.aws.accounts.is_empty() && inv.azure.tenants.is_empty() && inv.gcp.projects.is_empty();
         let mut unplaced = Vec::new();
-        for c in &self.changes {
+        // Policies before their attachments, whatever order the plan lists them in.
+        let (attachments, rest): (Vec<&Change>, Vec<&Change>) = self.changes.iter().partition(|c| matches!(c.item, Item::AwsScpAttachment { .. }));
+        for c in rest.into_iter().chain(attachments) {
             if !apply_one(inv, c, plan_only, self) {
                 // No live scope is the one the plan changes: judge it on its own rather than drop it.
                 apply_one(inv, c, true, self);
@@ -1224,6 +1308,60 @@ fn apply_one(inv: &mut Inventory, c: &Change, plan_only: bool, plan: &Plan) -> b
             let Some(reg) = aws_region(a, region, plan_only) else { return false };
             if plan_only || matches!(reg.ec2_metadata_defaults, Collected::Collected(_)) {
                 reg.ec2_metadata_defaults = Collected::Collected(if delete { Ec2MetadataDefaults::default() } else { defaults.clone() });
+            }
+        }
+        Item::AwsAccessKey { user } => {
+            if plan_only {
+                return true;
+            }
+            let Some(a) = aws_account(inv, plan, plan_only) else { return false };
+            let Some(report) = list::<CredentialReport>(&mut a.credential_report, false) else { return true };
+            let now = ReportTime::At(Timestamp::now());
+            if let Some(row) = report.rows.iter_mut().find(|r| &r.user == user) {
+                if delete {
+                    // Which slot holds the deleted key is not in the report: keep both (a key still
+                    // counted can only fail a check, never pass one).
+                    return true;
+                }
+                if let Some(slot) = row.access_keys.iter_mut().find(|k| !k.active) {
+                    *slot = AccessKeySlot { active: true, last_rotated: now, ..AccessKeySlot::default() };
+                }
+            }
+        }
+        Item::AwsScp { id, name, document } => {
+            if plan_only {
+                return true;
+            }
+            let Collected::Collected(Some(org)) = &mut inv.aws.organization else { return true };
+            let targets = org.scps.iter().find(|p| &p.id == id).map(|p| p.targets.clone()).unwrap_or_default();
+            org.scps.retain(|p| &p.id != id);
+            // Content known only after apply counts as no guardrail: it cannot be credited.
+            if let (false, Some(document)) = (delete, document) {
+                let arn = format!("arn:aws:organizations::{}:policy/{id}", org.management_account_id);
+                org.scps.push(ServiceControlPolicy { id: id.clone(), name: name.clone(), arn, aws_managed: false, document: document.clone(), targets });
+            }
+        }
+        Item::AwsScpAttachment { policy, target } => {
+            if plan_only {
+                return true;
+            }
+            let Collected::Collected(Some(org)) = &mut inv.aws.organization else { return true };
+            if let Some(p) = org.scps.iter_mut().find(|p| &p.id == policy) {
+                p.targets.retain(|t| t != target);
+                if !delete {
+                    p.targets.push(target.clone());
+                }
+            }
+        }
+        Item::GcpOrgPolicy { project, constraint, policy } => {
+            if plan_only {
+                return true;
+            }
+            let Some(p) = gcp_project_mut(inv, project, false) else { return false };
+            let Some(list) = list::<Vec<OrgPolicy>>(&mut p.org_policies, false) else { return true };
+            list.retain(|x| &x.constraint != constraint);
+            if let (false, Some(policy)) = (delete, policy) {
+                list.push(policy.clone());
             }
         }
         Item::AzureRoleDefinition { subscription, definition } => {
