@@ -248,3 +248,33 @@ fn twenty_thousand_findings_open_and_filter_smoothly() {
     assert!(load < 20_000, "load took {load} ms");
     assert!(worst_filter < 3_000, "a filter took {worst_filter} ms");
 }
+
+#[test]
+fn baseline_and_suppression_states_show_and_filter_in_chromium() {
+    if browser().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // scan() writes the findings JSON beside the page: base.json, the baseline.
+    scan(&["--demo", "--checks", "aws_*"], &dir.path().join("base.html"));
+    let base = dir.path().join("base.json");
+    let sup = dir.path().join("s.toml");
+    std::fs::write(&sup, "[[suppress]]\ncheck = \"aws_iam_access_key_*\"\nresource = \"*\"\nreason = \"vendor keys\"\napproved_by = \"sec@acme.example\"\nexpires = \"2099-01-01\"\n").unwrap();
+    let html = dir.path().join("triage.html");
+    let doc = scan(&["--demo", "--baseline", base.to_str().unwrap(), "--suppressions", sup.to_str().unwrap()], &html);
+    let findings = doc["findings"].as_array().unwrap();
+    let suppressed = findings.iter().filter(|f| f["suppression"].is_object()).count();
+    let new = findings.iter().filter(|f| f["baseline_state"] == "new" && f["suppression"].is_null()).count();
+    assert!(suppressed > 0 && new > 0);
+    let result = check_in_chromium(
+        &html,
+        json!({
+            "findings": findings.len(),
+            "contains": ["Triage:", "suppressed"],
+            "filters": [["q", "suppressed", suppressed], ["q", "", findings.len()]],
+        }),
+    );
+    assert_eq!(result["requests"], 0);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert_eq!(page.matches("<span class=\"triage triage-new\">").count(), new.min(portcullis::report::html::STATIC_ROWS), "the page without JavaScript marks each new finding");
+}
