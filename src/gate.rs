@@ -71,76 +71,75 @@ impl Baseline {
         Baseline::parse(&text, &origin)
     }
 
-    /// A findings JSON (`portcullis.findings/v1`) or a SARIF 2.1.0 log written by Portcullis.
+    /// A findings JSON (`portcullis.findings/v1`) or a SARIF 2.1.0 log written by Portcullis. Read
+    /// into small typed records (evidence and everything else skipped), so the baseline of a large
+    /// organization costs little memory.
     pub fn parse(text: &str, origin: &str) -> Result<Baseline, GateError> {
-        let doc: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| gate_err(origin, format!("the baseline is not JSON ({e}); give a findings JSON (--json) or SARIF (--sarif) of an earlier scan")))?;
+        let sniff: raw::Sniff =
+            serde_json::from_str(text).map_err(|e| gate_err(origin, format!("the baseline is not a JSON object ({e}); give a findings JSON (--json) or SARIF (--sarif) of an earlier scan")))?;
+        let typed = |e: serde_path_to_error::Error<serde_json::Error>| gate_err(origin, format!("{}: {}", e.path(), e.inner()));
         let mut b = Baseline { origin: origin.to_string(), ..Baseline::default() };
-        let str_of = |v: &serde_json::Value| v.as_str().map(str::to_string);
-        if let Some(schema) = doc.get("schema").and_then(|s| s.as_str()) {
+        if let Some(schema) = sniff.schema {
             if schema != crate::report::json::SCHEMA {
                 return Err(gate_err(origin, format!("baseline schema {schema:?} is not {} (written by another tool, or a newer Portcullis?)", crate::report::json::SCHEMA)));
             }
+            let doc: raw::FindingsDoc = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(text)).map_err(typed)?;
             b.format = "findings JSON";
-            b.tool_version = doc.pointer("/tool/version").and_then(str_of);
-            b.generated_at = doc.get("generated_at").and_then(str_of);
-            let findings = doc.get("findings").and_then(|f| f.as_array()).ok_or_else(|| gate_err(origin, "the baseline has no `findings` list"))?;
-            for (i, f) in findings.iter().enumerate() {
-                let field = |k: &str| f.get(k).and_then(|v| v.as_str()).map(str::to_string);
-                let (Some(check_id), Some(status), Some(fingerprint)) = (field("check_id"), field("status"), field("fingerprint")) else {
-                    return Err(gate_err(origin, format!("findings[{i}] lacks check_id, status or fingerprint")));
-                };
-                let account = field("account").unwrap_or_default();
-                b.checks.insert(check_id.clone());
+            b.tool_version = doc.tool.and_then(|t| t.version);
+            b.generated_at = doc.generated_at;
+            for f in doc.findings {
+                let account = f.account.unwrap_or_default();
+                b.checks.insert(f.check_id.clone());
                 if !account.is_empty() {
                     b.scopes.insert(account.clone());
                 }
-                if status == "fail" {
+                if f.status == "fail" {
                     let entry = BaselineEntry {
-                        fingerprint: fingerprint.clone(),
-                        check_id,
+                        fingerprint: f.fingerprint.clone(),
+                        check_id: f.check_id,
                         account,
-                        resource: f.pointer("/resource/id").and_then(str_of).unwrap_or_default(),
-                        severity: field("severity").and_then(|s| s.parse().ok()),
-                        message: field("message").unwrap_or_default(),
+                        resource: f.resource.and_then(|r| r.id).unwrap_or_default(),
+                        severity: f.severity.and_then(|s| s.parse().ok()),
+                        message: f.message.unwrap_or_default(),
                     };
-                    b.failing.insert(fingerprint, entry);
+                    b.failing.insert(f.fingerprint, entry);
                 }
             }
             return Ok(b);
         }
-        if doc.get("version").and_then(|v| v.as_str()) == Some("2.1.0") && doc.get("runs").is_some() {
+        if sniff.version.as_deref() == Some("2.1.0") && sniff.runs.is_some() {
+            let doc: raw::SarifDoc = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(text)).map_err(typed)?;
             b.format = "SARIF";
-            let runs = doc["runs"].as_array().map(Vec::as_slice).unwrap_or_default();
-            let ours: Vec<&serde_json::Value> =
-                runs.iter().filter(|r| r.pointer("/tool/driver/name").and_then(|n| n.as_str()).is_some_and(|n| n.eq_ignore_ascii_case("portcullis"))).collect();
+            let ours: Vec<raw::SarifRun> = doc.runs.into_iter().filter(|r| r.tool.driver.name.eq_ignore_ascii_case("portcullis")).collect();
             if ours.is_empty() {
                 return Err(gate_err(origin, "the SARIF baseline has no run of Portcullis (written by another tool?)"));
             }
             for run in ours {
-                b.tool_version = b.tool_version.or_else(|| run.pointer("/tool/driver/semanticVersion").and_then(str_of));
-                for r in run.pointer("/tool/driver/rules").and_then(|r| r.as_array()).map(Vec::as_slice).unwrap_or_default() {
-                    if let Some(id) = r.get("id").and_then(|v| v.as_str()) {
-                        b.checks.insert(id.to_string());
-                    }
-                }
-                for (i, r) in run.get("results").and_then(|r| r.as_array()).map(Vec::as_slice).unwrap_or_default().iter().enumerate() {
-                    let fingerprint = r.pointer("/partialFingerprints/portcullisFindingFingerprint~1v1").and_then(str_of);
-                    let check_id = r.get("ruleId").and_then(str_of);
-                    let (Some(fingerprint), Some(check_id)) = (fingerprint, check_id) else {
+                b.tool_version = b.tool_version.or(run.tool.driver.semantic_version);
+                b.checks.extend(run.tool.driver.rules.into_iter().flatten().filter_map(|r| r.id));
+                for (i, r) in run.results.into_iter().flatten().enumerate() {
+                    let fingerprint = r.partial_fingerprints.and_then(|mut p| p.remove("portcullisFindingFingerprint/v1"));
+                    let (Some(fingerprint), Some(check_id)) = (fingerprint, r.rule_id) else {
                         return Err(gate_err(origin, format!("results[{i}] lacks ruleId or the portcullisFindingFingerprint/v1 partial fingerprint")));
                     };
-                    let account = r.pointer("/properties/account").and_then(str_of).unwrap_or_default();
+                    let (account, severity) = r.properties.map(|p| (p.account.unwrap_or_default(), p.severity)).unwrap_or_default();
                     if !account.is_empty() {
                         b.scopes.insert(account.clone());
                     }
+                    let resource = r
+                        .locations
+                        .into_iter()
+                        .flatten()
+                        .flat_map(|l| l.logical_locations.into_iter().flatten())
+                        .find_map(|l| l.fully_qualified_name)
+                        .unwrap_or_default();
                     let entry = BaselineEntry {
                         fingerprint: fingerprint.clone(),
                         check_id,
                         account,
-                        resource: r.pointer("/locations/0/logicalLocations/0/fullyQualifiedName").and_then(str_of).unwrap_or_default(),
-                        severity: r.pointer("/properties/severity").and_then(|s| s.as_str()).and_then(|s| s.parse().ok()),
-                        message: r.pointer("/message/text").and_then(str_of).unwrap_or_default(),
+                        resource,
+                        severity: severity.and_then(|s| s.parse().ok()),
+                        message: r.message.and_then(|m| m.text).unwrap_or_default(),
                     };
                     b.failing.insert(fingerprint, entry);
                 }
@@ -148,6 +147,111 @@ impl Baseline {
             return Ok(b);
         }
         Err(gate_err(origin, "not a Portcullis findings JSON (schema portcullis.findings/v1) or SARIF 2.1.0 log"))
+    }
+}
+
+/// The few fields of a findings JSON or SARIF log a baseline needs; serde skips the rest.
+mod raw {
+    use std::collections::BTreeMap;
+
+    use serde::de::IgnoredAny;
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    pub struct Sniff {
+        pub schema: Option<String>,
+        pub version: Option<String>,
+        pub runs: Option<IgnoredAny>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct FindingsDoc {
+        pub tool: Option<Tool>,
+        pub generated_at: Option<String>,
+        pub findings: Vec<Finding>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Tool {
+        pub version: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Finding {
+        pub check_id: String,
+        pub status: String,
+        pub fingerprint: String,
+        pub account: Option<String>,
+        pub severity: Option<String>,
+        pub message: Option<String>,
+        pub resource: Option<Resource>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Resource {
+        pub id: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct SarifDoc {
+        pub runs: Vec<SarifRun>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct SarifRun {
+        pub tool: SarifTool,
+        pub results: Option<Vec<SarifResult>>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct SarifTool {
+        pub driver: Driver,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Driver {
+        pub name: String,
+        pub semantic_version: Option<String>,
+        pub rules: Option<Vec<Rule>>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Rule {
+        pub id: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct SarifResult {
+        pub rule_id: Option<String>,
+        pub partial_fingerprints: Option<BTreeMap<String, String>>,
+        pub properties: Option<Properties>,
+        pub message: Option<Message>,
+        pub locations: Option<Vec<Location>>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Properties {
+        pub account: Option<String>,
+        pub severity: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Message {
+        pub text: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Location {
+        pub logical_locations: Option<Vec<LogicalLocation>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct LogicalLocation {
+        pub fully_qualified_name: Option<String>,
     }
 }
 
@@ -565,7 +669,11 @@ mod tests {
         assert!(Baseline::parse("{\"schema\": \"other/v9\", \"findings\": []}", "b.json").unwrap_err().to_string().contains("other/v9"));
         assert!(Baseline::parse("{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"Trivy\"}}}]}", "b.sarif").unwrap_err().to_string().contains("no run of Portcullis"));
         assert!(Baseline::parse("[1, 2]", "b.json").is_err());
-        assert!(Baseline::parse("not json", "b.json").unwrap_err().to_string().contains("not JSON"));
+        assert!(Baseline::parse("not json", "b.json").unwrap_err().to_string().contains("not a JSON object"));
+        let e = Baseline::parse(r#"{"schema":"portcullis.findings/v1","findings":[{"check_id":"c","status":"fail"}]}"#, "b.json").unwrap_err().to_string();
+        assert!(e.contains("findings[0]") && e.contains("fingerprint"), "{e}");
+        let e = Baseline::parse(r#"{"schema":"portcullis.findings/v1","findings":{}}"#, "b.json").unwrap_err().to_string();
+        assert!(e.starts_with("b.json: findings"), "{e}");
         let b = Baseline::parse(
             r#"{"schema":"portcullis.findings/v1","tool":{"version":"0.0.1"},"findings":[
                 {"check_id":"aws_iam_access_key_rotated","status":"fail","account":"111122223333","fingerprint":"aa","severity":"high","resource":{"id":"arn"}},
