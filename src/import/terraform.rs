@@ -56,6 +56,7 @@ pub const TYPES: &[TypeInfo] = &[
     TypeInfo { rtype: "azuread_application_certificate", cloud: Cloud::Azure, checks: &["azure_entra_app_credential_lifetime_limited"] },
     TypeInfo { rtype: "google_project_iam_member", cloud: Cloud::Gcp, checks: &["gcp_iam_no_public_access", "gcp_iam_members_in_allowed_domains", "gcp_iam_service_account_not_privileged"] },
     TypeInfo { rtype: "google_project_iam_binding", cloud: Cloud::Gcp, checks: &["gcp_iam_no_public_access", "gcp_iam_members_in_allowed_domains", "gcp_iam_service_account_not_privileged"] },
+    TypeInfo { rtype: "google_project_iam_policy", cloud: Cloud::Gcp, checks: &["gcp_iam_no_public_access", "gcp_iam_members_in_allowed_domains", "gcp_iam_service_account_not_privileged"] },
     TypeInfo { rtype: "google_service_account_iam_member", cloud: Cloud::Gcp, checks: &["gcp_iam_impersonation_inside_organization"] },
     TypeInfo { rtype: "google_service_account_iam_binding", cloud: Cloud::Gcp, checks: &["gcp_iam_impersonation_inside_organization"] },
     TypeInfo { rtype: "google_service_account_key", cloud: Cloud::Gcp, checks: &["gcp_iam_service_account_user_managed_key_absent"] },
@@ -144,6 +145,8 @@ pub enum Item {
     AzureDiagnostic { subscription: String, setting: DiagnosticSetting },
     AzureAppCredential { app: EntraServicePrincipal, credential: Option<AzureCredential> },
     GcpBinding { project: String, binding: IamBinding, authoritative: bool },
+    /// `google_project_iam_policy`: the project's whole policy (bindings and audit configs).
+    GcpProjectPolicy { project: String, policy: IamPolicy },
     GcpSaBinding { project: String, email: String, binding: IamBinding, authoritative: bool },
     GcpKey { project: String, email: String, key: ServiceAccountKey },
     GcpAuditConfig { project: String, config: AuditConfig },
@@ -744,10 +747,14 @@ fn map(rtype: &str, cx: &Ctx) -> Option<(Item, String, Vec<UnknownAttr>)> {
                 }
                 Err(()) => unknown.push(cx.omitted("permissions", &checks)),
             }
-            let assignable_scopes = v.strings("assignable_scopes").unwrap_or_else(|_| {
+            let mut assignable_scopes = v.strings("assignable_scopes").unwrap_or_else(|_| {
                 unknown.push(cx.unknown("assignable_scopes", &checks));
                 Vec::new()
             });
+            // Unset, the provider makes the role assignable at its own scope.
+            if assignable_scopes.is_empty() && !scope.is_empty() {
+                assignable_scopes.push(scope.to_string());
+            }
             let definition = AzureRoleDefinition { id: id.clone(), role_name: name, role_type: "CustomRole".into(), assignable_scopes, actions, not_actions };
             Some((Item::AzureRoleDefinition { subscription, definition }, id, unknown))
         }
@@ -876,6 +883,40 @@ fn map(rtype: &str, cx: &Ctx) -> Option<(Item, String, Vec<UnknownAttr>)> {
             let condition_expression = v.block("condition").ok().flatten().and_then(|c| c.known_str("expression").map(str::to_string));
             let id = format!("//cloudresourcemanager.googleapis.com/projects/{project}");
             Some((Item::GcpBinding { project, binding: IamBinding { role, members, condition_expression }, authoritative: rtype.ends_with("_binding") }, id, unknown))
+        }
+        "google_project_iam_policy" => {
+            let checks = ["gcp_iam_no_public_access", "gcp_iam_members_in_allowed_domains", "gcp_iam_service_account_not_privileged"];
+            let project = gcp_project(cx);
+            // policy_data: the JSON of a google_iam_policy data source ({"bindings": [...], "auditConfigs": [...]}).
+            let parsed = match v.get("policy_data") {
+                Tv::Known(Value::String(text)) => serde_json::from_str::<Value>(text).ok(),
+                _ => None,
+            };
+            let mut policy = IamPolicy::default();
+            match parsed {
+                Some(doc) => {
+                    for b in doc.get("bindings").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
+                        policy.bindings.push(IamBinding {
+                            role: b.get("role").and_then(Value::as_str).unwrap_or_default().to_string(),
+                            members: b.get("members").and_then(Value::as_array).map(|m| m.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default(),
+                            condition_expression: b.pointer("/condition/expression").and_then(Value::as_str).map(str::to_string),
+                        });
+                    }
+                    for a in doc.get("auditConfigs").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
+                        for c in a.get("auditLogConfigs").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
+                            policy.audit_configs.push(AuditConfig {
+                                service: a.get("service").and_then(Value::as_str).unwrap_or("allServices").to_string(),
+                                log_types: c.get("logType").and_then(Value::as_str).map(|t| vec![t.to_string()]).unwrap_or_default(),
+                                exempted_members: c.get("exemptedMembers").and_then(Value::as_array).map(|m| m.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default(),
+                            });
+                        }
+                    }
+                }
+                // Unknown or unreadable: the policy replaces everything, so nothing can be said.
+                None => unknown.push(cx.unknown("policy_data", &checks)),
+            }
+            let id = format!("//cloudresourcemanager.googleapis.com/projects/{project}");
+            Some((Item::GcpProjectPolicy { project, policy }, id, unknown))
         }
         "google_service_account_iam_member" | "google_service_account_iam_binding" => {
             let checks = ["gcp_iam_impersonation_inside_organization"];
@@ -1422,6 +1463,12 @@ fn apply_one(inv: &mut Inventory, c: &Change, plan_only: bool, plan: &Plan) -> b
                     }
                 }
             }
+        }
+        Item::GcpProjectPolicy { project, policy } => {
+            let Some(p) = gcp_project_mut(inv, project, plan_only) else { return false };
+            let Some(pol) = list::<IamPolicy>(&mut p.iam_policy, plan_only) else { return true };
+            // Authoritative: it replaces the project's bindings and audit configuration.
+            *pol = if delete { IamPolicy::default() } else { policy.clone() };
         }
         Item::GcpSaBinding { project, email, binding, authoritative } => {
             let Some(p) = gcp_project_mut(inv, project, plan_only) else { return false };
