@@ -18,3 +18,4 @@ pub mod import;
 pub mod policy;
 pub mod report;
 pub mod settings;
+pub mod verify;
