@@ -38,6 +38,8 @@ pub enum AppError {
     Fix(#[from] crate::fix::FixError),
     #[error(transparent)]
     Gate(#[from] crate::gate::GateError),
+    #[error(transparent)]
+    Incident(#[from] crate::verify::incident::IncidentError),
     #[error("{0}")]
     Usage(String),
 }
@@ -50,7 +52,70 @@ pub fn run(command: Command, color: ColorChoice) -> Result<u8, AppError> {
         Command::Checks(ChecksCommand::List { cloud, format, compliance: None }) => list(cloud, format, color),
         Command::Checks(ChecksCommand::Explain { id }) => explain(&id),
         Command::Config(crate::cli::ConfigCommand::Show { config, format }) => config_show(config.as_deref(), format),
+        Command::Verify(a) => verify(*a),
     }
+}
+
+/// `verify`: judge the incident file against the sources; 0 only when every item passes.
+fn verify(a: crate::cli::VerifyArgs) -> Result<u8, AppError> {
+    if let Some(path) = &a.init {
+        if path.exists() {
+            return Err(AppError::Usage(format!("{} exists: give another file for --init", path.display())));
+        }
+        std::fs::write(path, crate::verify::incident::TEMPLATE).map_err(|source| AppError::Write { path: path.display().to_string(), source })?;
+        eprintln!("wrote {}: fill it in, then run `portcullis verify --incident {} --aws`", path.display(), path.display());
+        return Ok(0);
+    }
+    let Some(path) = &a.incident else { return Err(AppError::Usage("give --incident FILE (or --init)".into())) };
+    let incident = crate::verify::incident::IncidentFile::load(path)?;
+    let config = crate::config::load_effective(a.config.as_deref(), &env_vars())?.config;
+    let outputs: Vec<(&'static str, &Path)> = [("--json", &a.json), ("--markdown", &a.markdown)].into_iter().filter_map(|(o, p)| p.as_deref().map(|p| (o, p))).collect();
+    let mut inputs = input_files(&a.sources);
+    inputs.push(("--incident", path.as_path()));
+    check_outputs(&outputs, &inputs)?;
+    let mut opts = ScanOptions {
+        params: config.checks.clone(),
+        severity: config.severity.clone(),
+        settings: engine::Settings { trusted: config.trust.clone(), ..Default::default() },
+        ..Default::default()
+    };
+    // What the items read, and what the fix checks need.
+    let mut datasets: std::collections::BTreeSet<crate::inventory::Dataset> = [
+        crate::inventory::Dataset::AwsAuthorizationDetails,
+        crate::inventory::Dataset::AwsCredentialReport,
+        crate::inventory::Dataset::AwsAccountSummary,
+    ]
+    .into_iter()
+    .collect();
+    if !incident.fixes.checks.is_empty() {
+        let fix = ScanOptions { only: Some(incident.fixes.checks.clone()), ..Default::default() };
+        datasets.extend(engine::datasets_of(&engine::select_for(&[], &fix)?));
+    }
+    let plan = load_plan(&a.sources)?;
+    let inv = load_sources(&a.sources, a.quiet, datasets, plan.as_ref())?;
+    opts.now = match &a.now {
+        Some(t) => Some(Timestamp::parse(t).map_err(|e| AppError::Usage(format!("--now {t:?}: not an RFC 3339 time: {e}")))?),
+        None => None,
+    };
+    let v = crate::verify::verify(incident, &inv, &opts)?;
+    if let Some(p) = &a.json {
+        write_output(p, |w| {
+            serde_json::to_writer_pretty(&mut *w, &crate::verify::to_json(&v))?;
+            w.write_all(b"\n")
+        })?;
+    }
+    if let Some(p) = &a.markdown {
+        let text = crate::verify::render(&v, true);
+        write_output(p, |w| w.write_all(text.as_bytes()))?;
+    }
+    let stdout_taken = outputs.iter().any(|(_, p)| *p == Path::new("-"));
+    let text = crate::verify::render(&v, false);
+    if !a.quiet && !stdout_taken {
+        print!("{text}");
+    } else {
+        eprint!("{}", text.lines().next().map(|l| format!("{l}\n")).unwrap_or_default());
+    }
+    Ok(v.exit_code())
 }
 
 /// The process environment, as the configuration reads it.

@@ -33,6 +33,37 @@ pub enum Command {
     /// Show the effective configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// After an incident: verify that the compromised principals are locked out, nothing the
+    /// attacker created remains, credentials were rotated and the structural fixes hold. Exits 0
+    /// only when every item passes. (In progress: AWS only.)
+    Verify(Box<VerifyArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The incident file (TOML): window, scope, compromised and restored principals, fixes.
+    #[arg(long, value_name = "FILE", required_unless_present = "init")]
+    pub incident: Option<PathBuf>,
+    /// Write a commented incident-file template to FILE (default incident.toml) and exit.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "incident.toml", conflicts_with = "incident")]
+    pub init: Option<PathBuf>,
+    #[command(flatten)]
+    pub sources: SourceArgs,
+    /// Write the checklist as JSON (portcullis.verify/v1); `-` for stdout.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write the checklist as Markdown for the incident ticket; `-` for stdout.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Configuration file (as for scan: trust allow-lists and thresholds for the fix checks).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Judge against this time (RFC 3339) instead of now.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// Do not print the checklist.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,4 +1,199 @@
-//! Post-incident verification (`portcullis verify`): the incident file, and (to come) the checklist
-//! its items are judged into. Work in progress for issue 13: the incident file and its template.
+//! Post-incident verification (`portcullis verify --incident FILE`): the incident's principals,
+//! window and expected fixes, judged against the inventory into a checklist of pass / fail /
+//! not-evaluated items in four parts. Verification passes only when every item passes.
+//!
+//! Issue 13 is in progress: AWS containment, persistence, recovery and the structural fixes are
+//! judged from the inventory; per-principal reads, CloudTrail events, Azure and GCP are to come
+//! (their items say so, as `not_evaluated`).
 
+pub mod aws;
 pub mod incident;
+
+use serde::Serialize;
+
+use crate::engine::ScanOptions;
+use crate::finding::Status;
+use crate::inventory::{Cloud, Inventory, Timestamp};
+use incident::IncidentFile;
+
+pub const SCHEMA: &str = "portcullis.verify/v1";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Part {
+    Containment,
+    Persistence,
+    Recovery,
+    Fixes,
+}
+
+impl Part {
+    pub fn title(self) -> &'static str {
+        match self {
+            Part::Containment => "Containment: each compromised principal is locked on every layer",
+            Part::Persistence => "Persistence: nothing the attacker could have left behind remains",
+            Part::Recovery => "Recovery: credentials rotated, MFA on, access restored only after sign-off",
+            Part::Fixes => "Structural fixes: the named checks pass everywhere in scope",
+        }
+    }
+}
+
+/// One checklist item.
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    pub part: Part,
+    pub status: Status,
+    /// What was checked (`aws_user_access_keys_inactive`, `fix:<check id>`, …).
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    pub message: String,
+    pub evidence: serde_json::Value,
+}
+
+#[derive(Debug)]
+pub struct Verification {
+    pub incident: IncidentFile,
+    pub items: Vec<Item>,
+    pub generated_at: Timestamp,
+    pub sources: Vec<String>,
+}
+
+impl Verification {
+    /// 0 only when every item passes; 1 otherwise (a `not_evaluated` item fails verification).
+    pub fn exit_code(&self) -> u8 {
+        if !self.items.is_empty() && self.items.iter().all(|i| i.status == Status::Pass) {
+            0
+        } else {
+            1
+        }
+    }
+
+    pub fn count(&self, s: Status) -> usize {
+        self.items.iter().filter(|i| i.status == s).count()
+    }
+}
+
+/// Judge the incident against the inventory.
+pub fn verify(inc: IncidentFile, inv: &Inventory, opts: &ScanOptions) -> Result<Verification, crate::engine::EngineError> {
+    let now = opts.now.unwrap_or_else(Timestamp::now);
+    let mut items = aws::items(&inc, inv, now);
+    for p in inc.principals().iter().filter(|p| p.cloud() != Cloud::Aws) {
+        let who = match p {
+            incident::Principal::AzureUser(s) | incident::Principal::GcpMember(s) => s.clone(),
+            _ => continue,
+        };
+        items.push(Item {
+            part: Part::Containment,
+            status: Status::NotEvaluated,
+            kind: "principal_locked",
+            principal: Some(who.clone()),
+            resource: None,
+            message: format!("not evaluated: verifying {} principals ({who}) is not implemented yet", p.cloud()),
+            evidence: serde_json::json!({}),
+        });
+    }
+    items.extend(fixes(&inc, inv, opts)?);
+    Ok(Verification { incident: inc, items, generated_at: now, sources: inv.sources.clone() })
+}
+
+/// Each named check, run over the inventory: it passes only when every finding in scope passes.
+fn fixes(inc: &IncidentFile, inv: &Inventory, opts: &ScanOptions) -> Result<Vec<Item>, crate::engine::EngineError> {
+    if inc.fixes.checks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut o = opts.clone();
+    o.only = Some(inc.fixes.checks.clone());
+    let scan = crate::engine::scan(inv, &o)?;
+    let in_scope = |account: &str| {
+        inc.scope.aws_accounts.iter().chain(&inc.scope.azure_subscriptions).chain(&inc.scope.gcp_projects).any(|a| a.trim().eq_ignore_ascii_case(account)) || account.is_empty()
+    };
+    let mut out = Vec::new();
+    for check in &scan.checks {
+        let id = check.meta.id_static;
+        let findings: Vec<_> = scan.findings.iter().filter(|f| f.check_id == id && in_scope(f.account)).collect();
+        let fail: Vec<String> = findings.iter().filter(|f| f.status == Status::Fail).map(|f| format!("{}: {}", f.resource.id, f.message)).collect();
+        let ne: Vec<String> = findings.iter().filter(|f| f.status == Status::NotEvaluated).map(|f| f.message.clone()).collect();
+        let (status, message) = if findings.is_empty() {
+            (Status::NotEvaluated, format!("not evaluated: {id} found nothing to judge in the incident's scope"))
+        } else if !fail.is_empty() {
+            (Status::Fail, format!("{id} still fails: {}", fail.join("; ")))
+        } else if !ne.is_empty() {
+            (Status::NotEvaluated, format!("{id} could not be evaluated: {}", ne.join("; ")))
+        } else {
+            (Status::Pass, format!("{id} passes on {} resource(s) in scope", findings.len()))
+        };
+        out.push(Item { part: Part::Fixes, status, kind: id, principal: None, resource: None, message, evidence: serde_json::json!({"findings": findings.len()}) });
+    }
+    Ok(out)
+}
+
+/// `--json`: portcullis.verify/v1.
+pub fn to_json(v: &Verification) -> serde_json::Value {
+    serde_json::json!({
+        "schema": SCHEMA,
+        "tool": {"name": "portcullis", "version": env!("CARGO_PKG_VERSION")},
+        "generated_at": v.generated_at,
+        "incident": v.incident,
+        "sources": v.sources,
+        "result": if v.exit_code() == 0 { "verified" } else { "not_verified" },
+        "items": v.items,
+    })
+}
+
+/// The checklist as text (the terminal) or Markdown (the incident ticket).
+pub fn render(v: &Verification, markdown: bool) -> String {
+    use std::fmt::Write;
+    let clean = |s: &str| if markdown { crate::report::markdown::escape(s) } else { crate::report::table::sanitize(s) };
+    let mut out = String::new();
+    let verdict = if v.exit_code() == 0 { "VERIFIED" } else { "NOT VERIFIED" };
+    let head = format!(
+        "Incident {}: {verdict} ({} passed, {} failed, {} not evaluated)",
+        clean(&v.incident.incident.id),
+        v.count(Status::Pass),
+        v.count(Status::Fail),
+        v.count(Status::NotEvaluated)
+    );
+    if markdown {
+        let _ = writeln!(out, "## {head}\n");
+        let _ = writeln!(out, "Window {} → {}; checked {}.\n", v.incident.incident.start(), v.incident.incident.contained(), v.generated_at);
+    } else {
+        let _ = writeln!(out, "{head}\nWindow {} → {}; checked {}.", v.incident.incident.start(), v.incident.incident.contained(), v.generated_at);
+    }
+    for part in [Part::Containment, Part::Persistence, Part::Recovery, Part::Fixes] {
+        let items: Vec<&Item> = v.items.iter().filter(|i| i.part == part).collect();
+        if items.is_empty() {
+            continue;
+        }
+        if markdown {
+            let _ = writeln!(out, "### {}\n", part.title());
+        } else {
+            let _ = writeln!(out, "\n{}", part.title());
+        }
+        for i in items {
+            let mark = match i.status {
+                Status::Pass => if markdown { "- [x] ✅" } else { "  [pass]" },
+                Status::Fail => if markdown { "- [ ] ❌" } else { "  [FAIL]" },
+                Status::NotEvaluated => if markdown { "- [ ] ❔" } else { "  [ N/E]" },
+            };
+            let _ = writeln!(out, "{mark} {}", clean(&i.message));
+        }
+        if markdown {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_to_check_is_not_verified() {
+        let v = Verification { incident: IncidentFile::parse(incident::TEMPLATE, "t").unwrap(), items: Vec::new(), generated_at: Timestamp::now(), sources: Vec::new() };
+        assert_eq!(v.exit_code(), 1);
+    }
+}
