@@ -35,8 +35,11 @@ fn item<'a>(doc: &'a Value, kind: &str) -> &'a Value {
     doc["items"].as_array().unwrap().iter().find(|i| i["kind"] == kind).unwrap_or_else(|| panic!("no item {kind}: {doc:#}"))
 }
 
-/// Set up, attack, respond (leaving out `skip`), then verify; the checklist JSON and the calls made.
-fn scenario(skip: &[&str]) -> Option<(Value, i32, Vec<(String, String)>)> {
+/// The checklist JSON, the exit code, and the calls moto saw.
+type Outcome = (Value, i32, Vec<(String, String)>);
+
+/// Set up, attack, respond (leaving out `skip`), then verify.
+fn scenario(skip: &[&str]) -> Option<Outcome> {
     let moto = Moto::start()?;
     moto.seed(&["incident", "setup"]);
     let start = tick();

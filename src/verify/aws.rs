@@ -57,13 +57,14 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    #[allow(clippy::too_many_arguments)]
     fn push(&mut self, part: Part, status: Status, kind: &'static str, principal: Option<&str>, resource: Option<String>, message: String, evidence: serde_json::Value) {
         self.items.push(Item { part, status, kind, principal: principal.map(str::to_string), resource, message, evidence });
     }
 }
 
 /// The credential report, when it was generated after containment (else why not).
-fn fresh_report<'a>(acct: &'a AwsAccount, contained: Timestamp) -> Result<&'a CredentialReport, String> {
+fn fresh_report(acct: &AwsAccount, contained: Timestamp) -> Result<&CredentialReport, String> {
     let r = acct.credential_report.require(Dataset::AwsCredentialReport).map_err(|m| m.to_string())?;
     if !r.missing_columns.is_empty() {
         return Err(format!("the credential report lacks the column(s) {}", r.missing_columns.join(", ")));
