@@ -91,8 +91,18 @@ fn verify(a: crate::cli::VerifyArgs) -> Result<u8, AppError> {
         let fix = ScanOptions { only: Some(incident.fixes.checks.clone()), ..Default::default() };
         datasets.extend(engine::datasets_of(&engine::select_for(&[], &fix)?));
     }
+    // The compromised and restored users are read one by one: fresher than any credential report.
+    let mut users = Users::new();
+    for p in incident.compromised.iter().map(|c| &c.principal).chain(incident.restored.iter().map(|r| &r.principal)) {
+        if let Some(crate::verify::incident::Principal::AwsUser { account, name, .. }) = crate::verify::incident::Principal::parse(p) {
+            users.entry(account).or_default().push(name);
+        }
+    }
+    if !users.is_empty() {
+        datasets.insert(crate::inventory::Dataset::AwsUserCredentials);
+    }
     let plan = load_plan(&a.sources)?;
-    let inv = load_sources(&a.sources, a.quiet, datasets, plan.as_ref())?;
+    let inv = load_sources(&a.sources, a.quiet, datasets, plan.as_ref(), &users)?;
     opts.now = match &a.now {
         Some(t) => Some(Timestamp::parse(t).map_err(|e| AppError::Usage(format!("--now {t:?}: not an RFC 3339 time: {e}")))?),
         None => None,
@@ -150,7 +160,7 @@ fn config_show(explicit: Option<&Path>, format: Format) -> Result<u8, AppError> 
     Ok(0)
 }
 
-fn aws_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inventory::Dataset>) -> Result<AwsOptions, AppError> {
+fn aws_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inventory::Dataset>, users: &Users) -> Result<AwsOptions, AppError> {
     let regions = match s.aws_regions.trim() {
         "all" => Regions::All,
         list => {
@@ -173,6 +183,7 @@ fn aws_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inven
         concurrency: usize::from(s.concurrency),
         deadline: std::time::Duration::from_secs(s.timeout),
         datasets,
+        users: users.clone(),
     })
 }
 
@@ -253,17 +264,21 @@ fn plan_only(s: &SourceArgs) -> bool {
 
 /// Read the sources. A live collection reads only `datasets` (what the selected checks need).
 /// A plan is applied last, on top of everything else.
+/// Account id → IAM user names to read one by one (verify's compromised and restored users).
+type Users = std::collections::BTreeMap<String, Vec<String>>;
+
 fn load_sources(
     s: &SourceArgs,
     quiet: bool,
     datasets: std::collections::BTreeSet<crate::inventory::Dataset>,
     plan: Option<&crate::import::terraform::Plan>,
+    users: &Users,
 ) -> Result<Inventory, AppError> {
     if let Some(plan) = plan {
         if s.demo {
             return Err(AppError::Usage("--demo cannot be combined with other sources".into()));
         }
-        let mut inv = if plan_only(s) { Inventory::default() } else { load_sources(s, quiet, datasets, None)? };
+        let mut inv = if plan_only(s) { Inventory::default() } else { load_sources(s, quiet, datasets, None, users)? };
         let unplaced = plan.apply(&mut inv);
         if !plan.deferred.is_empty() {
             eprintln!(
@@ -306,7 +321,7 @@ fn load_sources(
     }
     let mut inv = if files.is_empty() { Inventory::default() } else { files.load()? };
     if s.aws {
-        let opts = aws_options(s, datasets.clone())?;
+        let opts = aws_options(s, datasets.clone(), users)?;
         let started = Timestamp::now();
         let (aws, who) = crate::collect::aws::collect(&opts, &Progress::stderr(quiet))?;
         let source = format!("aws live: account {} as {}", who.account_id, who.arn);
@@ -453,7 +468,7 @@ fn scan(a: ScanArgs, color: ColorChoice) -> Result<u8, AppError> {
         datasets = engine::datasets_of(&pre);
     }
     let phase = std::time::Instant::now();
-    let inv = load_sources(&a.sources, a.quiet, datasets, plan.as_ref())?;
+    let inv = load_sources(&a.sources, a.quiet, datasets, plan.as_ref(), &Users::new())?;
     tracing::info!(phase = "sources", elapsed_ms = phase.elapsed().as_millis() as u64, "sources read");
     opts.now = match &a.now {
         Some(t) => Some(Timestamp::parse(t).map_err(|e| AppError::Usage(format!("--now {t:?}: not an RFC 3339 time: {e}")))?),
@@ -548,7 +563,7 @@ fn collect(a: CollectArgs) -> Result<u8, AppError> {
     check_outputs(&[("--out", a.out.as_path())], &input_files(&a.sources))?;
     let all = engine::datasets_of(&checks::all()?.iter().collect::<Vec<_>>());
     let plan = load_plan(&a.sources)?;
-    let mut inv = load_sources(&a.sources, a.quiet, all, plan.as_ref())?;
+    let mut inv = load_sources(&a.sources, a.quiet, all, plan.as_ref(), &Users::new())?;
     if inv.generated_at.is_none() {
         inv.generated_at = Some(Timestamp::now());
     }

@@ -61,28 +61,41 @@ fn scenario(skip: &[&str]) -> Option<Outcome> {
 #[test]
 fn a_complete_lockout_passes_every_item_it_can_read_and_makes_no_write() {
     let Some((doc, code, calls)) = scenario(&[]) else { return };
-    for kind in ["aws_user_deny_all_attached", "aws_window_principals_absent"] {
+    // The compromised user's layers, read user by user after containment.
+    for kind in [
+        "aws_user_access_keys_inactive",
+        "aws_user_console_password_removed",
+        "aws_user_signing_certificates_inactive",
+        "aws_user_window_keys_inactive",
+        "aws_user_deny_all_attached",
+        "aws_window_principals_absent",
+    ] {
         assert_eq!(item(&doc, kind)["status"], "pass", "{kind}: {:#}", item(&doc, kind));
     }
+    // moto does not implement ListServiceSpecificCredentials (HTTP 500): the layer is not
+    // evaluated, naming the call, never taken as clean. (A local fake for it is still to come.)
+    let it = item(&doc, "aws_user_service_specific_credentials_inactive");
+    assert_eq!(it["status"], "not_evaluated");
+    assert!(it["message"].as_str().unwrap().contains("iam:ListServiceSpecificCredentials"), "{it:#}");
     // moto dates every credential report 2015-02-02: a report older than the containment never
-    // counts as proof of the lockout (the per-principal reads that replace it are still to come).
-    for kind in ["aws_user_access_keys_inactive", "aws_user_console_password_removed", "aws_window_credentials_inactive", "aws_credentials_rotated"] {
+    // counts as proof for the rest of the account (reading every user directly is still to come).
+    for kind in ["aws_window_credentials_inactive", "aws_credentials_rotated"] {
         let it = item(&doc, kind);
         assert_eq!(it["status"], "not_evaluated", "{kind}: {it:#}");
         assert!(it["message"].as_str().unwrap().contains("before containment"), "{it:#}");
     }
-    // Not read yet: said so, and verification is therefore not complete.
-    assert_eq!(item(&doc, "aws_user_service_specific_credentials_inactive")["status"], "not_evaluated");
-    assert_eq!(code, 1);
+    assert_eq!(code, 1, "not evaluated fails verification");
     let writes: Vec<_> = calls.iter().filter(|(_, a)| !is_read_only(a)).collect();
     assert!(writes.is_empty(), "verify made non-read calls: {writes:?}");
 }
 
 #[test]
 fn each_gap_in_the_lockout_is_named() {
-    // Key, password and rotation gaps need the per-principal reads (to come): moto's stale report
-    // makes those items not evaluated, which already fails verification.
+    // Rotation of the other users' keys needs every user read directly (to come): moto's stale
+    // report makes that item not evaluated, which already fails verification.
     for (skip, kind, part, needle) in [
+        ("old-key", "aws_user_access_keys_inactive", "containment", "still has 1 active access key"),
+        ("attacker-key", "aws_user_window_keys_inactive", "persistence", "created inside the window are still active"),
         ("deny-all", "aws_user_deny_all_attached", "containment", "no deny-all or quarantine policy"),
         ("backdoor", "aws_window_principals_absent", "persistence", "user/svc-backup2"),
     ] {

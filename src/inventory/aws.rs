@@ -36,7 +36,7 @@ impl AwsInventory {
             // Destructured: a dataset added to the struct does not compile until it is covered here.
             let AwsAccount {
                 account_id: id, name: _, authorization_details, credential_report, account_summary, password_policy,
-                identity_providers, mfa_devices, enabled_regions, regions,
+                identity_providers, mfa_devices, user_credentials, enabled_regions, regions,
             } = a;
             let mut e = entry(id.clone(), Dataset::AwsAuthorizationDetails, authorization_details);
             if let Some(d) = authorization_details.get().filter(|d| !d.missing_sections.is_empty()) {
@@ -52,6 +52,9 @@ impl AwsInventory {
             push(out, id.clone(), Dataset::AwsPasswordPolicy, password_policy);
             push(out, id.clone(), Dataset::AwsIdentityProviders, identity_providers);
             push(out, id.clone(), Dataset::AwsMfaDevices, mfa_devices);
+            if !user_credentials.is_not_requested() {
+                push(out, id.clone(), Dataset::AwsUserCredentials, user_credentials);
+            }
             if !enabled_regions.is_not_requested() {
                 push(out, id.clone(), Dataset::AwsEnabledRegions, enabled_regions);
             }
@@ -110,6 +113,10 @@ pub struct AwsAccount {
     /// Virtual MFA devices (`ListVirtualMFADevices`): tells a root virtual device from hardware.
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
     pub mfa_devices: Collected<Vec<VirtualMfaDevice>>,
+    /// Credentials of named users, read user by user (`verify`: the compromised and restored
+    /// users), fresher and more detailed than the credential report.
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub user_credentials: Collected<Vec<UserCredentials>>,
     /// The regions enabled for this account (`ec2:DescribeRegions`, read with its own credentials)
     /// when every region was asked for. A failed read means regions may be missing from `regions`.
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
@@ -129,6 +136,7 @@ impl AwsAccount {
             password_policy: Collected::NotRequested,
             identity_providers: Collected::NotRequested,
             mfa_devices: Collected::NotRequested,
+            user_credentials: Collected::NotRequested,
             enabled_regions: Collected::NotRequested,
             regions: Vec::new(),
         }
@@ -143,6 +151,7 @@ impl AwsAccount {
             Dataset::AwsPasswordPolicy => self.password_policy.state(),
             Dataset::AwsIdentityProviders => self.identity_providers.state(),
             Dataset::AwsMfaDevices => self.mfa_devices.state(),
+            Dataset::AwsUserCredentials => self.user_credentials.state(),
             Dataset::AwsEnabledRegions => self.enabled_regions.state(),
             _ => CoverageState::NotRequested,
         }
@@ -158,7 +167,7 @@ impl AwsAccount {
         }
         let AwsAccount {
             account_id: _, name: _, authorization_details, credential_report, account_summary, password_policy,
-            identity_providers, mfa_devices, enabled_regions, regions,
+            identity_providers, mfa_devices, user_credentials, enabled_regions, regions,
         } = self;
         clear(authorization_details, Dataset::AwsAuthorizationDetails, keep);
         clear(credential_report, Dataset::AwsCredentialReport, keep);
@@ -166,6 +175,7 @@ impl AwsAccount {
         clear(password_policy, Dataset::AwsPasswordPolicy, keep);
         clear(identity_providers, Dataset::AwsIdentityProviders, keep);
         clear(mfa_devices, Dataset::AwsMfaDevices, keep);
+        clear(user_credentials, Dataset::AwsUserCredentials, keep);
         if !keep.iter().any(|d| d.is_regional()) {
             *enabled_regions = Collected::NotRequested;
         }
@@ -183,7 +193,7 @@ impl AwsAccount {
         // Destructured: a dataset added to the struct does not compile until it is merged here.
         let AwsAccount {
             account_id: _, name, authorization_details, credential_report, account_summary, password_policy,
-            identity_providers, mfa_devices, enabled_regions, regions,
+            identity_providers, mfa_devices, user_credentials, enabled_regions, regions,
         } = o;
         if self.name.is_none() {
             self.name = name;
@@ -194,6 +204,7 @@ impl AwsAccount {
         self.password_policy.merge(password_policy, &id, Dataset::AwsPasswordPolicy)?;
         self.identity_providers.merge(identity_providers, &id, Dataset::AwsIdentityProviders)?;
         self.mfa_devices.merge(mfa_devices, &id, Dataset::AwsMfaDevices)?;
+        self.user_credentials.merge(user_credentials, &id, Dataset::AwsUserCredentials)?;
         self.enabled_regions.merge(enabled_regions, &id, Dataset::AwsEnabledRegions)?;
         super::merge_keyed(&mut self.regions, regions, |r| r.region.clone(), |m, r| {
             let scope = format!("{id}/{}", r.region);
@@ -745,6 +756,40 @@ pub struct ServiceControlPolicy {
     /// Ids of the roots, OUs and accounts the policy is attached to.
     #[serde(default)]
     pub targets: Vec<String>,
+}
+
+/// One named user's credentials, read directly (`ListAccessKeys`, `GetLoginProfile`, …). Each
+/// part is its own `Collected`: one refused call leaves the others readable.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UserCredentials {
+    pub user: String,
+    /// `false`: IAM says the user does not exist (deleted).
+    pub exists: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_at: Option<Timestamp>,
+    #[serde(default)]
+    pub access_keys: Collected<Vec<UserCredential>>,
+    /// `Some(created)` when the user has a console password (a login profile).
+    #[serde(default)]
+    pub login_profile: Collected<Option<Timestamp>>,
+    #[serde(default)]
+    pub signing_certificates: Collected<Vec<UserCredential>>,
+    /// CodeCommit, Keyspaces and Bedrock credentials.
+    #[serde(default)]
+    pub service_specific: Collected<Vec<UserCredential>>,
+    /// MFA device serial numbers or ARNs.
+    #[serde(default)]
+    pub mfa_devices: Collected<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UserCredential {
+    pub id: String,
+    pub active: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -320,6 +320,7 @@ pub enum Dataset {
     AwsPasswordPolicy,
     AwsIdentityProviders,
     AwsMfaDevices,
+    AwsUserCredentials,
     AwsEnabledRegions,
     AwsOrganization,
     AwsCloudTrail,
@@ -350,11 +351,11 @@ pub enum Dataset {
 }
 
 impl Dataset {
-    pub const ALL: [Dataset; 33] = {
+    pub const ALL: [Dataset; 34] = {
         use Dataset::*;
         [
             AwsAuthorizationDetails, AwsCredentialReport, AwsAccountSummary, AwsPasswordPolicy, AwsIdentityProviders,
-            AwsMfaDevices, AwsEnabledRegions, AwsOrganization, AwsCloudTrail, AwsAccessAnalyzer, AwsEc2Metadata,
+            AwsMfaDevices, AwsUserCredentials, AwsEnabledRegions, AwsOrganization, AwsCloudTrail, AwsAccessAnalyzer, AwsEc2Metadata,
             AwsEc2MetadataDefaults, AzureScopes, AzureUsers, AzureSignInActivity, AzureRegistrationDetails,
             AzureApplications, AzureServicePrincipals, AzureDirectoryRoles, AzureDirectoryRoleEligibility,
             AzureGroupMembers, AzureRoleAssignments, AzureRoleEligibility, AzureRoleDefinitions, AzurePolicyAssignments,
@@ -373,7 +374,7 @@ impl Dataset {
         use Dataset::*;
         match self {
             AwsAuthorizationDetails | AwsCredentialReport | AwsAccountSummary | AwsPasswordPolicy
-            | AwsIdentityProviders | AwsMfaDevices | AwsEnabledRegions | AwsOrganization | AwsCloudTrail | AwsAccessAnalyzer
+            | AwsIdentityProviders | AwsMfaDevices | AwsUserCredentials | AwsEnabledRegions | AwsOrganization | AwsCloudTrail | AwsAccessAnalyzer
             | AwsEc2Metadata | AwsEc2MetadataDefaults => Cloud::Aws,
             AzureScopes | AzureUsers | AzureSignInActivity | AzureRegistrationDetails | AzureApplications
             | AzureServicePrincipals | AzureDirectoryRoles | AzureDirectoryRoleEligibility | AzureGroupMembers
@@ -388,7 +389,7 @@ impl Dataset {
         use Dataset::*;
         match self {
             AwsAuthorizationDetails | AwsCredentialReport | AwsAccountSummary | AwsPasswordPolicy
-            | AwsIdentityProviders | AwsMfaDevices => "iam",
+            | AwsIdentityProviders | AwsMfaDevices | AwsUserCredentials => "iam",
             AwsOrganization => "organizations",
             AwsCloudTrail => "cloudtrail",
             AwsAccessAnalyzer => "accessanalyzer",
@@ -417,6 +418,7 @@ impl Dataset {
             AwsPasswordPolicy => "the IAM account password policy",
             AwsIdentityProviders => "the IAM OIDC and SAML providers",
             AwsMfaDevices => "the IAM virtual MFA devices",
+            AwsUserCredentials => "the named IAM users' credentials (read user by user)",
             AwsEnabledRegions => "the list of enabled regions",
             AwsOrganization => "the AWS Organizations structure and SCPs",
             AwsCloudTrail => "the CloudTrail trails",
@@ -465,6 +467,9 @@ impl Dataset {
                 "a live scan with iam:ListOpenIDConnectProviders and iam:ListSAMLProviders"
             }
             AwsMfaDevices => "a live scan with iam:ListVirtualMFADevices",
+            AwsUserCredentials => {
+                "a live verify (--aws) with iam:ListAccessKeys, iam:GetLoginProfile, iam:ListSigningCertificates, iam:ListServiceSpecificCredentials and iam:ListMFADevices"
+            }
             AwsEnabledRegions => "a live scan with ec2:DescribeRegions, or --aws-regions r1,r2",
             AwsOrganization => "a live scan (--aws) of the management account with organizations:Describe*/List*",
             AwsCloudTrail => "a live scan with cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus and cloudtrail:GetEventSelectors",

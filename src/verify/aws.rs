@@ -10,7 +10,7 @@ use super::incident::{IncidentFile, Principal};
 use super::{Item, Part};
 use crate::finding::Status;
 use crate::inventory::aws::{AwsAccount, CredentialReport, CredentialReportRow, IamRole, IamUser, ReportTime};
-use crate::inventory::{Dataset, Timestamp};
+use crate::inventory::{Collected, Dataset, Timestamp};
 use crate::policy::document::{Effect, PolicyDocument, Statement};
 
 /// AWS managed policies that lock a principal out: deny-all, and the quarantine policies AWS
@@ -109,7 +109,9 @@ pub fn items(inc: &IncidentFile, inv: &crate::inventory::Inventory, now: Timesta
         for p in principals.iter() {
             let is_restored = restored.iter().find(|(r, _)| r == p).map(|(_, reference)| *reference);
             match p {
-                Principal::AwsUser { account: a, name, arn } if a == account => user_containment(&mut cx, acct, &report, details.and_then(|d| d.users.iter().find(|u| &u.name == name)), details.is_some(), name, arn, is_restored, contained),
+                Principal::AwsUser { account: a, name, arn } if a == account => {
+                    user_containment(&mut cx, acct, &report, details.and_then(|d| d.users.iter().find(|u| &u.name == name)), details.is_some(), name, arn, is_restored, (start, contained))
+                }
                 Principal::AwsRole { account: a, name, arn } if a == account => {
                     let role = details.and_then(|d| d.roles.iter().find(|r| &r.name == name));
                     role_sessions_revoked(&mut cx, Part::Containment, role, details.is_some(), arn, arn, contained);
@@ -134,6 +136,8 @@ fn describe(p: &Principal) -> String {
     }
 }
 
+/// The four credential layers of a user, from the direct reads when there are some, else from a
+/// credential report generated after containment.
 #[allow(clippy::too_many_arguments)]
 fn user_containment(
     cx: &mut Ctx,
@@ -144,66 +148,109 @@ fn user_containment(
     name: &str,
     arn: &str,
     restored: Option<&str>,
-    contained: Timestamp,
+    window: (Timestamp, Timestamp),
 ) {
+    let (start, contained) = window;
     let part = Part::Containment;
+    let direct = acct.user_credentials.get().and_then(|list| list.iter().find(|u| u.user == name));
+    if let Some(d) = direct.filter(|d| !d.exists) {
+        let _ = d;
+        cx.push(part, Status::Pass, "aws_user_deleted", Some(arn), Some(arn.to_string()), format!("user {name} no longer exists (IAM answers NoSuchEntity)"), json!({}));
+        return;
+    }
     let row = report.as_ref().ok().and_then(|r| r.rows.iter().find(|r| r.user == name));
-    match (report, row) {
-        (Err(why), _) => {
-            for kind in ["aws_user_access_keys_inactive", "aws_user_console_password_removed", "aws_user_signing_certificates_inactive"] {
-                cx.push(part, Status::NotEvaluated, kind, Some(arn), Some(arn.to_string()), format!("not evaluated: {why}"), json!({}));
-            }
-        }
-        (Ok(_), None) => {
+    if direct.is_none() {
+        if let (Ok(_), None) = (report, row) {
             // Gone from a fresh report: the user was deleted, which locks every layer.
             cx.push(part, Status::Pass, "aws_user_deleted", Some(arn), Some(arn.to_string()), format!("user {name} no longer exists (not in the credential report generated after containment)"), json!({}));
             return;
         }
-        (Ok(_), Some(row)) => {
-            let keys = active_keys(row);
-            if let Some(reference) = restored {
-                // Given back after sign-off: only keys created after containment may be active.
-                let old: Vec<&serde_json::Value> = keys.iter().filter(|k| k["last_rotated"].as_str().and_then(|t| Timestamp::parse(t).ok()).is_none_or(|t| t < contained)).collect();
-                let (status, message) = if old.is_empty() {
+    }
+    // Each layer: Ok(list of active credentials as evidence) or Err(why it cannot be told).
+    let gap = |c: &crate::inventory::CoverageState, what: &str| format!("{what} could not be read: {}", crate::inventory::Missing { dataset: Dataset::AwsUserCredentials, state: c.clone() });
+    let keys: Result<Vec<serde_json::Value>, String> = match direct.map(|d| &d.access_keys) {
+        Some(Collected::Collected(list)) => Ok(list.iter().filter(|k| k.active).map(|k| json!({"id": k.id, "created": k.created})).collect()),
+        Some(other) => Err(gap(&other.state(), "the access keys")),
+        None => report.clone().map(|_| row.map(active_keys).unwrap_or_default()),
+    };
+    if let Some(reference) = restored {
+        // Given back after sign-off: only keys created after containment may be active.
+        let (status, message) = match &keys {
+            Ok(keys) => {
+                let created = |k: &serde_json::Value| k.get("created").or_else(|| k.get("last_rotated")).and_then(|t| t.as_str()).and_then(|t| Timestamp::parse(t).ok());
+                let old = keys.iter().filter(|k| created(k).is_none_or(|t| t < contained)).count();
+                if old == 0 {
                     (Status::Pass, format!("user {name} was restored after sign-off ({reference}); every active key was created after containment"))
                 } else {
-                    (Status::Fail, format!("user {name} was restored after sign-off ({reference}) but {} active key(s) date from before containment", old.len()))
-                };
-                cx.push(Part::Recovery, status, "aws_user_restored_with_new_credentials", Some(arn), Some(arn.to_string()), message, json!({"active_keys": keys, "reference": reference}));
-                return;
+                    (Status::Fail, format!("user {name} was restored after sign-off ({reference}) but {old} active key(s) date from before containment"))
+                }
             }
-            let (status, message) = if keys.is_empty() {
-                (Status::Pass, format!("user {name} has no active access key"))
-            } else {
-                (Status::Fail, format!("user {name} still has {} active access key(s)", keys.len()))
-            };
-            cx.push(part, status, "aws_user_access_keys_inactive", Some(arn), Some(arn.to_string()), message, json!({"active_keys": keys}));
-            let (status, message) = match row.password_enabled {
-                Some(false) => (Status::Pass, format!("user {name} has no console password")),
-                Some(true) => (Status::Fail, format!("user {name} can still sign in to the console (its login profile exists)")),
-                None => (Status::NotEvaluated, format!("not evaluated: the credential report does not say whether {name} has a console password")),
-            };
-            cx.push(part, status, "aws_user_console_password_removed", Some(arn), Some(arn.to_string()), message, json!({"password_last_used": row.password_last_used.at()}));
-            let certs = row.certificates.iter().filter(|c| c.active).count();
-            let (status, message) = if certs == 0 {
-                (Status::Pass, format!("user {name} has no active signing certificate"))
-            } else {
-                (Status::Fail, format!("user {name} still has {certs} active signing certificate(s)"))
-            };
-            cx.push(part, status, "aws_user_signing_certificates_inactive", Some(arn), Some(arn.to_string()), message, json!({}));
-        }
+            Err(why) => (Status::NotEvaluated, format!("not evaluated: {why}")),
+        };
+        cx.push(Part::Recovery, status, "aws_user_restored_with_new_credentials", Some(arn), Some(arn.to_string()), message, json!({"active_keys": keys.clone().unwrap_or_default(), "reference": reference}));
+        return;
     }
-    // Service-specific credentials (CodeCommit, Keyspaces, Bedrock API keys) are in neither the
-    // credential report nor authorization details.
-    cx.push(
-        part,
-        Status::NotEvaluated,
-        "aws_user_service_specific_credentials_inactive",
-        Some(arn),
-        Some(arn.to_string()),
-        format!("not evaluated: user {name}'s service-specific credentials need iam:ListServiceSpecificCredentials, which this version does not read yet"),
-        json!({"missing_permission": "iam:ListServiceSpecificCredentials"}),
-    );
+    let (status, message) = match &keys {
+        Ok(k) if k.is_empty() => (Status::Pass, format!("user {name} has no active access key")),
+        Ok(k) => (Status::Fail, format!("user {name} still has {} active access key(s): {}", k.len(), k.iter().map(|x| x.get("id").and_then(|i| i.as_str()).map(str::to_string).unwrap_or_else(|| x.to_string())).collect::<Vec<_>>().join(", "))),
+        Err(why) => (Status::NotEvaluated, format!("not evaluated: {why}")),
+    };
+    cx.push(part, status, "aws_user_access_keys_inactive", Some(arn), Some(arn.to_string()), message, json!({"active_keys": keys.clone().unwrap_or_default()}));
+    // Keys of this user created inside the window: the attacker's own.
+    if let Some(Collected::Collected(list)) = direct.map(|d| &d.access_keys) {
+        let theirs: Vec<serde_json::Value> = list.iter().filter(|k| k.active && k.created.is_some_and(|t| t >= start && t <= contained)).map(|k| json!({"id": k.id, "created": k.created})).collect();
+        let (status, message) = if theirs.is_empty() {
+            (Status::Pass, format!("user {name}: no key created inside the window is active"))
+        } else {
+            (Status::Fail, format!("user {name}: {} key(s) created inside the window are still active (the attacker's?)", theirs.len()))
+        };
+        cx.push(Part::Persistence, status, "aws_user_window_keys_inactive", Some(arn), Some(arn.to_string()), message, json!({"keys": theirs}));
+    }
+    let password: Result<Option<Timestamp>, String> = match direct.map(|d| &d.login_profile) {
+        Some(Collected::Collected(p)) => Ok(*p),
+        Some(other) => Err(gap(&other.state(), "the login profile")),
+        None => match (report, row.and_then(|r| r.password_enabled)) {
+            (Err(why), _) => Err(why.clone()),
+            (Ok(_), Some(true)) => Ok(Some(row.and_then(|r| r.password_last_changed.at()).unwrap_or(contained))),
+            (Ok(_), Some(false)) => Ok(None),
+            (Ok(_), None) => Err(format!("the credential report does not say whether {name} has a console password")),
+        },
+    };
+    let (status, message) = match &password {
+        Ok(None) => (Status::Pass, format!("user {name} has no console password")),
+        Ok(Some(_)) => (Status::Fail, format!("user {name} can still sign in to the console (its login profile exists)")),
+        Err(why) => (Status::NotEvaluated, format!("not evaluated: {why}")),
+    };
+    cx.push(part, status, "aws_user_console_password_removed", Some(arn), Some(arn.to_string()), message, json!({}));
+    let certs: Result<usize, String> = match direct.map(|d| &d.signing_certificates) {
+        Some(Collected::Collected(list)) => Ok(list.iter().filter(|c| c.active).count()),
+        Some(other) => Err(gap(&other.state(), "the signing certificates")),
+        None => report.clone().map(|_| row.map(|r| r.certificates.iter().filter(|c| c.active).count()).unwrap_or(0)),
+    };
+    let (status, message) = match certs {
+        Ok(0) => (Status::Pass, format!("user {name} has no active signing certificate")),
+        Ok(n) => (Status::Fail, format!("user {name} still has {n} active signing certificate(s)")),
+        Err(why) => (Status::NotEvaluated, format!("not evaluated: {why}")),
+    };
+    cx.push(part, status, "aws_user_signing_certificates_inactive", Some(arn), Some(arn.to_string()), message, json!({}));
+    // Service-specific credentials (CodeCommit, Keyspaces, Bedrock) are only in the direct reads.
+    let (status, message, evidence) = match direct.map(|d| &d.service_specific) {
+        Some(Collected::Collected(list)) => {
+            let active: Vec<serde_json::Value> = list.iter().filter(|c| c.active).map(|c| json!({"id": c.id, "service": c.service})).collect();
+            if active.is_empty() {
+                (Status::Pass, format!("user {name} has no active service-specific credential"), json!({}))
+            } else {
+                (Status::Fail, format!("user {name} still has {} active service-specific credential(s)", active.len()), json!({"credentials": active}))
+            }
+        }
+        Some(other) => (Status::NotEvaluated, format!("not evaluated: {}", gap(&other.state(), "the service-specific credentials")), json!({})),
+        None => (
+            Status::NotEvaluated,
+            format!("not evaluated: user {name}'s service-specific credentials are in no report; they need a live verify with iam:ListServiceSpecificCredentials"),
+            json!({"missing_permission": "iam:ListServiceSpecificCredentials"}),
+        ),
+    };
+    cx.push(part, status, "aws_user_service_specific_credentials_inactive", Some(arn), Some(arn.to_string()), message, evidence);
     // The lockout policy: deny-all, or AWS's quarantine policy, attached to the user or a group.
     let Some(user) = user else {
         let why = if details_read { format!("user {name} is not in the account's authorization details") } else { "authorization details were not read".to_string() };

@@ -57,6 +57,9 @@ pub struct AwsOptions {
     /// The datasets to read (those the selected checks declare); everything else stays
     /// `not_requested` and costs no call.
     pub datasets: std::collections::BTreeSet<Dataset>,
+    /// Account id → IAM user names whose credentials are read one by one
+    /// (`Dataset::AwsUserCredentials`: `verify`'s compromised and restored users).
+    pub users: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl Default for AwsOptions {
@@ -69,7 +72,8 @@ impl Default for AwsOptions {
             external_id: None,
             concurrency: 8,
             deadline: Duration::from_secs(3600),
-            datasets: Dataset::ALL.iter().copied().filter(|d| d.cloud() == crate::inventory::Cloud::Aws).collect(),
+            datasets: Dataset::ALL.iter().copied().filter(|d| d.cloud() == crate::inventory::Cloud::Aws && *d != Dataset::AwsUserCredentials).collect(),
+            users: Default::default(),
         }
     }
 }
@@ -299,7 +303,7 @@ fn unread_account(account_id: &str, regions: &[String], gap: &Collected<()>, wan
     // Destructure so that a new dataset cannot be forgotten here.
     let AwsAccount {
         account_id: _, name: _, authorization_details, credential_report, account_summary, password_policy,
-        identity_providers, mfa_devices, enabled_regions, regions: region_list,
+        identity_providers, mfa_devices, user_credentials, enabled_regions, regions: region_list,
     } = &mut a;
     *authorization_details = gap_for(gap, Dataset::AwsAuthorizationDetails, want);
     *credential_report = gap_for(gap, Dataset::AwsCredentialReport, want);
@@ -307,6 +311,7 @@ fn unread_account(account_id: &str, regions: &[String], gap: &Collected<()>, wan
     *password_policy = gap_for(gap, Dataset::AwsPasswordPolicy, want);
     *identity_providers = gap_for(gap, Dataset::AwsIdentityProviders, want);
     *mfa_devices = gap_for(gap, Dataset::AwsMfaDevices, want);
+    *user_credentials = gap_for(gap, Dataset::AwsUserCredentials, want);
     if regions.is_empty() && want.iter().any(|d| d.is_regional()) {
         *enabled_regions = gap.gap();
     }
@@ -384,7 +389,8 @@ async fn account(base: SdkConfig, account_id: String, own: bool, opts: &AwsOptio
     let iam = aws_sdk_iam::Client::new(&config);
     let mut acct = AwsAccount::new(&account_id);
     // IAM and the regions at once: neither waits on the other.
-    let ((details, report, summary, policy, idps, mfa), (enabled, regions)) = tokio::join!(
+    let names = opts.users.get(&account_id).cloned().unwrap_or_default();
+    let ((details, report, summary, policy, idps, mfa, users), (enabled, regions)) = tokio::join!(
         async {
             tokio::join!(
                 when(want, Dataset::AwsAuthorizationDetails, iam::authorization_details(&iam)),
@@ -393,6 +399,7 @@ async fn account(base: SdkConfig, account_id: String, own: bool, opts: &AwsOptio
                 when(want, Dataset::AwsPasswordPolicy, iam::password_policy(&iam)),
                 when(want, Dataset::AwsIdentityProviders, iam::identity_providers(&iam)),
                 when(want, Dataset::AwsMfaDevices, iam::mfa_devices(&iam)),
+                when(want, Dataset::AwsUserCredentials, iam::user_credentials(&iam, &names)),
             )
         },
         regions_of(&config, opts),
@@ -403,6 +410,7 @@ async fn account(base: SdkConfig, account_id: String, own: bool, opts: &AwsOptio
     acct.password_policy = policy;
     acct.identity_providers = idps;
     acct.mfa_devices = mfa;
+    acct.user_credentials = users;
     acct.enabled_regions = enabled;
     acct.regions = regions;
     acct
