@@ -4,8 +4,10 @@
 
 mod support;
 
+use std::sync::Arc;
+
 use serde_json::Value;
-use support::{portcullis, Moto};
+use support::{Front, Moto, Reply, Request};
 
 fn is_read_only(action: &str) -> bool {
     ["Get", "List", "Describe", "Generate", "Lookup"].iter().any(|p| action.starts_with(p)) || action.starts_with("GET ")
@@ -38,6 +40,50 @@ fn item<'a>(doc: &'a Value, kind: &str) -> &'a Value {
 /// The checklist JSON, the exit code, and the calls moto saw.
 type Outcome = (Value, i32, Vec<(String, String)>);
 
+/// moto lacks ListServiceSpecificCredentials: a local front answers it in the documented shape
+/// (a CodeCommit credential of jenkins-ci, Active until the responders' step deactivates it) and
+/// passes everything else to moto.
+fn front(moto_port: u16, service_credential_active: bool) -> Front {
+    let status = if service_credential_active { "Active" } else { "Inactive" };
+    let handler: Arc<support::Handler> = Arc::new(move |req: &Request| {
+        if req.body_str().contains("Action=ListServiceSpecificCredentials") {
+            let member = if req.body_str().contains("UserName=jenkins-ci") {
+                format!(
+                    "<member><UserName>jenkins-ci</UserName><Status>{status}</Status><ServiceUserName>jenkins-ci-at-123456789012</ServiceUserName><CreateDate>2026-01-05T10:00:00Z</CreateDate><ServiceSpecificCredentialId>ACCAEXAMPLE1234567890</ServiceSpecificCredentialId><ServiceName>codecommit.amazonaws.com</ServiceName></member>"
+                )
+            } else {
+                String::new()
+            };
+            let body = format!(
+                "<ListServiceSpecificCredentialsResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><ListServiceSpecificCredentialsResult><ServiceSpecificCredentials>{member}</ServiceSpecificCredentials></ListServiceSpecificCredentialsResult><ResponseMetadata><RequestId>r-ssc</RequestId></ResponseMetadata></ListServiceSpecificCredentialsResponse>"
+            );
+            return Reply::Serve(200, vec![("Content-Type".into(), "text/xml".into())], body.into_bytes());
+        }
+        Reply::Forward
+    });
+    Front::start(moto_port, handler)
+}
+
+/// Run portcullis with AWS pointed at moto and IAM through the front.
+fn portcullis_via(moto: &Moto, front: &Front, args: &[&str]) -> std::process::Output {
+    let home = tempfile::tempdir().unwrap();
+    std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .env("AWS_ENDPOINT_URL_IAM", front.endpoint())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", home.path().join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("credentials"))
+        .output()
+        .unwrap()
+}
+
 /// Set up, attack, respond (leaving out `skip`), then verify.
 fn scenario(skip: &[&str]) -> Option<Outcome> {
     let moto = Moto::start()?;
@@ -52,10 +98,13 @@ fn scenario(skip: &[&str]) -> Option<Outcome> {
     let contained = tick();
     let dir = tempfile::tempdir().unwrap();
     let inc = incident_file(dir.path(), &start, &contained);
+    let front = front(moto.port, skip.contains(&"service-credential"));
     moto.reset_recording();
-    let out = portcullis(&moto.endpoint(), None, &["verify", "--incident", inc.to_str().unwrap(), "--aws", "--aws-regions", "us-east-1", "--json", "-"]);
+    let out = portcullis_via(&moto, &front, &["verify", "--incident", inc.to_str().unwrap(), "--aws", "--aws-regions", "us-east-1", "--json", "-"]);
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    Some((doc, out.status.code().unwrap(), moto.recorded()))
+    let mut calls = moto.recorded();
+    calls.extend(front.recorded());
+    Some((doc, out.status.code().unwrap(), calls))
 }
 
 #[test]
@@ -66,17 +115,13 @@ fn a_complete_lockout_passes_every_item_it_can_read_and_makes_no_write() {
         "aws_user_access_keys_inactive",
         "aws_user_console_password_removed",
         "aws_user_signing_certificates_inactive",
+        "aws_user_service_specific_credentials_inactive",
         "aws_user_window_keys_inactive",
         "aws_user_deny_all_attached",
         "aws_window_principals_absent",
     ] {
         assert_eq!(item(&doc, kind)["status"], "pass", "{kind}: {:#}", item(&doc, kind));
     }
-    // moto does not implement ListServiceSpecificCredentials (HTTP 500): the layer is not
-    // evaluated, naming the call, never taken as clean. (A local fake for it is still to come.)
-    let it = item(&doc, "aws_user_service_specific_credentials_inactive");
-    assert_eq!(it["status"], "not_evaluated");
-    assert!(it["message"].as_str().unwrap().contains("iam:ListServiceSpecificCredentials"), "{it:#}");
     // moto dates every credential report 2015-02-02: a report older than the containment never
     // counts as proof for the rest of the account (reading every user directly is still to come).
     for kind in ["aws_window_credentials_inactive", "aws_credentials_rotated"] {
@@ -97,6 +142,7 @@ fn each_gap_in_the_lockout_is_named() {
         ("old-key", "aws_user_access_keys_inactive", "containment", "still has 1 active access key"),
         ("attacker-key", "aws_user_window_keys_inactive", "persistence", "created inside the window are still active"),
         ("deny-all", "aws_user_deny_all_attached", "containment", "no deny-all or quarantine policy"),
+        ("service-credential", "aws_user_service_specific_credentials_inactive", "containment", "codecommit.amazonaws.com"),
         ("backdoor", "aws_window_principals_absent", "persistence", "user/svc-backup2"),
     ] {
         let Some((doc, code, _)) = scenario(&[skip]) else { return };

@@ -201,7 +201,7 @@ pub async fn user_credentials(client: &Client, names: &[String]) -> Result<Vec<U
                 for k in page.api("iam:ListAccessKeys")?.access_key_metadata() {
                     v.push(UserCredential {
                         id: k.access_key_id().unwrap_or_default().to_string(),
-                        active: k.status().is_none_or(|s| s.as_str() != "Inactive"),
+                        active: k.status().is_none_or(|s| usable(s.as_str())),
                         created: k.create_date().and_then(ts),
                         service: None,
                     });
@@ -233,7 +233,7 @@ pub async fn user_credentials(client: &Client, names: &[String]) -> Result<Vec<U
         let certs = client.list_signing_certificates().user_name(name).send().await.api("iam:ListSigningCertificates").map(|o| {
             o.certificates()
                 .iter()
-                .map(|c| UserCredential { id: c.certificate_id().to_string(), active: c.status().as_str() != "Inactive", created: c.upload_date().and_then(ts), service: None })
+                .map(|c| UserCredential { id: c.certificate_id().to_string(), active: usable(c.status().as_str()), created: c.upload_date().and_then(ts), service: None })
                 .collect()
         });
         let specific = client.list_service_specific_credentials().user_name(name).send().await.api("iam:ListServiceSpecificCredentials").map(|o| {
@@ -241,7 +241,7 @@ pub async fn user_credentials(client: &Client, names: &[String]) -> Result<Vec<U
                 .iter()
                 .map(|c| UserCredential {
                     id: c.service_specific_credential_id().to_string(),
-                    active: c.status().as_str() != "Inactive",
+                    active: usable(c.status().as_str()),
                     created: ts(c.create_date()),
                     service: Some(c.service_name().to_string()),
                 })
@@ -260,6 +260,12 @@ pub async fn user_credentials(client: &Client, names: &[String]) -> Result<Vec<U
         });
     }
     Ok(out)
+}
+
+/// A credential status that may still authenticate: anything but `Inactive` and `Expired` (a status
+/// this version does not know is taken as usable, never as locked).
+fn usable(status: &str) -> bool {
+    !matches!(status, "Inactive" | "Expired")
 }
 
 /// `None` when the account has no password policy (the API answers NoSuchEntity).
