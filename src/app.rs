@@ -92,13 +92,14 @@ fn verify(a: crate::cli::VerifyArgs) -> Result<u8, AppError> {
         datasets.extend(engine::datasets_of(&engine::select_for(&[], &fix)?));
     }
     // The compromised and restored users are read one by one: fresher than any credential report.
-    let mut users = Users::new();
+    let mut users = Users { fresh_after: Some(incident.incident.contained()), ..Users::default() };
     for p in incident.compromised.iter().map(|c| &c.principal).chain(incident.restored.iter().map(|r| &r.principal)) {
         if let Some(crate::verify::incident::Principal::AwsUser { account, name, .. }) = crate::verify::incident::Principal::parse(p) {
-            users.entry(account).or_default().push(name);
+            users.names.entry(account).or_default().push(name);
         }
     }
-    if !users.is_empty() {
+    // Always: a credential report older than the containment is then replaced by direct reads.
+    if !incident.scope.aws_accounts.is_empty() {
         datasets.insert(crate::inventory::Dataset::AwsUserCredentials);
     }
     let plan = load_plan(&a.sources)?;
@@ -183,7 +184,8 @@ fn aws_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inven
         concurrency: usize::from(s.concurrency),
         deadline: std::time::Duration::from_secs(s.timeout),
         datasets,
-        users: users.clone(),
+        users: users.names.clone(),
+        fresh_after: users.fresh_after,
     })
 }
 
@@ -264,8 +266,13 @@ fn plan_only(s: &SourceArgs) -> bool {
 
 /// Read the sources. A live collection reads only `datasets` (what the selected checks need).
 /// A plan is applied last, on top of everything else.
-/// Account id → IAM user names to read one by one (verify's compromised and restored users).
-type Users = std::collections::BTreeMap<String, Vec<String>>;
+/// What `verify` reads user by user: account id → IAM user names (the compromised and restored
+/// users), and the containment time a credential report must postdate.
+#[derive(Debug, Clone, Default)]
+struct Users {
+    names: std::collections::BTreeMap<String, Vec<String>>,
+    fresh_after: Option<Timestamp>,
+}
 
 fn load_sources(
     s: &SourceArgs,
@@ -468,7 +475,7 @@ fn scan(a: ScanArgs, color: ColorChoice) -> Result<u8, AppError> {
         datasets = engine::datasets_of(&pre);
     }
     let phase = std::time::Instant::now();
-    let inv = load_sources(&a.sources, a.quiet, datasets, plan.as_ref(), &Users::new())?;
+    let inv = load_sources(&a.sources, a.quiet, datasets, plan.as_ref(), &Users::default())?;
     tracing::info!(phase = "sources", elapsed_ms = phase.elapsed().as_millis() as u64, "sources read");
     opts.now = match &a.now {
         Some(t) => Some(Timestamp::parse(t).map_err(|e| AppError::Usage(format!("--now {t:?}: not an RFC 3339 time: {e}")))?),
@@ -563,7 +570,7 @@ fn collect(a: CollectArgs) -> Result<u8, AppError> {
     check_outputs(&[("--out", a.out.as_path())], &input_files(&a.sources))?;
     let all = engine::datasets_of(&checks::all()?.iter().collect::<Vec<_>>());
     let plan = load_plan(&a.sources)?;
-    let mut inv = load_sources(&a.sources, a.quiet, all, plan.as_ref(), &Users::new())?;
+    let mut inv = load_sources(&a.sources, a.quiet, all, plan.as_ref(), &Users::default())?;
     if inv.generated_at.is_none() {
         inv.generated_at = Some(Timestamp::now());
     }

@@ -323,7 +323,30 @@ fn persistence(cx: &mut Ctx, acct: &AwsAccount, report: &Result<&CredentialRepor
     let account = acct.account_id.as_str();
     // Credentials created inside the window and still active.
     match report {
-        Err(why) => cx.push(Part::Persistence, Status::NotEvaluated, "aws_window_credentials_inactive", None, Some(account.to_string()), format!("not evaluated: {why}"), json!({})),
+        Err(why) => match everyone_read(acct) {
+            Some(all) => {
+                let mut found = Vec::new();
+                for u in all {
+                    if let Collected::Collected(keys) = &u.access_keys {
+                        for k in keys.iter().filter(|k| k.active && k.created.is_some_and(|t| t >= start && t <= contained)) {
+                            found.push(json!({"user": u.user, "credential": format!("access key {}", k.id), "created": k.created}));
+                        }
+                    }
+                    if let Collected::Collected(Some(t)) = &u.login_profile {
+                        if *t >= start && *t <= contained {
+                            found.push(json!({"user": u.user, "credential": "console password", "created": t}));
+                        }
+                    }
+                }
+                let (status, message) = if found.is_empty() {
+                    (Status::Pass, format!("account {account}: no credential created inside the window is active (every user read directly)"))
+                } else {
+                    (Status::Fail, format!("account {account}: {} credential(s) created inside the window are still active", found.len()))
+                };
+                cx.push(Part::Persistence, status, "aws_window_credentials_inactive", None, Some(account.to_string()), message, json!({"credentials": found}));
+            }
+            None => cx.push(Part::Persistence, Status::NotEvaluated, "aws_window_credentials_inactive", None, Some(account.to_string()), format!("not evaluated: {why}"), json!({})),
+        },
         Ok(r) => {
             let mut found = Vec::new();
             for row in &r.rows {
@@ -376,8 +399,13 @@ fn recovery(cx: &mut Ctx, acct: &AwsAccount, report: &Result<&CredentialReport, 
     let account = acct.account_id.as_str();
     let Ok(r) = report else {
         let why = report.as_ref().err().cloned().unwrap_or_default();
-        for kind in ["aws_credentials_rotated", "aws_console_users_mfa"] {
-            cx.push(Part::Recovery, Status::NotEvaluated, kind, None, Some(account.to_string()), format!("not evaluated: {why}"), json!({}));
+        match everyone_read(acct) {
+            Some(all) => recovery_direct(cx, account, all, principals, contained, &why),
+            None => {
+                for kind in ["aws_credentials_rotated", "aws_console_users_mfa"] {
+                    cx.push(Part::Recovery, Status::NotEvaluated, kind, None, Some(account.to_string()), format!("not evaluated: {why}"), json!({}));
+                }
+            }
         }
         return;
     };
@@ -404,6 +432,56 @@ fn recovery(cx: &mut Ctx, acct: &AwsAccount, report: &Result<&CredentialReport, 
         (Status::Pass, format!("account {account}: every console user has MFA"))
     } else {
         (Status::Fail, format!("account {account}: console users without MFA: {}", no_mfa.join(", ")))
+    };
+    cx.push(Part::Recovery, status, "aws_console_users_mfa", None, Some(account.to_string()), message, json!({"users": no_mfa}));
+}
+
+/// Every user of the account read directly (keys and login profile), when the authorization
+/// details list them all: what stands in for a credential report that predates containment.
+fn everyone_read(acct: &AwsAccount) -> Option<&Vec<crate::inventory::aws::UserCredentials>> {
+    let all = acct.user_credentials.get()?;
+    let details = acct.authorization_details.get()?;
+    let read = |name: &str| all.iter().any(|u| u.user == name && matches!(u.access_keys, Collected::Collected(_)) && matches!(u.login_profile, Collected::Collected(_)));
+    details.users.iter().all(|u| read(&u.name)).then_some(all)
+}
+
+/// Recovery from the direct reads: access keys by creation date; console passwords' last change is
+/// only in the credential report, so that part cannot be proven from them.
+fn recovery_direct(cx: &mut Ctx, account: &str, all: &[crate::inventory::aws::UserCredentials], principals: &[Principal], contained: Timestamp, why: &str) {
+    let compromised = |name: &str| principals.iter().any(|p| matches!(p, Principal::AwsUser { name: n, account: a, .. } if n == name && a == account));
+    let mut stale = Vec::new();
+    let mut console = Vec::new();
+    let mut no_mfa = Vec::new();
+    let mut mfa_unknown = Vec::new();
+    for u in all.iter().filter(|u| u.exists && !compromised(&u.user)) {
+        if let Collected::Collected(keys) = &u.access_keys {
+            for k in keys.iter().filter(|k| k.active && k.created.is_none_or(|t| t < contained)) {
+                stale.push(json!({"user": u.user, "credential": format!("access key {}", k.id), "created": k.created}));
+            }
+        }
+        if let Collected::Collected(Some(_)) = &u.login_profile {
+            console.push(u.user.clone());
+            match &u.mfa_devices {
+                Collected::Collected(d) if d.is_empty() => no_mfa.push(u.user.clone()),
+                Collected::Collected(_) => {}
+                _ => mfa_unknown.push(u.user.clone()),
+            }
+        }
+    }
+    let (status, message) = if !stale.is_empty() {
+        (Status::Fail, format!("account {account}: {} access key(s) issued before containment were not rotated", stale.len()))
+    } else if !console.is_empty() {
+        (Status::NotEvaluated, format!("not evaluated: every access key was issued after containment, but whether the console passwords of {} were changed is only in the credential report, and {why}", console.join(", ")))
+    } else {
+        (Status::Pass, format!("account {account}: every active credential was issued after containment (every user read directly)"))
+    };
+    cx.push(Part::Recovery, status, "aws_credentials_rotated", None, Some(account.to_string()), message, json!({"not_rotated": stale}));
+    let (status, message) = if !no_mfa.is_empty() {
+        (Status::Fail, format!("account {account}: console users without MFA: {}", no_mfa.join(", ")))
+    } else if !mfa_unknown.is_empty() {
+        (Status::NotEvaluated, format!("not evaluated: the MFA devices of {} could not be read", mfa_unknown.join(", ")))
+    } else {
+        (Status::Pass, format!("account {account}: every console user has MFA"))
     };
     cx.push(Part::Recovery, status, "aws_console_users_mfa", None, Some(account.to_string()), message, json!({"users": no_mfa}));
 }

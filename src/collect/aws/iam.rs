@@ -182,9 +182,24 @@ pub async fn account_summary(client: &Client) -> Result<AccountSummary, ApiError
     Ok(AccountSummary(map))
 }
 
-/// The named users' credentials, read user by user (a bounded number of calls: `verify`'s
-/// compromised and restored users). A user IAM does not know is recorded as not existing.
-pub async fn user_credentials(client: &Client, names: &[String]) -> Result<Vec<UserCredentials>, ApiError> {
+/// Users' credentials, read user by user: every layer for the `full` users (`verify`'s compromised
+/// and restored ones), access keys, login profile and MFA devices for the `light` ones (every other
+/// user, when the credential report predates the containment). Eight users at a time. A user IAM
+/// does not know is recorded as not existing.
+pub async fn user_credentials(client: &Client, full: &[String], light: &[String]) -> Result<Vec<UserCredentials>, ApiError> {
+    use futures::stream::{self, StreamExt};
+    let mut jobs: Vec<(String, bool)> = full.iter().map(|n| (n.clone(), true)).collect();
+    for n in light {
+        if !full.contains(n) {
+            jobs.push((n.clone(), false));
+        }
+    }
+    let futures: Vec<_> = jobs.into_iter().map(|(name, deep)| one_user(client, name, deep)).collect();
+    let out: Vec<UserCredentials> = stream::iter(futures).buffered(8).collect().await;
+    Ok(out)
+}
+
+async fn one_user(client: &Client, name: String, deep: bool) -> UserCredentials {
     use crate::inventory::Collected;
     fn part<T>(r: Result<T, ApiError>) -> Collected<T> {
         match r {
@@ -192,51 +207,53 @@ pub async fn user_credentials(client: &Client, names: &[String]) -> Result<Vec<U
             Err(e) => e.into_collected::<T>(),
         }
     }
-    let mut out = Vec::new();
-    for name in names {
-        let keys = async {
-            let mut v = Vec::new();
-            let mut pages = client.list_access_keys().user_name(name).into_paginator().send();
-            while let Some(page) = pages.next().await {
-                for k in page.api("iam:ListAccessKeys")?.access_key_metadata() {
-                    v.push(UserCredential {
-                        id: k.access_key_id().unwrap_or_default().to_string(),
-                        active: k.status().is_none_or(|s| usable(s.as_str())),
-                        created: k.create_date().and_then(ts),
-                        service: None,
-                    });
-                }
-            }
-            Ok::<_, ApiError>(v)
-        }
-        .await;
-        if let Err(e) = &keys {
-            if e.is_code("NoSuchEntity") {
-                out.push(UserCredentials {
-                    user: name.clone(),
-                    exists: false,
-                    read_at: Some(Timestamp::now()),
-                    access_keys: Collected::Collected(Vec::new()),
-                    login_profile: Collected::Collected(None),
-                    signing_certificates: Collected::Collected(Vec::new()),
-                    service_specific: Collected::Collected(Vec::new()),
-                    mfa_devices: Collected::Collected(Vec::new()),
+    let keys = async {
+        let mut v = Vec::new();
+        let mut pages = client.list_access_keys().user_name(&name).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            for k in page.api("iam:ListAccessKeys")?.access_key_metadata() {
+                v.push(UserCredential {
+                    id: k.access_key_id().unwrap_or_default().to_string(),
+                    active: k.status().is_none_or(|s| usable(s.as_str())),
+                    created: k.create_date().and_then(ts),
+                    service: None,
                 });
-                continue;
             }
         }
-        let login = match client.get_login_profile().user_name(name).send().await.api("iam:GetLoginProfile") {
-            Ok(o) => Ok(o.login_profile().and_then(|p| ts(p.create_date())).or(Some(Timestamp::now()))),
-            Err(e) if e.is_code("NoSuchEntity") => Ok(None),
-            Err(e) => Err(e),
+        Ok::<_, ApiError>(v)
+    }
+    .await;
+    if keys.as_ref().err().is_some_and(|e| e.is_code("NoSuchEntity")) {
+        return UserCredentials {
+            user: name,
+            exists: false,
+            read_at: Some(Timestamp::now()),
+            access_keys: Collected::Collected(Vec::new()),
+            login_profile: Collected::Collected(None),
+            signing_certificates: Collected::Collected(Vec::new()),
+            service_specific: Collected::Collected(Vec::new()),
+            mfa_devices: Collected::Collected(Vec::new()),
         };
-        let certs = client.list_signing_certificates().user_name(name).send().await.api("iam:ListSigningCertificates").map(|o| {
+    }
+    let login = match client.get_login_profile().user_name(&name).send().await.api("iam:GetLoginProfile") {
+        Ok(o) => Ok(o.login_profile().and_then(|p| ts(p.create_date())).or(Some(Timestamp::now()))),
+        Err(e) if e.is_code("NoSuchEntity") => Ok(None),
+        Err(e) => Err(e),
+    };
+    // MFA matters for console users (and for every user read in full).
+    let mfa = if deep || matches!(login, Ok(Some(_))) {
+        part(client.list_mfa_devices().user_name(&name).send().await.api("iam:ListMFADevices").map(|o| o.mfa_devices().iter().map(|d| d.serial_number().to_string()).collect()))
+    } else {
+        Collected::NotRequested
+    };
+    let (certs, specific) = if deep {
+        let certs = client.list_signing_certificates().user_name(&name).send().await.api("iam:ListSigningCertificates").map(|o| {
             o.certificates()
                 .iter()
                 .map(|c| UserCredential { id: c.certificate_id().to_string(), active: usable(c.status().as_str()), created: c.upload_date().and_then(ts), service: None })
                 .collect()
         });
-        let specific = client.list_service_specific_credentials().user_name(name).send().await.api("iam:ListServiceSpecificCredentials").map(|o| {
+        let specific = client.list_service_specific_credentials().user_name(&name).send().await.api("iam:ListServiceSpecificCredentials").map(|o| {
             o.service_specific_credentials()
                 .iter()
                 .map(|c| UserCredential {
@@ -247,19 +264,11 @@ pub async fn user_credentials(client: &Client, names: &[String]) -> Result<Vec<U
                 })
                 .collect()
         });
-        let mfa = client.list_mfa_devices().user_name(name).send().await.api("iam:ListMFADevices").map(|o| o.mfa_devices().iter().map(|d| d.serial_number().to_string()).collect());
-        out.push(UserCredentials {
-            user: name.clone(),
-            exists: true,
-            read_at: Some(Timestamp::now()),
-            access_keys: part(keys),
-            login_profile: part(login),
-            signing_certificates: part(certs),
-            service_specific: part(specific),
-            mfa_devices: part(mfa),
-        });
-    }
-    Ok(out)
+        (part(certs), part(specific))
+    } else {
+        (Collected::NotRequested, Collected::NotRequested)
+    };
+    UserCredentials { user: name, exists: true, read_at: Some(Timestamp::now()), access_keys: part(keys), login_profile: part(login), signing_certificates: certs, service_specific: specific, mfa_devices: mfa }
 }
 
 /// A credential status that may still authenticate: anything but `Inactive` and `Expired` (a status

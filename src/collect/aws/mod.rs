@@ -60,6 +60,9 @@ pub struct AwsOptions {
     /// Account id → IAM user names whose credentials are read one by one
     /// (`Dataset::AwsUserCredentials`: `verify`'s compromised and restored users).
     pub users: std::collections::BTreeMap<String, Vec<String>>,
+    /// With `Dataset::AwsUserCredentials`: a credential report generated before this time cannot
+    /// show the present, so every user's keys, login profile and MFA are read directly too.
+    pub fresh_after: Option<Timestamp>,
 }
 
 impl Default for AwsOptions {
@@ -74,6 +77,7 @@ impl Default for AwsOptions {
             deadline: Duration::from_secs(3600),
             datasets: Dataset::ALL.iter().copied().filter(|d| d.cloud() == crate::inventory::Cloud::Aws && *d != Dataset::AwsUserCredentials).collect(),
             users: Default::default(),
+            fresh_after: None,
         }
     }
 }
@@ -399,7 +403,7 @@ async fn account(base: SdkConfig, account_id: String, own: bool, opts: &AwsOptio
                 when(want, Dataset::AwsPasswordPolicy, iam::password_policy(&iam)),
                 when(want, Dataset::AwsIdentityProviders, iam::identity_providers(&iam)),
                 when(want, Dataset::AwsMfaDevices, iam::mfa_devices(&iam)),
-                when(want, Dataset::AwsUserCredentials, iam::user_credentials(&iam, &names)),
+                when(want, Dataset::AwsUserCredentials, iam::user_credentials(&iam, &names, &[])),
             )
         },
         regions_of(&config, opts),
@@ -410,6 +414,19 @@ async fn account(base: SdkConfig, account_id: String, own: bool, opts: &AwsOptio
     acct.password_policy = policy;
     acct.identity_providers = idps;
     acct.mfa_devices = mfa;
+    // A report older than the incident's containment: read every user directly as well.
+    let stale = |r: &Collected<crate::inventory::aws::CredentialReport>| match (r, opts.fresh_after) {
+        (Collected::Collected(r), Some(t)) => r.generated_at.is_none_or(|g| g < t),
+        (_, Some(_)) => true,
+        _ => false,
+    };
+    let users = match (&users, &acct.authorization_details, want.contains(&Dataset::AwsUserCredentials) && stale(&acct.credential_report)) {
+        (Collected::Collected(_), Collected::Collected(d), true) => {
+            let everyone: Vec<String> = d.users.iter().map(|u| u.name.clone()).collect();
+            collected(iam::user_credentials(&iam, &names, &everyone).await)
+        }
+        _ => users,
+    };
     acct.user_credentials = users;
     acct.enabled_regions = enabled;
     acct.regions = regions;
