@@ -92,7 +92,11 @@ fn verify(a: crate::cli::VerifyArgs) -> Result<u8, AppError> {
         datasets.extend(engine::datasets_of(&engine::select_for(&[], &fix)?));
     }
     // The compromised and restored users are read one by one: fresher than any credential report.
-    let mut users = Users { fresh_after: Some(incident.incident.contained()), ..Users::default() };
+    let mut users = Users {
+        fresh_after: Some(incident.incident.contained()),
+        window: Some((incident.incident.start(), incident.incident.contained())),
+        ..Users::default()
+    };
     for p in incident.compromised.iter().map(|c| &c.principal).chain(incident.restored.iter().map(|r| &r.principal)) {
         if let Some(crate::verify::incident::Principal::AwsUser { account, name, .. }) = crate::verify::incident::Principal::parse(p) {
             users.names.entry(account).or_default().push(name);
@@ -101,6 +105,7 @@ fn verify(a: crate::cli::VerifyArgs) -> Result<u8, AppError> {
     // Always: a credential report older than the containment is then replaced by direct reads.
     if !incident.scope.aws_accounts.is_empty() {
         datasets.insert(crate::inventory::Dataset::AwsUserCredentials);
+        datasets.insert(crate::inventory::Dataset::AwsTrailEvents);
     }
     let plan = load_plan(&a.sources)?;
     let inv = load_sources(&a.sources, a.quiet, datasets, plan.as_ref(), &users)?;
@@ -186,6 +191,7 @@ fn aws_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inven
         datasets,
         users: users.names.clone(),
         fresh_after: users.fresh_after,
+        window: users.window,
     })
 }
 
@@ -272,6 +278,8 @@ fn plan_only(s: &SourceArgs) -> bool {
 struct Users {
     names: std::collections::BTreeMap<String, Vec<String>>,
     fresh_after: Option<Timestamp>,
+    /// The incident window, for CloudTrail's record of what changed inside it.
+    window: Option<(Timestamp, Timestamp)>,
 }
 
 fn load_sources(

@@ -40,9 +40,10 @@ fn item<'a>(doc: &'a Value, kind: &str) -> &'a Value {
 /// The checklist JSON, the exit code, and the calls moto saw.
 type Outcome = (Value, i32, Vec<(String, String)>);
 
-/// moto lacks ListServiceSpecificCredentials: a local front answers it in the documented shape
-/// (a CodeCommit credential of jenkins-ci, Active until the responders' step deactivates it) and
-/// passes everything else to moto.
+/// moto lacks ListServiceSpecificCredentials and CloudTrail's LookupEvents: a local front answers
+/// them in the documented shapes (a CodeCommit credential of jenkins-ci, Active until the
+/// responders' step deactivates it; the attacker's UpdateAssumeRolePolicy on the deploy role inside
+/// the window) and passes everything else to moto.
 fn front(moto_port: u16, service_credential_active: bool) -> Front {
     let status = if service_credential_active { "Active" } else { "Inactive" };
     let handler: Arc<support::Handler> = Arc::new(move |req: &Request| {
@@ -58,6 +59,30 @@ fn front(moto_port: u16, service_credential_active: bool) -> Front {
                 "<ListServiceSpecificCredentialsResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><ListServiceSpecificCredentialsResult><ServiceSpecificCredentials>{member}</ServiceSpecificCredentials></ListServiceSpecificCredentialsResult><ResponseMetadata><RequestId>r-ssc</RequestId></ResponseMetadata></ListServiceSpecificCredentialsResponse>"
             );
             return Reply::Serve(200, vec![("Content-Type".into(), "text/xml".into())], body.into_bytes());
+        }
+        if req.action().1 == "LookupEvents" {
+            let q: Value = serde_json::from_str(&req.body_str()).unwrap_or_default();
+            let name = q["LookupAttributes"][0]["AttributeValue"].as_str().unwrap_or_default().to_string();
+            let start = q["StartTime"].as_f64().unwrap_or(0.0);
+            let events = if name == "UpdateAssumeRolePolicy" {
+                let detail = serde_json::json!({
+                    "eventVersion": "1.09", "eventSource": "iam.amazonaws.com", "eventName": name, "awsRegion": "us-east-1",
+                    "sourceIPAddress": "198.51.100.23",
+                    "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::123456789012:user/jenkins-ci", "userName": "jenkins-ci"},
+                    "requestParameters": {"roleName": "deploy", "policyDocument": "(omitted)"},
+                    "responseElements": null,
+                });
+                serde_json::json!([{
+                    "EventId": "5b1a3e2c-0000-4000-8000-00000000a77c", "EventName": name, "ReadOnly": "false",
+                    "AccessKeyId": "AKIAEXAMPLEATTACKER1", "EventTime": start + 1.0, "EventSource": "iam.amazonaws.com",
+                    "Username": "jenkins-ci", "Resources": [{"ResourceType": "AWS::IAM::Role", "ResourceName": "deploy"}],
+                    "CloudTrailEvent": detail.to_string(),
+                }])
+            } else {
+                serde_json::json!([])
+            };
+            let body = serde_json::json!({"Events": events}).to_string();
+            return Reply::Serve(200, vec![("Content-Type".into(), "application/x-amz-json-1.1".into())], body.into_bytes());
         }
         Reply::Forward
     });
@@ -77,6 +102,7 @@ fn portcullis_via(moto: &Moto, front: &Front, args: &[&str]) -> std::process::Ou
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ENDPOINT_URL", moto.endpoint())
         .env("AWS_ENDPOINT_URL_IAM", front.endpoint())
+        .env("AWS_ENDPOINT_URL_CLOUDTRAIL", front.endpoint())
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", home.path().join("config"))
         .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("credentials"))
@@ -113,7 +139,7 @@ fn scenario(skip: &[&str]) -> Option<Outcome> {
 }
 
 #[test]
-fn a_complete_lockout_passes_every_item_it_can_read_and_makes_no_write() {
+fn a_complete_lockout_is_verified_with_read_calls_only() {
     let Some((doc, code, calls)) = scenario(&[]) else { return };
     // The compromised user's layers, read user by user after containment.
     for kind in [
@@ -134,13 +160,15 @@ fn a_complete_lockout_passes_every_item_it_can_read_and_makes_no_write() {
         assert_eq!(it["status"], "pass", "{kind}: {it:#}");
         assert!(it["message"].as_str().unwrap().contains("read directly") || kind == "aws_console_users_mfa", "{it:#}");
     }
-    // What is still to come (CloudTrail's record of trust changes) is the only item left open, and
-    // it keeps verification from passing.
+    // CloudTrail shows the attacker's trust change; the role trusts nobody outside any more.
+    let it = item(&doc, "aws_window_trust_unchanged");
+    assert_eq!(it["status"], "pass", "{it:#}");
+    assert!(it["message"].as_str().unwrap().contains("1 trust change(s) inside the window"), "{it:#}");
+    // Every item passes: verified.
     let open: Vec<&Value> = doc["items"].as_array().unwrap().iter().filter(|i| i["status"] != "pass").collect();
-    assert_eq!(open.len(), 1, "{open:#?}");
-    assert_eq!(open[0]["kind"], "aws_window_trust_unchanged");
-    assert!(open[0]["message"].as_str().unwrap().contains("cloudtrail:LookupEvents"));
-    assert_eq!(code, 1, "not evaluated fails verification");
+    assert!(open.is_empty(), "{open:#?}");
+    assert_eq!(doc["result"], "verified");
+    assert_eq!(code, 0);
     let writes: Vec<_> = calls.iter().filter(|(_, a)| !is_read_only(a)).collect();
     assert!(writes.is_empty(), "verify made non-read calls: {writes:?}");
 }
@@ -155,6 +183,7 @@ fn each_gap_in_the_lockout_is_named() {
         ("backdoor", "aws_window_principals_absent", "persistence", "user/svc-backup2"),
         ("backdoor", "aws_window_credentials_inactive", "persistence", "svc-backup2"),
         ("rotate", "aws_credentials_rotated", "recovery", "ops-alice"),
+        ("trust", "aws_window_trust_unchanged", "persistence", "999988887777"),
     ] {
         let Some((doc, code, _)) = scenario(&[skip]) else { return };
         let it = item(&doc, kind);

@@ -36,7 +36,7 @@ impl AwsInventory {
             // Destructured: a dataset added to the struct does not compile until it is covered here.
             let AwsAccount {
                 account_id: id, name: _, authorization_details, credential_report, account_summary, password_policy,
-                identity_providers, mfa_devices, user_credentials, enabled_regions, regions,
+                identity_providers, mfa_devices, user_credentials, trail_events, enabled_regions, regions,
             } = a;
             let mut e = entry(id.clone(), Dataset::AwsAuthorizationDetails, authorization_details);
             if let Some(d) = authorization_details.get().filter(|d| !d.missing_sections.is_empty()) {
@@ -54,6 +54,9 @@ impl AwsInventory {
             push(out, id.clone(), Dataset::AwsMfaDevices, mfa_devices);
             if !user_credentials.is_not_requested() {
                 push(out, id.clone(), Dataset::AwsUserCredentials, user_credentials);
+            }
+            if !trail_events.is_not_requested() {
+                push(out, id.clone(), Dataset::AwsTrailEvents, trail_events);
             }
             if !enabled_regions.is_not_requested() {
                 push(out, id.clone(), Dataset::AwsEnabledRegions, enabled_regions);
@@ -117,6 +120,9 @@ pub struct AwsAccount {
     /// users), fresher and more detailed than the credential report.
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
     pub user_credentials: Collected<Vec<UserCredentials>>,
+    /// CloudTrail's record (`LookupEvents`) of the IAM changes made inside an incident's window.
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub trail_events: Collected<Vec<TrailEvent>>,
     /// The regions enabled for this account (`ec2:DescribeRegions`, read with its own credentials)
     /// when every region was asked for. A failed read means regions may be missing from `regions`.
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
@@ -137,6 +143,7 @@ impl AwsAccount {
             identity_providers: Collected::NotRequested,
             mfa_devices: Collected::NotRequested,
             user_credentials: Collected::NotRequested,
+            trail_events: Collected::NotRequested,
             enabled_regions: Collected::NotRequested,
             regions: Vec::new(),
         }
@@ -152,6 +159,7 @@ impl AwsAccount {
             Dataset::AwsIdentityProviders => self.identity_providers.state(),
             Dataset::AwsMfaDevices => self.mfa_devices.state(),
             Dataset::AwsUserCredentials => self.user_credentials.state(),
+            Dataset::AwsTrailEvents => self.trail_events.state(),
             Dataset::AwsEnabledRegions => self.enabled_regions.state(),
             _ => CoverageState::NotRequested,
         }
@@ -167,7 +175,7 @@ impl AwsAccount {
         }
         let AwsAccount {
             account_id: _, name: _, authorization_details, credential_report, account_summary, password_policy,
-            identity_providers, mfa_devices, user_credentials, enabled_regions, regions,
+            identity_providers, mfa_devices, user_credentials, trail_events, enabled_regions, regions,
         } = self;
         clear(authorization_details, Dataset::AwsAuthorizationDetails, keep);
         clear(credential_report, Dataset::AwsCredentialReport, keep);
@@ -176,6 +184,7 @@ impl AwsAccount {
         clear(identity_providers, Dataset::AwsIdentityProviders, keep);
         clear(mfa_devices, Dataset::AwsMfaDevices, keep);
         clear(user_credentials, Dataset::AwsUserCredentials, keep);
+        clear(trail_events, Dataset::AwsTrailEvents, keep);
         if !keep.iter().any(|d| d.is_regional()) {
             *enabled_regions = Collected::NotRequested;
         }
@@ -193,7 +202,7 @@ impl AwsAccount {
         // Destructured: a dataset added to the struct does not compile until it is merged here.
         let AwsAccount {
             account_id: _, name, authorization_details, credential_report, account_summary, password_policy,
-            identity_providers, mfa_devices, user_credentials, enabled_regions, regions,
+            identity_providers, mfa_devices, user_credentials, trail_events, enabled_regions, regions,
         } = o;
         if self.name.is_none() {
             self.name = name;
@@ -205,6 +214,7 @@ impl AwsAccount {
         self.identity_providers.merge(identity_providers, &id, Dataset::AwsIdentityProviders)?;
         self.mfa_devices.merge(mfa_devices, &id, Dataset::AwsMfaDevices)?;
         self.user_credentials.merge(user_credentials, &id, Dataset::AwsUserCredentials)?;
+        self.trail_events.merge(trail_events, &id, Dataset::AwsTrailEvents)?;
         self.enabled_regions.merge(enabled_regions, &id, Dataset::AwsEnabledRegions)?;
         super::merge_keyed(&mut self.regions, regions, |r| r.region.clone(), |m, r| {
             let scope = format!("{id}/{}", r.region);
@@ -780,6 +790,24 @@ pub struct UserCredentials {
     /// MFA device serial numbers or ARNs.
     #[serde(default)]
     pub mfa_devices: Collected<Vec<String>>,
+}
+
+/// One CloudTrail management event, as `LookupEvents` returns it. Only identifiers are kept from
+/// the request (never response elements, which can carry secrets).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TrailEvent {
+    pub id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<Timestamp>,
+    /// Who made the call: the identity's ARN, else the user name CloudTrail gives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// `userName`, `roleName` and the like from the request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ip: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -321,6 +321,7 @@ pub enum Dataset {
     AwsIdentityProviders,
     AwsMfaDevices,
     AwsUserCredentials,
+    AwsTrailEvents,
     AwsEnabledRegions,
     AwsOrganization,
     AwsCloudTrail,
@@ -351,11 +352,11 @@ pub enum Dataset {
 }
 
 impl Dataset {
-    pub const ALL: [Dataset; 34] = {
+    pub const ALL: [Dataset; 35] = {
         use Dataset::*;
         [
             AwsAuthorizationDetails, AwsCredentialReport, AwsAccountSummary, AwsPasswordPolicy, AwsIdentityProviders,
-            AwsMfaDevices, AwsUserCredentials, AwsEnabledRegions, AwsOrganization, AwsCloudTrail, AwsAccessAnalyzer, AwsEc2Metadata,
+            AwsMfaDevices, AwsUserCredentials, AwsTrailEvents, AwsEnabledRegions, AwsOrganization, AwsCloudTrail, AwsAccessAnalyzer, AwsEc2Metadata,
             AwsEc2MetadataDefaults, AzureScopes, AzureUsers, AzureSignInActivity, AzureRegistrationDetails,
             AzureApplications, AzureServicePrincipals, AzureDirectoryRoles, AzureDirectoryRoleEligibility,
             AzureGroupMembers, AzureRoleAssignments, AzureRoleEligibility, AzureRoleDefinitions, AzurePolicyAssignments,
@@ -374,7 +375,7 @@ impl Dataset {
         use Dataset::*;
         match self {
             AwsAuthorizationDetails | AwsCredentialReport | AwsAccountSummary | AwsPasswordPolicy
-            | AwsIdentityProviders | AwsMfaDevices | AwsUserCredentials | AwsEnabledRegions | AwsOrganization | AwsCloudTrail | AwsAccessAnalyzer
+            | AwsIdentityProviders | AwsMfaDevices | AwsUserCredentials | AwsTrailEvents | AwsEnabledRegions | AwsOrganization | AwsCloudTrail | AwsAccessAnalyzer
             | AwsEc2Metadata | AwsEc2MetadataDefaults => Cloud::Aws,
             AzureScopes | AzureUsers | AzureSignInActivity | AzureRegistrationDetails | AzureApplications
             | AzureServicePrincipals | AzureDirectoryRoles | AzureDirectoryRoleEligibility | AzureGroupMembers
@@ -391,7 +392,7 @@ impl Dataset {
             AwsAuthorizationDetails | AwsCredentialReport | AwsAccountSummary | AwsPasswordPolicy
             | AwsIdentityProviders | AwsMfaDevices | AwsUserCredentials => "iam",
             AwsOrganization => "organizations",
-            AwsCloudTrail => "cloudtrail",
+            AwsCloudTrail | AwsTrailEvents => "cloudtrail",
             AwsAccessAnalyzer => "accessanalyzer",
             AwsEc2Metadata | AwsEc2MetadataDefaults | AwsEnabledRegions => "ec2",
             AzureScopes => "managementgroups",
@@ -419,6 +420,7 @@ impl Dataset {
             AwsIdentityProviders => "the IAM OIDC and SAML providers",
             AwsMfaDevices => "the IAM virtual MFA devices",
             AwsUserCredentials => "the named IAM users' credentials (read user by user)",
+            AwsTrailEvents => "the CloudTrail events of the incident window (IAM changes)",
             AwsEnabledRegions => "the list of enabled regions",
             AwsOrganization => "the AWS Organizations structure and SCPs",
             AwsCloudTrail => "the CloudTrail trails",
@@ -467,6 +469,7 @@ impl Dataset {
                 "a live scan with iam:ListOpenIDConnectProviders and iam:ListSAMLProviders"
             }
             AwsMfaDevices => "a live scan with iam:ListVirtualMFADevices",
+            AwsTrailEvents => "a live verify (--aws) with cloudtrail:LookupEvents",
             AwsUserCredentials => {
                 "a live verify (--aws) with iam:ListAccessKeys, iam:GetLoginProfile, iam:ListSigningCertificates, iam:ListServiceSpecificCredentials and iam:ListMFADevices"
             }

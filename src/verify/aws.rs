@@ -383,16 +383,56 @@ fn persistence(cx: &mut Ctx, acct: &AwsAccount, report: &Result<&CredentialRepor
             cx.push(Part::Persistence, status, "aws_window_principals_absent", None, Some(account.to_string()), message, json!({"principals": found}));
         }
     }
-    // Trust changes to existing roles leave no trace in the inventory: CloudTrail's record is needed.
-    cx.push(
-        Part::Persistence,
-        Status::NotEvaluated,
-        "aws_window_trust_unchanged",
-        None,
-        Some(account.to_string()),
-        format!("not evaluated: account {account}: trust policy changes inside the window need cloudtrail:LookupEvents (UpdateAssumeRolePolicy, CreateRole), which this version does not read yet"),
-        json!({"missing_permission": "cloudtrail:LookupEvents"}),
-    );
+    // Trust changes to existing roles leave no trace in the inventory: CloudTrail's record says.
+    match acct.trail_events.get() {
+        None => {
+            let why = acct.trail_events.require(Dataset::AwsTrailEvents).err().map(|m| m.to_string()).unwrap_or_default();
+            cx.push(
+                Part::Persistence,
+                Status::NotEvaluated,
+                "aws_window_trust_unchanged",
+                None,
+                Some(account.to_string()),
+                format!("not evaluated: account {account}: trust policy changes inside the window need CloudTrail (cloudtrail:LookupEvents): {why}"),
+                json!({"missing_permission": "cloudtrail:LookupEvents"}),
+            );
+        }
+        Some(events) => {
+            let changes: Vec<&crate::inventory::aws::TrailEvent> = events.iter().filter(|e| e.name == "UpdateAssumeRolePolicy" || e.name == "CreateRole").collect();
+            let roles = acct.authorization_details.get().map(|d| d.roles.as_slice());
+            let mut outside = Vec::new();
+            let mut unknown = Vec::new();
+            for e in &changes {
+                for role_name in &e.targets {
+                    match roles.map(|r| r.iter().find(|x| &x.name == role_name)) {
+                        // Gone since: nothing to trust through.
+                        Some(None) => {}
+                        Some(Some(role)) => match &role.trust_policy {
+                            Some(doc) => {
+                                let parties: Vec<String> = crate::policy::trust::analyze(doc)
+                                    .iter()
+                                    .flat_map(|g| if g.is_public() { vec!["anyone".to_string()] } else { g.foreign_parties(account).iter().map(|p| format!("{p:?}")).collect() })
+                                    .collect();
+                                if !parties.is_empty() {
+                                    outside.push(json!({"role": role.arn, "event": e.id, "event_name": e.name, "time": e.time, "actor": e.actor, "trusts": parties}));
+                                }
+                            }
+                            None => unknown.push(role.arn.clone()),
+                        },
+                        None => unknown.push(role_name.clone()),
+                    }
+                }
+            }
+            let (status, message) = if !outside.is_empty() {
+                (Status::Fail, format!("account {account}: {} role(s) whose trust was set inside the window still trust principals outside the account", outside.len()))
+            } else if !unknown.is_empty() {
+                (Status::NotEvaluated, format!("not evaluated: account {account}: the trust of {} (changed inside the window) could not be read", unknown.join(", ")))
+            } else {
+                (Status::Pass, format!("account {account}: CloudTrail shows {} trust change(s) inside the window, and no role they touched trusts outside the account now", changes.len()))
+            };
+            cx.push(Part::Persistence, status, "aws_window_trust_unchanged", None, Some(account.to_string()), message, json!({"roles": outside, "events": changes.len()}));
+        }
+    }
 }
 
 fn recovery(cx: &mut Ctx, acct: &AwsAccount, report: &Result<&CredentialReport, String>, principals: &[Principal], contained: Timestamp) {

@@ -3,8 +3,9 @@
 //! not-evaluated items in four parts. Verification passes only when every item passes.
 //!
 //! Issue 13 is in progress: AWS containment, persistence, recovery and the structural fixes are
-//! judged from the inventory; per-principal reads, CloudTrail events, Azure and GCP are to come
-//! (their items say so, as `not_evaluated`).
+//! judged from the inventory (authorization details, the credential report when it postdates the
+//! containment, users read one by one, CloudTrail's record of the window); Azure and GCP are to
+//! come (their principals' items say so, as `not_evaluated`).
 
 pub mod aws;
 pub mod incident;

@@ -63,6 +63,8 @@ pub struct AwsOptions {
     /// With `Dataset::AwsUserCredentials`: a credential report generated before this time cannot
     /// show the present, so every user's keys, login profile and MFA are read directly too.
     pub fresh_after: Option<Timestamp>,
+    /// With `Dataset::AwsTrailEvents`: the incident window whose IAM changes are looked up.
+    pub window: Option<(Timestamp, Timestamp)>,
 }
 
 impl Default for AwsOptions {
@@ -78,6 +80,7 @@ impl Default for AwsOptions {
             datasets: Dataset::ALL.iter().copied().filter(|d| d.cloud() == crate::inventory::Cloud::Aws && *d != Dataset::AwsUserCredentials).collect(),
             users: Default::default(),
             fresh_after: None,
+            window: None,
         }
     }
 }
@@ -307,7 +310,7 @@ fn unread_account(account_id: &str, regions: &[String], gap: &Collected<()>, wan
     // Destructure so that a new dataset cannot be forgotten here.
     let AwsAccount {
         account_id: _, name: _, authorization_details, credential_report, account_summary, password_policy,
-        identity_providers, mfa_devices, user_credentials, enabled_regions, regions: region_list,
+        identity_providers, mfa_devices, user_credentials, trail_events, enabled_regions, regions: region_list,
     } = &mut a;
     *authorization_details = gap_for(gap, Dataset::AwsAuthorizationDetails, want);
     *credential_report = gap_for(gap, Dataset::AwsCredentialReport, want);
@@ -316,6 +319,7 @@ fn unread_account(account_id: &str, regions: &[String], gap: &Collected<()>, wan
     *identity_providers = gap_for(gap, Dataset::AwsIdentityProviders, want);
     *mfa_devices = gap_for(gap, Dataset::AwsMfaDevices, want);
     *user_credentials = gap_for(gap, Dataset::AwsUserCredentials, want);
+    *trail_events = gap_for(gap, Dataset::AwsTrailEvents, want);
     if regions.is_empty() && want.iter().any(|d| d.is_regional()) {
         *enabled_regions = gap.gap();
     }
@@ -428,6 +432,11 @@ async fn account(base: SdkConfig, account_id: String, own: bool, opts: &AwsOptio
         _ => users,
     };
     acct.user_credentials = users;
+    if let (true, Some(window)) = (want.contains(&Dataset::AwsTrailEvents), opts.window) {
+        // IAM is global: its events are recorded in us-east-1 (of the partition).
+        let ct = aws_sdk_cloudtrail::Client::from_conf(aws_sdk_cloudtrail::config::Builder::from(&config).region(Region::new("us-east-1")).build());
+        acct.trail_events = collected(regional::trail_events(&ct, window).await);
+    }
     acct.enabled_regions = enabled;
     acct.regions = regions;
     acct

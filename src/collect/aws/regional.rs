@@ -4,6 +4,7 @@ use aws_sdk_accessanalyzer::types::Criterion;
 use aws_sdk_cloudtrail::types::ReadWriteType;
 
 use super::error::{Api, ApiError};
+use crate::inventory::Timestamp;
 use crate::inventory::aws::{AccessAnalyzer, Analyzer, AnalyzerFinding, Ec2Instance, Ec2Metadata, Ec2MetadataDefaults, Trail};
 
 /// Trails visible in the region, shadow trails included. Status and event selectors are read only
@@ -166,4 +167,44 @@ pub async fn enabled_regions(client: &aws_sdk_ec2::Client) -> Result<Vec<String>
     let mut v: Vec<String> = out.regions().iter().filter_map(|r| r.region_name().map(str::to_string)).collect();
     v.sort();
     Ok(v)
+}
+
+/// IAM changes an intruder makes to stay: looked up by event name inside the window (one lookup
+/// attribute per call, as the API allows; paginated).
+pub const PERSISTENCE_EVENTS: &[&str] = &[
+    "CreateUser",
+    "CreateAccessKey",
+    "CreateLoginProfile",
+    "UpdateLoginProfile",
+    "CreateRole",
+    "UpdateAssumeRolePolicy",
+    "CreateServiceSpecificCredential",
+    "UploadSigningCertificate",
+];
+
+pub async fn trail_events(client: &aws_sdk_cloudtrail::Client, window: (Timestamp, Timestamp)) -> Result<Vec<crate::inventory::aws::TrailEvent>, ApiError> {
+    use aws_sdk_cloudtrail::primitives::DateTime;
+    use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
+    let to_dt = |t: Timestamp| DateTime::from_millis(t.unix_millis());
+    let mut out = Vec::new();
+    for name in PERSISTENCE_EVENTS {
+        let attr = LookupAttribute::builder().attribute_key(LookupAttributeKey::EventName).attribute_value(*name).build().map_err(|e| ApiError::failed("cloudtrail:LookupEvents", e.to_string()))?;
+        let mut pages = client.lookup_events().lookup_attributes(attr).start_time(to_dt(window.0)).end_time(to_dt(window.1)).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            for e in page.api("cloudtrail:LookupEvents")?.events() {
+                let detail: serde_json::Value = e.cloud_trail_event().and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default();
+                let params = &detail["requestParameters"];
+                let targets: Vec<String> = ["userName", "roleName"].iter().filter_map(|k| params.get(*k).and_then(|v| v.as_str()).map(str::to_string)).collect();
+                out.push(crate::inventory::aws::TrailEvent {
+                    id: e.event_id().unwrap_or_default().to_string(),
+                    name: e.event_name().unwrap_or(name).to_string(),
+                    time: e.event_time().and_then(|t| Timestamp::from_unix(t.secs(), t.subsec_nanos())),
+                    actor: detail.pointer("/userIdentity/arn").and_then(|v| v.as_str()).map(str::to_string).or_else(|| e.username().map(str::to_string)),
+                    targets,
+                    source_ip: detail.get("sourceIPAddress").and_then(|v| v.as_str()).map(str::to_string),
+                });
+            }
+        }
+    }
+    Ok(out)
 }
