@@ -237,3 +237,28 @@ fn configuration_is_found_in_the_working_directory_and_overridden_by_the_environ
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("[gate]: unknown key \"fail_onn\" (did you mean fail_on?)"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_denied_service_exits_three_unless_allowed_and_names_the_permission() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("inv.json");
+    assert_eq!(code(&run(&["collect", "--demo", "--out", s(&snap)])), 0);
+    // The credential report was refused: what a live scan records for a missing permission.
+    let mut inv = read_json(&snap);
+    inv["aws"]["accounts"][0]["credential_report"] = serde_json::json!({"denied": {"action": "iam:GenerateCredentialReport"}});
+    std::fs::write(&snap, inv.to_string()).unwrap();
+    let args = ["scan", "-q", "--inventory", s(&snap), "--checks", "aws_iam_access_key_rotated,aws_iam_password_policy_strong", "--fail-on", "high"];
+    let o = run(&args);
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    assert!(stderr(&o).contains("aws_iam_access_key_rotated"), "{}", stderr(&o));
+    let o = run(&[&args[..], &["--json", "-"]].concat());
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ne = doc["findings"].as_array().unwrap().iter().find(|f| f["status"] == "not_evaluated").unwrap();
+    assert_eq!(ne["evidence"]["missing_permission"], "iam:GenerateCredentialReport");
+    // Accepted: the password policy (medium) is below the threshold, so the gate passes.
+    assert_eq!(code(&run(&[&args[..], &["--allow-incomplete"]].concat())), 0);
+    // A baseline does not hide a gap: it is about now.
+    let base = dir.path().join("base.json");
+    run(&["scan", "-q", "--inventory", s(&snap), "--json", s(&base)]);
+    assert_eq!(code(&run(&[&args[..], &["--baseline", s(&base)]].concat())), 3);
+}
