@@ -56,6 +56,11 @@ pub fn run(command: Command, color: ColorChoice) -> Result<u8, AppError> {
     }
 }
 
+/// `--now TIME` (scan and verify).
+fn parse_now(t: &str) -> Result<Timestamp, AppError> {
+    Timestamp::parse(t).map_err(|e| AppError::Usage(format!("--now {t:?}: not an RFC 3339 time: {e}")))
+}
+
 /// `verify`: judge the incident file against the sources; 0 only when every item passes.
 fn verify(a: crate::cli::VerifyArgs) -> Result<u8, AppError> {
     if let Some(path) = &a.init {
@@ -110,7 +115,7 @@ fn verify(a: crate::cli::VerifyArgs) -> Result<u8, AppError> {
     let plan = load_plan(&a.sources)?;
     let inv = load_sources(&a.sources, a.quiet, datasets, plan.as_ref(), &users)?;
     opts.now = match &a.now {
-        Some(t) => Some(Timestamp::parse(t).map_err(|e| AppError::Usage(format!("--now {t:?}: not an RFC 3339 time: {e}")))?),
+        Some(t) => Some(parse_now(t)?),
         None => None,
     };
     let v = crate::verify::verify(incident, &inv, &opts)?;
@@ -486,7 +491,7 @@ fn scan(a: ScanArgs, color: ColorChoice) -> Result<u8, AppError> {
     let inv = load_sources(&a.sources, a.quiet, datasets, plan.as_ref(), &Users::default())?;
     tracing::info!(phase = "sources", elapsed_ms = phase.elapsed().as_millis() as u64, "sources read");
     opts.now = match &a.now {
-        Some(t) => Some(Timestamp::parse(t).map_err(|e| AppError::Usage(format!("--now {t:?}: not an RFC 3339 time: {e}")))?),
+        Some(t) => Some(parse_now(t)?),
         None if a.sources.demo => inv.generated_at,
         None => None,
     };

@@ -9,14 +9,7 @@ mod support;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use support::{portcullis, Front, Moto, Reply, Request};
-
-/// The API calls a scan may make: reads, plus generating the credential report and assuming the
-/// audit role in member accounts. Anything else is a write and fails the test.
-fn is_read_only(action: &str) -> bool {
-    const EXTRA: &[&str] = &["GenerateCredentialReport", "AssumeRole", "GET /analyzer", "POST /finding"];
-    ["Get", "List", "Describe", "LookupEvents"].iter().any(|p| action.starts_with(p)) || EXTRA.contains(&action)
-}
+use support::{is_read_only, portcullis, Front, Moto, Reply, Request};
 
 #[test]
 fn the_read_only_rule_rejects_writes() {

@@ -362,8 +362,15 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
     }
 }
 
-/// Run the portcullis binary with AWS pointed at the emulator, isolated from the host's config.
+/// Run the portcullis binary with AWS pointed at the emulator, isolated from the host's config;
+/// EC2, Access Analyzer and STS go through `front` when there is one.
 pub fn portcullis(endpoint: &str, front: Option<&Front>, args: &[&str]) -> std::process::Output {
+    let routed: Vec<(&str, &Front)> = front.map(|f| vec![("EC2", f), ("ACCESSANALYZER", f), ("STS", f)]).unwrap_or_default();
+    portcullis_routed(endpoint, &routed, args)
+}
+
+/// As [`portcullis`], with each named service (`IAM`, `CLOUDTRAIL`, …) sent to its front.
+pub fn portcullis_routed(endpoint: &str, routed: &[(&str, &Front)], args: &[&str]) -> std::process::Output {
     let home = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_portcullis"));
     cmd.args(args)
@@ -377,12 +384,17 @@ pub fn portcullis(endpoint: &str, front: Option<&Front>, args: &[&str]) -> std::
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_CONFIG_FILE", home.path().join("config"))
         .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("credentials"));
-    if let Some(f) = front {
-        for svc in ["EC2", "ACCESSANALYZER", "STS"] {
-            cmd.env(format!("AWS_ENDPOINT_URL_{svc}"), f.endpoint());
-        }
+    for (svc, f) in routed {
+        cmd.env(format!("AWS_ENDPOINT_URL_{svc}"), f.endpoint());
     }
     cmd.output().unwrap()
+}
+
+/// The API calls a scan or verify may make: reads, plus generating the credential report and
+/// assuming the audit role in member accounts. Anything else is a write and fails the test.
+pub fn is_read_only(action: &str) -> bool {
+    const EXTRA: &[&str] = &["GenerateCredentialReport", "AssumeRole", "GET /analyzer", "POST /finding"];
+    ["Get", "List", "Describe", "LookupEvents"].iter().any(|p| action.starts_with(p)) || EXTRA.contains(&action)
 }
 
 /// Microsoft's SARIF Multitool (`.ci/run` installs it), or `PORTCULLIS_SARIF_MULTITOOL`.
