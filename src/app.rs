@@ -103,10 +103,13 @@ fn verify(a: crate::cli::VerifyArgs) -> Result<u8, AppError> {
         ..Users::default()
     };
     for p in incident.compromised.iter().map(|c| &c.principal).chain(incident.restored.iter().map(|r| &r.principal)) {
-        if let Some(crate::verify::incident::Principal::AwsUser { account, name, .. }) = crate::verify::incident::Principal::parse(p) {
-            users.names.entry(account).or_default().push(name);
+        match crate::verify::incident::Principal::parse(p) {
+            Some(crate::verify::incident::Principal::AwsUser { account, name, .. }) => users.names.entry(account).or_default().push(name),
+            Some(crate::verify::incident::Principal::AzureUser(q)) if !users.azure.contains(&q) => users.azure.push(q),
+            _ => {}
         }
     }
+    datasets.extend(crate::verify::datasets(&incident));
     // Always: a credential report older than the containment is then replaced by direct reads.
     if !incident.scope.aws_accounts.is_empty() {
         datasets.insert(crate::inventory::Dataset::AwsUserCredentials);
@@ -200,7 +203,7 @@ fn aws_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inven
     })
 }
 
-fn azure_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inventory::Dataset>) -> Result<AzureOptions, AppError> {
+fn azure_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inventory::Dataset>, users: &Users) -> Result<AzureOptions, AppError> {
     let subscriptions = match s.azure_subscriptions.trim() {
         "all" => None,
         list => {
@@ -227,6 +230,7 @@ fn azure_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inv
         concurrency: usize::from(s.concurrency),
         deadline: std::time::Duration::from_secs(s.timeout),
         datasets: datasets.into_iter().filter(|d| d.cloud() == Cloud::Azure).collect(),
+        principals: users.azure.clone(),
     })
 }
 
@@ -285,6 +289,8 @@ struct Users {
     fresh_after: Option<Timestamp>,
     /// The incident window, for CloudTrail's record of what changed inside it.
     window: Option<(Timestamp, Timestamp)>,
+    /// The Entra principals (object ids, appIds, UPNs) read one by one.
+    azure: Vec<String>,
 }
 
 fn load_sources(
@@ -348,7 +354,7 @@ fn load_sources(
         merge_live(&mut inv, Inventory { aws, ..Inventory::default() }, source, started, "--aws")?;
     }
     if s.azure {
-        let opts = azure_options(s, datasets.clone())?;
+        let opts = azure_options(s, datasets.clone(), users)?;
         let started = Timestamp::now();
         let (azure, who) = crate::collect::azure::collect(&opts, &Progress::stderr(quiet))?;
         let source = format!(

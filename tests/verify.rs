@@ -201,3 +201,270 @@ fn init_writes_a_template_that_verify_reads_and_bad_files_exit_two() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("bad.toml: [incident] contained_at = \"soon\""), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+// ---- Azure and GCP: the real collectors against the local fakes ----------------------------------
+
+const AZURE_INCIDENT: &str = r#"[incident]
+id = "IR-2026-077"
+first_malicious_activity = "2026-11-28T00:00:00Z"
+contained_at = "2026-11-29T12:00:00Z"
+
+[scope]
+azure_subscriptions = ["a1000000-0000-4000-8000-000000000001"]
+
+[[compromised]]
+principal = "Alice@Contoso.example"                   # a user, by UPN
+[[compromised]]
+principal = "a9000000-0000-4000-8000-000000000001"    # the deploy-pipeline app, by appId
+[[compromised]]
+principal = "10000000-0000-4000-8000-000000000009"    # svc-sync, deleted by the responders
+[[compromised]]
+principal = "10000000-0000-4000-8000-000000000002"    # bob, by object id ...
+
+[[restored]]
+principal = "bob@contoso.example"                     # ... given back by UPN
+signed_off_by = "ciso@contoso.example"
+reference = "IR-2026-077-signoff"
+
+[fixes]
+checks = ["azure_entra_user_mfa_registered"]
+"#;
+
+/// fixtures/azure/incident.json changed by `edit`, served by the fake; verify's JSON, exit code,
+/// and the (server, method, path) of every request.
+fn azure_verify(edit: impl Fn(&mut Value)) -> Option<(Value, i32, Vec<(String, String, String)>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut tenant: Value = serde_json::from_str(&std::fs::read_to_string(format!("{}/fixtures/azure/incident.json", env!("CARGO_MANIFEST_DIR"))).unwrap()).unwrap();
+    edit(&mut tenant);
+    let scenario = dir.path().join("tenant.json");
+    std::fs::write(&scenario, tenant.to_string()).unwrap();
+    let fake = support::azure::AzureFake::start(scenario.to_str().unwrap(), &[])?;
+    let inc = dir.path().join("incident.toml");
+    std::fs::write(&inc, AZURE_INCIDENT).unwrap();
+    let out = fake
+        .command(&["verify", "--incident", inc.to_str().unwrap(), "--azure", "--azure-subscriptions", "a1000000-0000-4000-8000-000000000001", "--json", "-", "-q", "--now", "2026-11-30T12:00:00Z"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    Some((doc, out.status.code().unwrap(), fake.requests()))
+}
+
+fn users(t: &mut Value) -> &mut Vec<Value> {
+    t["graph"]["users"].as_array_mut().unwrap()
+}
+
+fn app<'a>(t: &'a mut Value, name: &str) -> &'a mut Value {
+    t["graph"]["applications"].as_array_mut().unwrap().iter_mut().find(|a| a["displayName"] == name).unwrap()
+}
+
+#[test]
+fn azure_a_complete_response_is_verified_with_reads_only() {
+    let Some((doc, code, requests)) = azure_verify(|_| {}) else { return };
+    for (kind, principal) in [
+        ("azure_user_disabled", "alice@contoso.example"),
+        ("azure_user_sessions_revoked", "alice@contoso.example"),
+        ("azure_app_credentials_removed", "a9000000-0000-4000-8000-000000000001"),
+        ("azure_principal_deleted", "10000000-0000-4000-8000-000000000009"),
+        ("azure_user_restored_with_sessions_revoked", "10000000-0000-4000-8000-000000000002"),
+    ] {
+        let it = doc["items"].as_array().unwrap().iter().find(|i| i["kind"] == kind && i["principal"] == principal).unwrap_or_else(|| panic!("no {kind} for {principal}: {doc:#}"));
+        assert_eq!(it["status"], "pass", "{it:#}");
+    }
+    let open: Vec<&Value> = doc["items"].as_array().unwrap().iter().filter(|i| i["status"] != "pass").collect();
+    assert!(open.is_empty(), "{open:#?}");
+    assert_eq!((doc["result"].as_str(), code), (Some("verified"), 0));
+    assert!(item(&doc, "azure_entra_user_mfa_registered")["message"].as_str().unwrap().contains("passes"), "{doc:#}");
+    assert!(doc["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().starts_with("Azure:")), "{doc:#}");
+    // Read-only: every call to Resource Manager and Graph is a GET; the users were read one by one
+    // with the property lists do not give.
+    let writes: Vec<_> = requests.iter().filter(|(server, method, _)| server != "login" && method != "GET").collect();
+    assert!(writes.is_empty(), "{writes:?}");
+    assert!(requests.iter().any(|(_, _, p)| p.starts_with("/v1.0/users/Alice%40Contoso.example?") || p.starts_with("/v1.0/users/alice%40contoso.example?") || p.starts_with("/v1.0/users/alice@contoso.example?")), "{requests:?}");
+    assert!(requests.iter().any(|(_, _, p)| p.contains("signInSessionsValidFromDateTime")), "{requests:?}");
+    assert!(requests.iter().any(|(_, _, p)| p == "/v1.0/applications/40000000-0000-4000-8000-000000000001/federatedIdentityCredentials"), "{requests:?}");
+}
+
+#[test]
+fn azure_each_gap_in_the_response_is_named() {
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let attacker_secret = serde_json::json!({"customKeyIdentifier": null, "displayName": "", "endDateTime": "2028-11-28T04:00:00Z", "hint": "Zx~", "keyId": "b1000000-0000-4000-8000-0000000000ee", "secretText": null, "startDateTime": "2026-11-28T04:00:00Z"});
+    let cases: Vec<(&str, Edit, &str, &str, &str)> = vec![
+        ("alice left enabled", Box::new(|t| users(t)[0]["accountEnabled"] = true.into()), "azure_user_disabled", "containment", "alice@contoso.example is enabled"),
+        ("sessions revoked before containment", Box::new(|t| users(t)[0]["signInSessionsValidFromDateTime"] = "2026-11-29T11:00:00Z".into()), "azure_user_sessions_revoked", "containment", "not revoked after containment"),
+        ("sessions never revoked", Box::new(|t| users(t)[0]["signInSessionsValidFromDateTime"] = Value::Null), "azure_user_sessions_revoked", "containment", "never revoked"),
+        ("the attacker's secret on the app", Box::new(move |t| app(t, "deploy-pipeline")["passwordCredentials"] = serde_json::json!([attacker_secret.clone()])), "azure_app_credentials_removed", "containment", "1 secret(s) or certificate(s)"),
+        (
+            "a federated credential left on the app",
+            Box::new(|t| {
+                app(t, "deploy-pipeline")["federatedIdentityCredentials"] = serde_json::json!([{"id": "f0000000-0000-4000-8000-000000000001", "name": "gh-main", "issuer": "https://token.actions.githubusercontent.com", "subject": "repo:attacker/x:ref:refs/heads/main", "audiences": ["api://AzureADTokenExchange"]}])
+            }),
+            "azure_app_credentials_removed",
+            "containment",
+            "repo:attacker/x",
+        ),
+        (
+            "a secret added inside the window on another app",
+            Box::new(|t| {
+                let c = serde_json::json!({"customKeyIdentifier": null, "displayName": "x", "endDateTime": "2027-11-28T04:00:00Z", "hint": "Ab~", "keyId": "b1000000-0000-4000-8000-0000000000ef", "secretText": null, "startDateTime": "2026-11-28T06:30:00Z"});
+                app(t, "billing-export")["passwordCredentials"].as_array_mut().unwrap().push(c);
+            }),
+            "azure_window_credentials_removed",
+            "persistence",
+            "b1000000-0000-4000-8000-0000000000ef",
+        ),
+        (
+            "a backdoor user created inside the window",
+            Box::new(|t| users(t).push(serde_json::json!({"id": "10000000-0000-4000-8000-0000000000bd", "userPrincipalName": "helpdesk-svc@contoso.example", "userType": "Member", "accountEnabled": true, "createdDateTime": "2026-11-28T03:10:00Z"}))),
+            "azure_window_principals_absent",
+            "persistence",
+            "helpdesk-svc@contoso.example",
+        ),
+        (
+            "a secret from before containment not rotated",
+            Box::new(|t| app(t, "billing-export")["passwordCredentials"][0]["startDateTime"] = "2026-06-01T00:00:00Z".into()),
+            "azure_credentials_rotated",
+            "recovery",
+            "billing-export",
+        ),
+        ("bob restored without revoking his sessions", Box::new(|t| users(t)[1]["signInSessionsValidFromDateTime"] = "2026-01-01T00:00:00Z".into()), "azure_user_restored_with_sessions_revoked", "recovery", "IR-2026-077-signoff"),
+        ("carol without MFA", Box::new(|t| t["graph"]["registration"][2]["isMfaRegistered"] = false.into()), "azure_users_mfa", "recovery", "carol@contoso.example"),
+    ];
+    for (what, edit, kind, part, needle) in cases {
+        let Some((doc, code, _)) = azure_verify(edit) else { return };
+        let failing: Vec<&Value> = doc["items"].as_array().unwrap().iter().filter(|i| i["kind"] == kind && i["status"] == "fail").collect();
+        assert!(!failing.is_empty(), "{what}: {kind} does not fail: {doc:#}");
+        assert_eq!(failing[0]["part"], part, "{what}");
+        assert!(failing.iter().any(|i| i.to_string().contains(needle)), "{what}: {needle:?} not in {failing:#?}");
+        assert_eq!((doc["result"].as_str(), code), (Some("not_verified"), 1), "{what}");
+    }
+}
+
+#[test]
+fn azure_a_denied_read_is_not_evaluated_and_fails_verification() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(fake) = support::azure::AzureFake::start("incident.json", &["--deny", "/v1.0/users/"]) else { return };
+    let inc = dir.path().join("incident.toml");
+    std::fs::write(&inc, AZURE_INCIDENT).unwrap();
+    let out = fake.command(&["verify", "--incident", inc.to_str().unwrap(), "--azure", "--json", "-", "-q", "--now", "2026-11-30T12:00:00Z"]).output().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let it = doc["items"].as_array().unwrap().iter().find(|i| i["principal"] == "alice@contoso.example").unwrap();
+    assert_eq!(it["status"], "not_evaluated", "{it:#}");
+    assert!(it["message"].as_str().unwrap().contains("User.Read.All"), "{it:#}");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+const GCP_INCIDENT: &str = r#"[incident]
+id = "IR-2026-078"
+first_malicious_activity = "2026-11-28T00:00:00Z"
+contained_at = "2026-11-29T12:00:00Z"
+
+[scope]
+gcp_projects = ["prod-payments", "ci-tools"]
+
+[[compromised]]
+principal = "builder@ci-tools.iam.gserviceaccount.com"
+[[compromised]]
+principal = "serviceAccount:old-sync@prod-payments.iam.gserviceaccount.com"
+[[compromised]]
+principal = "user:dev.mallory@example.com"
+[[compromised]]
+principal = "serviceAccount:reporter@prod-payments.iam.gserviceaccount.com"
+
+[[restored]]
+principal = "reporter@prod-payments.iam.gserviceaccount.com"
+signed_off_by = "ciso@example.com"
+reference = "IR-2026-078-signoff"
+
+[fixes]
+checks = ["gcp_iam_no_public_access"]
+"#;
+
+fn gcp_verify(edit: impl Fn(&mut Value)) -> Option<(Value, i32, Vec<(String, String)>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut org: Value = serde_json::from_str(&std::fs::read_to_string(format!("{}/fixtures/gcp/incident.json", env!("CARGO_MANIFEST_DIR"))).unwrap()).unwrap();
+    edit(&mut org);
+    let scenario = dir.path().join("org.json");
+    std::fs::write(&scenario, org.to_string()).unwrap();
+    let fake = support::gcp::GcpFake::start(scenario.to_str().unwrap(), &[])?;
+    let inc = dir.path().join("incident.toml");
+    std::fs::write(&inc, GCP_INCIDENT).unwrap();
+    let out = fake
+        .command(&["verify", "--incident", inc.to_str().unwrap(), "--gcp", "--gcp-organization", support::gcp::ORG, "--json", "-", "-q", "--now", "2026-11-30T12:00:00Z"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    Some((doc, out.status.code().unwrap(), fake.requests()))
+}
+
+fn builder(o: &mut Value) -> &mut Value {
+    &mut o["service_accounts"]["ci-tools"][0]
+}
+
+#[test]
+fn gcp_a_complete_response_is_verified_with_reads_only() {
+    let Some((doc, code, requests)) = gcp_verify(|_| {}) else { return };
+    for (kind, principal) in [
+        ("gcp_service_account_locked", "serviceAccount:builder@ci-tools.iam.gserviceaccount.com"),
+        ("gcp_service_account_deleted", "serviceAccount:old-sync@prod-payments.iam.gserviceaccount.com"),
+        ("gcp_member_bindings_removed", "user:dev.mallory@example.com"),
+        ("gcp_service_account_restored_with_new_keys", "serviceAccount:reporter@prod-payments.iam.gserviceaccount.com"),
+    ] {
+        let it = doc["items"].as_array().unwrap().iter().find(|i| i["kind"] == kind && i["principal"] == principal).unwrap_or_else(|| panic!("no {kind} for {principal}: {doc:#}"));
+        assert_eq!(it["status"], "pass", "{it:#}");
+    }
+    let open: Vec<&Value> = doc["items"].as_array().unwrap().iter().filter(|i| i["status"] != "pass").collect();
+    assert!(open.is_empty(), "{open:#?}");
+    assert_eq!((doc["result"].as_str(), code), (Some("verified"), 0));
+    assert!(doc["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().starts_with("GCP:")), "{doc:#}");
+    // Read-only: GETs, and the POSTs that the APIs define as reads (getIamPolicy, the asset search).
+    let read_post = |p: &str| [":getIamPolicy", ":searchAllIamPolicies"].iter().any(|v| p.split('?').next().unwrap().ends_with(v));
+    let writes: Vec<_> = requests.iter().filter(|(m, p)| m != "GET" && !read_post(p)).collect();
+    assert!(writes.is_empty(), "{writes:?}");
+}
+
+#[test]
+fn gcp_each_gap_in_the_response_is_named() {
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Edit, &str, &str, &str)> = vec![
+        (
+            "builder enabled with its old key enabled",
+            Box::new(|o| {
+                builder(o)["disabled"] = false.into();
+                builder(o)["keys"][0]["disabled"] = false.into();
+            }),
+            "gcp_service_account_locked",
+            "containment",
+            "can still sign",
+        ),
+        ("the attacker's key left enabled", Box::new(|o| builder(o)["keys"][1]["disabled"] = false.into()), "gcp_window_keys_disabled", "persistence", "b666"),
+        (
+            "mallory still bound on a folder",
+            Box::new(|o| o["policies"]["folders/200000000001"]["bindings"].as_array_mut().unwrap().push(serde_json::json!({"role": "roles/browser", "members": ["user:Dev.Mallory@example.com"]}))),
+            "gcp_member_bindings_removed",
+            "containment",
+            "folders/200000000001",
+        ),
+        (
+            "a key from before containment not rotated",
+            Box::new(|o| o["service_accounts"]["prod-payments"][0]["keys"][0]["validAfterTime"] = "2025-02-01T00:00:00Z".into()),
+            "gcp_keys_rotated",
+            "recovery",
+            "deployer@prod-payments.iam.gserviceaccount.com",
+        ),
+        (
+            "reporter restored with its old key",
+            Box::new(|o| o["service_accounts"]["prod-payments"][1]["keys"][0]["validAfterTime"] = "2026-10-01T00:00:00Z".into()),
+            "gcp_service_account_restored_with_new_keys",
+            "recovery",
+            "IR-2026-078-signoff",
+        ),
+    ];
+    for (what, edit, kind, part, needle) in cases {
+        let Some((doc, code, _)) = gcp_verify(edit) else { return };
+        let failing: Vec<&Value> = doc["items"].as_array().unwrap().iter().filter(|i| i["kind"] == kind && i["status"] == "fail").collect();
+        assert!(!failing.is_empty(), "{what}: {kind} does not fail: {doc:#}");
+        assert_eq!(failing[0]["part"], part, "{what}");
+        assert!(failing.iter().any(|i| i.to_string().contains(needle)), "{what}: {needle:?} not in {failing:#?}");
+        assert_eq!((doc["result"].as_str(), code), (Some("not_verified"), 1), "{what}");
+    }
+}

@@ -864,7 +864,7 @@ fn map(rtype: &str, cx: &Ctx) -> Option<(Item, String, Vec<UnknownAttr>)> {
                 start,
                 end,
             };
-            let app = EntraServicePrincipal { id: app_id.clone(), app_id: app_id.clone(), display_name, kind: "application".into(), owner_tenant_id: None, credentials: Vec::new() };
+            let app = EntraServicePrincipal { id: app_id.clone(), app_id: app_id.clone(), display_name, kind: "application".into(), owner_tenant_id: None, credentials: Vec::new(), account_enabled: None, created: None };
             // A credential whose end is unknown is left out: the others are still judged.
             let credential = (!end_unknown).then_some(credential);
             Some((Item::AzureAppCredential { app, credential }, app_id, unknown))

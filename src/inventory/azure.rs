@@ -36,6 +36,7 @@ impl AzureInventory {
                 directory_roles,
                 directory_role_eligibility,
                 group_members,
+                directory_reads,
                 subscriptions,
             } = t;
             entry(out, tenant_id, Dataset::AzureScopes, scopes);
@@ -47,6 +48,7 @@ impl AzureInventory {
             entry(out, tenant_id, Dataset::AzureDirectoryRoles, directory_roles);
             entry(out, tenant_id, Dataset::AzureDirectoryRoleEligibility, directory_role_eligibility);
             entry(out, tenant_id, Dataset::AzureGroupMembers, group_members);
+            entry(out, tenant_id, Dataset::AzureDirectoryReads, directory_reads);
             for s in subscriptions {
                 let AzureSubscription {
                     subscription_id: id,
@@ -92,6 +94,7 @@ impl AzureInventory {
             drop(&mut t.directory_roles, Dataset::AzureDirectoryRoles, keep);
             drop(&mut t.directory_role_eligibility, Dataset::AzureDirectoryRoleEligibility, keep);
             drop(&mut t.group_members, Dataset::AzureGroupMembers, keep);
+            drop(&mut t.directory_reads, Dataset::AzureDirectoryReads, keep);
             for s in &mut t.subscriptions {
                 drop(&mut s.role_assignments, Dataset::AzureRoleAssignments, keep);
                 drop(&mut s.role_eligibility, Dataset::AzureRoleEligibility, keep);
@@ -147,6 +150,10 @@ pub struct AzureTenant {
     /// privileged directory or Azure role (a role given to a group is held by its members).
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
     pub group_members: Collected<Vec<GroupMembers>>,
+    /// The principals an incident names, each read by itself (`verify`): fresher than the lists,
+    /// and with what lists do not give (`signInSessionsValidFromDateTime`, federated credentials).
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub directory_reads: Collected<Vec<DirectoryRead>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subscriptions: Vec<AzureSubscription>,
 }
@@ -164,6 +171,7 @@ impl AzureTenant {
             directory_roles: Collected::NotRequested,
             directory_role_eligibility: Collected::NotRequested,
             group_members: Collected::NotRequested,
+            directory_reads: Collected::NotRequested,
             subscriptions: Vec::new(),
         }
     }
@@ -181,6 +189,7 @@ impl AzureTenant {
             directory_roles,
             directory_role_eligibility,
             group_members,
+            directory_reads,
             subscriptions,
         } = o;
         self.scopes.merge(scopes, &id, Dataset::AzureScopes)?;
@@ -192,6 +201,7 @@ impl AzureTenant {
         self.directory_roles.merge(directory_roles, &id, Dataset::AzureDirectoryRoles)?;
         self.directory_role_eligibility.merge(directory_role_eligibility, &id, Dataset::AzureDirectoryRoleEligibility)?;
         self.group_members.merge(group_members, &id, Dataset::AzureGroupMembers)?;
+        self.directory_reads.merge(directory_reads, &id, Dataset::AzureDirectoryReads)?;
         merge_keyed(&mut self.subscriptions, subscriptions, |s| s.subscription_id.clone(), AzureSubscription::merge)
     }
 
@@ -281,6 +291,65 @@ pub struct EntraServicePrincipal {
     pub owner_tenant_id: Option<String>,
     #[serde(default)]
     pub credentials: Vec<AzureCredential>,
+    /// `accountEnabled` of a service principal: `Some(false)` cannot sign in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_enabled: Option<bool>,
+    /// `createdDateTime` (applications; Graph v1.0 gives none for service principals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<Timestamp>,
+}
+
+/// One principal an incident names, read by itself.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DirectoryRead {
+    /// As the incident names it: an object id (or an application's appId) or a UPN, lowercase.
+    pub query: String,
+    pub found: DirectoryObject,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DirectoryObject {
+    /// `GET /users/{id | upn}`.
+    User {
+        id: String,
+        user_principal_name: String,
+        /// Absent is unknown, never "disabled".
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        account_enabled: Option<bool>,
+        /// `signInSessionsValidFromDateTime`: refresh tokens and session cookies issued before it
+        /// are invalid (set by `revokeSignInSessions`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sessions_valid_from: Option<Timestamp>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user_type: Option<String>,
+    },
+    /// An application or service principal (matched by object id or appId in the lists), with
+    /// the federated identity credentials of its app registration in this tenant.
+    App {
+        /// The appId.
+        app_id: String,
+        federated_credentials: Collected<Vec<FederatedCredential>>,
+    },
+    /// In `/directory/deletedItems`: soft-deleted, restorable for 30 days by an administrator, and
+    /// unable to sign in meanwhile.
+    Deleted {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        odata_type: Option<String>,
+    },
+    /// Neither a user, an application, a service principal nor a deleted item of this tenant.
+    NotFound,
+    /// The read failed (denied, throttled past the retries): nothing is known.
+    Unreadable { error: String },
+}
+
+/// A workload identity federation trust on an app registration: tokens of this issuer and
+/// subject sign in as the app, with no secret.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FederatedCredential {
+    pub name: String,
+    pub issuer: String,
+    pub subject: String,
 }
 
 /// A client secret (`passwordCredentials`) or certificate (`keyCredentials`). The secret value is

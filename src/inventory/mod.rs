@@ -337,6 +337,7 @@ pub enum Dataset {
     AzureDirectoryRoles,
     AzureDirectoryRoleEligibility,
     AzureGroupMembers,
+    AzureDirectoryReads,
     AzureRoleAssignments,
     AzureRoleEligibility,
     AzureRoleDefinitions,
@@ -352,14 +353,14 @@ pub enum Dataset {
 }
 
 impl Dataset {
-    pub const ALL: [Dataset; 35] = {
+    pub const ALL: [Dataset; 36] = {
         use Dataset::*;
         [
             AwsAuthorizationDetails, AwsCredentialReport, AwsAccountSummary, AwsPasswordPolicy, AwsIdentityProviders,
             AwsMfaDevices, AwsUserCredentials, AwsTrailEvents, AwsEnabledRegions, AwsOrganization, AwsCloudTrail, AwsAccessAnalyzer, AwsEc2Metadata,
             AwsEc2MetadataDefaults, AzureScopes, AzureUsers, AzureSignInActivity, AzureRegistrationDetails,
             AzureApplications, AzureServicePrincipals, AzureDirectoryRoles, AzureDirectoryRoleEligibility,
-            AzureGroupMembers, AzureRoleAssignments, AzureRoleEligibility, AzureRoleDefinitions, AzurePolicyAssignments,
+            AzureGroupMembers, AzureDirectoryReads, AzureRoleAssignments, AzureRoleEligibility, AzureRoleDefinitions, AzurePolicyAssignments,
             AzureDiagnosticSettings, AzureLighthouse, GcpHierarchy, GcpAssetSearch, GcpIamPolicy, GcpServiceAccounts, GcpOrgPolicies,
             GcpLogging,
         ]
@@ -378,7 +379,7 @@ impl Dataset {
             | AwsIdentityProviders | AwsMfaDevices | AwsUserCredentials | AwsTrailEvents | AwsEnabledRegions | AwsOrganization | AwsCloudTrail | AwsAccessAnalyzer
             | AwsEc2Metadata | AwsEc2MetadataDefaults => Cloud::Aws,
             AzureScopes | AzureUsers | AzureSignInActivity | AzureRegistrationDetails | AzureApplications
-            | AzureServicePrincipals | AzureDirectoryRoles | AzureDirectoryRoleEligibility | AzureGroupMembers
+            | AzureServicePrincipals | AzureDirectoryRoles | AzureDirectoryRoleEligibility | AzureGroupMembers | AzureDirectoryReads
             | AzureRoleAssignments | AzureRoleEligibility | AzureRoleDefinitions | AzurePolicyAssignments
             | AzureDiagnosticSettings | AzureLighthouse => Cloud::Azure,
             GcpHierarchy | GcpAssetSearch | GcpIamPolicy | GcpServiceAccounts | GcpOrgPolicies | GcpLogging => Cloud::Gcp,
@@ -397,7 +398,7 @@ impl Dataset {
             AwsEc2Metadata | AwsEc2MetadataDefaults | AwsEnabledRegions => "ec2",
             AzureScopes => "managementgroups",
             AzureUsers | AzureSignInActivity | AzureRegistrationDetails | AzureApplications | AzureServicePrincipals
-            | AzureDirectoryRoles | AzureDirectoryRoleEligibility | AzureGroupMembers => "entra",
+            | AzureDirectoryRoles | AzureDirectoryRoleEligibility | AzureGroupMembers | AzureDirectoryReads => "entra",
             AzureRoleAssignments | AzureRoleEligibility | AzureRoleDefinitions | AzurePolicyAssignments => "authorization",
             AzureDiagnosticSettings => "monitor",
             AzureLighthouse => "managedservices",
@@ -436,6 +437,7 @@ impl Dataset {
             AzureDirectoryRoles => "the Entra ID directory role assignments",
             AzureDirectoryRoleEligibility => "the Entra ID eligible (PIM) directory role assignments",
             AzureGroupMembers => "the members of groups that hold privileged roles",
+            AzureDirectoryReads => "the incident's Entra principals (read one by one)",
             AzureRoleAssignments => "the Azure role assignments",
             AzureRoleEligibility => "the Azure eligible (PIM) role assignments",
             AzureRoleDefinitions => "the Azure role definitions",
@@ -495,6 +497,7 @@ impl Dataset {
                 "a live Azure scan (--azure) with the Graph permission RoleEligibilitySchedule.Read.Directory in a tenant with Entra ID P2"
             }
             AzureGroupMembers => "a live Azure scan (--azure) with the Graph permission GroupMember.Read.All",
+            AzureDirectoryReads => "a live verify (--azure) with the Graph permissions User.Read.All and Application.Read.All",
             AzureRoleAssignments => "a live Azure scan (--azure) with Microsoft.Authorization/roleAssignments/read",
             AzureRoleEligibility => {
                 "a live Azure scan (--azure) with Microsoft.Authorization/roleEligibilityScheduleInstances/read"

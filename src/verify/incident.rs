@@ -197,6 +197,12 @@ impl IncidentFile {
                 }
             }
         }
+        if f.scope.gcp_projects.is_empty() && f.principals().iter().any(|p| p.cloud() == Cloud::Gcp) {
+            return Err(err("a GCP principal is named but [scope] gcp_projects is empty: list the projects to look in".into()));
+        }
+        if let Some(bad) = f.scope.gcp_projects.iter().find(|p| !crate::collect::gcp::is_project_id(p.trim())) {
+            return Err(err(format!("[scope] gcp_projects: {bad:?} is not a project id")));
+        }
         for (i, r) in f.restored.iter().enumerate() {
             if r.signed_off_by.trim().is_empty() || r.reference.trim().is_empty() {
                 return Err(err(format!("[[restored]] #{}: signed_off_by and reference must not be empty", i + 1)));
@@ -224,7 +230,10 @@ pub const TEMPLATE: &str = r#"# Portcullis incident file: what `portcullis verif
 [incident]
 id = "IR-2026-041"
 first_malicious_activity = "2026-11-30T02:14:00Z"   # start of the window: earliest attacker activity known
-contained_at = "2026-11-30T05:40:00Z"               # when the lockout was complete
+contained_at = "2026-11-30T05:40:00Z"               # when the attacker's last credential was disabled
+# Sessions must be revoked at or after contained_at (revoke last): a session issued before the
+# revocation but after contained_at would otherwise survive. Credentials issued before it count
+# as not rotated.
 
 # Where to look. An empty list means none of that cloud. Every AWS principal below must be in an
 # account listed here.
@@ -234,8 +243,10 @@ azure_subscriptions = []
 gcp_projects = []
 
 # Each compromised principal: an IAM user or role ARN, an assumed-role session ARN (the role is
-# checked), an account root (arn:aws:iam::111122223333:root), an Entra object id or UPN, or a GCP
-# member (serviceAccount:ci@project.iam.gserviceaccount.com, user:alice@example.com).
+# checked), an account root (arn:aws:iam::111122223333:root), an Entra user's object id or UPN,
+# an Entra app's appId or object id, or a GCP member (serviceAccount:ci@project.iam.gserviceaccount.com,
+# user:alice@example.com). Azure principals are looked up in the tenant read with --azure; GCP
+# principals in [scope] gcp_projects.
 [[compromised]]
 principal = "arn:aws:iam::111122223333:user/jenkins-ci"
 

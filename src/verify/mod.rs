@@ -2,12 +2,13 @@
 //! window and expected fixes, judged against the inventory into a checklist of pass / fail /
 //! not-evaluated items in four parts. Verification passes only when every item passes.
 //!
-//! Issue 13 is in progress: AWS containment, persistence, recovery and the structural fixes are
-//! judged from the inventory (authorization details, the credential report when it postdates the
-//! containment, users read one by one, CloudTrail's record of the window); Azure and GCP are to
-//! come (their principals' items say so, as `not_evaluated`).
+//! Each cloud judges its own principals and scope ([`aws`], [`azure`], [`gcp`]); the structural
+//! fixes are the engine's checks, run over the same inventory. What a cloud's APIs cannot show is
+//! said as a note in every output, never read as a pass.
 
 pub mod aws;
+pub mod azure;
+pub mod gcp;
 pub mod incident;
 
 use serde::Serialize;
@@ -60,6 +61,8 @@ pub struct Verification {
     pub items: Vec<Item>,
     pub generated_at: Timestamp,
     pub sources: Vec<String>,
+    /// What this verification could not look at (the APIs do not show it).
+    pub notes: Vec<String>,
 }
 
 impl Verification {
@@ -81,23 +84,32 @@ impl Verification {
 pub fn verify(inc: IncidentFile, inv: &Inventory, opts: &ScanOptions) -> Result<Verification, crate::engine::EngineError> {
     let now = opts.now.unwrap_or_else(Timestamp::now);
     let mut items = aws::items(&inc, inv, now);
-    for p in inc.principals().iter().filter(|p| p.cloud() != Cloud::Aws) {
-        let who = match p {
-            incident::Principal::AzureUser(s) | incident::Principal::GcpMember(s) => s.clone(),
-            _ => continue,
-        };
-        items.push(Item {
-            part: Part::Containment,
-            status: Status::NotEvaluated,
-            kind: "principal_locked",
-            principal: Some(who.clone()),
-            resource: None,
-            message: format!("not evaluated: verifying {} principals ({who}) is not implemented yet", p.cloud()),
-            evidence: serde_json::json!({}),
-        });
+    let azure = azure::items(&inc, inv, now);
+    let gcp = gcp::items(&inc, inv, now);
+    let mut notes = Vec::new();
+    if !azure.is_empty() {
+        notes.extend(azure::NOTES.iter().map(|s| s.to_string()));
     }
+    if !gcp.is_empty() {
+        notes.extend(gcp::NOTES.iter().map(|s| s.to_string()));
+    }
+    items.extend(azure);
+    items.extend(gcp);
     items.extend(fixes(&inc, inv, opts)?);
-    Ok(Verification { incident: inc, items, generated_at: now, sources: inv.sources.clone() })
+    Ok(Verification { incident: inc, items, generated_at: now, sources: inv.sources.clone(), notes })
+}
+
+/// What the items of this incident read, beyond the AWS datasets every verify asks for.
+pub fn datasets(inc: &IncidentFile) -> Vec<crate::inventory::Dataset> {
+    let clouds: Vec<Cloud> = inc.principals().iter().map(|p| p.cloud()).collect();
+    let mut out = Vec::new();
+    if clouds.contains(&Cloud::Azure) || !inc.scope.azure_subscriptions.is_empty() {
+        out.extend_from_slice(azure::DATASETS);
+    }
+    if clouds.contains(&Cloud::Gcp) || !inc.scope.gcp_projects.is_empty() {
+        out.extend_from_slice(gcp::DATASETS);
+    }
+    out
 }
 
 /// Each named check, run over the inventory: it passes only when every finding in scope passes.
@@ -108,9 +120,18 @@ fn fixes(inc: &IncidentFile, inv: &Inventory, opts: &ScanOptions) -> Result<Vec<
     let mut o = opts.clone();
     o.only = Some(inc.fixes.checks.clone());
     let scan = crate::engine::scan(inv, &o)?;
-    let in_scope = |account: &str| {
-        inc.scope.aws_accounts.iter().chain(&inc.scope.azure_subscriptions).chain(&inc.scope.gcp_projects).any(|a| a.trim().eq_ignore_ascii_case(account)) || account.is_empty()
-    };
+    // The listed accounts, subscriptions and projects; and the tenants, organizations and folders
+    // above them, where tenant- and organization-wide findings are.
+    let wanted = datasets(inc);
+    let mut scopes: Vec<String> = inc.scope.aws_accounts.iter().chain(&inc.scope.azure_subscriptions).chain(&inc.scope.gcp_projects).map(|a| a.trim().to_string()).collect();
+    if wanted.iter().any(|d| d.cloud() == Cloud::Azure) {
+        scopes.extend(inv.azure.tenants.iter().map(|t| t.tenant_id.clone()));
+    }
+    if wanted.iter().any(|d| d.cloud() == Cloud::Gcp) {
+        scopes.extend(inv.gcp.organization.iter().map(|o| o.name.clone()));
+        scopes.extend(inv.gcp.nodes.iter().map(|n| n.name.clone()));
+    }
+    let in_scope = |account: &str| scopes.iter().any(|a| a.eq_ignore_ascii_case(account)) || account.is_empty();
     let mut out = Vec::new();
     for check in &scan.checks {
         let id = check.meta.id_static;
@@ -141,6 +162,7 @@ pub fn to_json(v: &Verification) -> serde_json::Value {
         "sources": v.sources,
         "result": if v.exit_code() == 0 { "verified" } else { "not_verified" },
         "items": v.items,
+        "notes": v.notes,
     })
 }
 
@@ -185,6 +207,12 @@ pub fn render(v: &Verification, markdown: bool) -> String {
             out.push('\n');
         }
     }
+    if !v.notes.is_empty() {
+        let _ = writeln!(out, "{}", if markdown { "### Not covered\n" } else { "\nNot covered" });
+        for n in &v.notes {
+            let _ = writeln!(out, "{} {}", if markdown { "-" } else { "  -" }, clean(n));
+        }
+    }
     out
 }
 
@@ -194,7 +222,7 @@ mod tests {
 
     #[test]
     fn nothing_to_check_is_not_verified() {
-        let v = Verification { incident: IncidentFile::parse(incident::TEMPLATE, "t").unwrap(), items: Vec::new(), generated_at: Timestamp::now(), sources: Vec::new() };
+        let v = Verification { incident: IncidentFile::parse(incident::TEMPLATE, "t").unwrap(), items: Vec::new(), generated_at: Timestamp::now(), sources: Vec::new(), notes: Vec::new() };
         assert_eq!(v.exit_code(), 1);
     }
 }

@@ -25,7 +25,7 @@ pub struct AzureFake {
 impl AzureFake {
     /// Start the fake on the scenario file with extra fault flags (`--deny PATH`, …).
     pub fn start(scenario: &str, flags: &[&str]) -> Option<AzureFake> {
-        let (child, v, dir) = super::start_fake("azure_fake.py", &format!("azure/{scenario}"), flags)?;
+        let (child, v, dir) = super::start_fake("azure_fake.py", &super::scenario_path("azure", scenario), flags)?;
         let port = |k: &str| v["ports"][k].as_u64().unwrap() as u16;
         Some(AzureFake {
             login: port("login"),

@@ -332,7 +332,8 @@ def make_handler(state, server_name):
             select = [s for s in query.get("$select", "").split(",") if s]
 
             def pick(items):
-                return [{k: v for k, v in i.items() if not select or k in select or k == "id"} for i in items]
+                # Properties only a single read returns stay out of lists.
+                return [{k: v for k, v in i.items() if (not select or k in select or k == "id") and k not in ("signInSessionsValidFromDateTime", "federatedIdentityCredentials")} for i in items]
 
             if rest == "/users":
                 return self.page(pick(g["users"]), query, "@odata.nextLink", min(top, 999))
@@ -347,6 +348,26 @@ def make_handler(state, server_name):
             if rest == "/roleManagement/directory/roleEligibilityScheduleInstances":
                 return self.page(self.expand(g["directory_eligibility"], query), query, "@odata.nextLink", state.args.page)
             parts = rest.strip("/").split("/")
+            not_found = lambda what: self.send_json(404, {"error": {"code": "Request_ResourceNotFound",
+                                                                     "message": "Resource '%s' does not exist or one of its queried reference-property objects are not present." % what}})
+            if len(parts) == 2 and parts[0] == "users":
+                # One user by object id or UPN (case-insensitive), with the properties only a
+                # $select returns (signInSessionsValidFromDateTime).
+                u = next((u for u in g["users"] if parts[1].lower() in (u["id"].lower(), u["userPrincipalName"].lower())), None)
+                if u is None:
+                    return not_found(parts[1])
+                one = {k: v for k, v in u.items() if k != "signInActivity" and (not select or k in select or k == "id")}
+                for k in select:
+                    one.setdefault(k, None)
+                return self.send_json(200, dict({"@odata.context": "%s/v1.0/$metadata#users(%s)/$entity" % (state.origins["graph"], ",".join(select))}, **one))
+            if len(parts) == 3 and parts[0] == "directory" and parts[1] == "deletedItems":
+                d = next((d for d in g.get("deleted", []) if d["id"].lower() == parts[2].lower()), None)
+                return self.send_json(200, d) if d else not_found(parts[2])
+            if len(parts) == 3 and parts[0] == "applications" and parts[2] == "federatedIdentityCredentials":
+                app = next((a for a in g["applications"] if a["id"] == parts[1]), None)
+                if app is None:
+                    return not_found(parts[1])
+                return self.page(app.get("federatedIdentityCredentials", []), query, "@odata.nextLink", min(top, 999))
             if len(parts) == 4 and parts[0] == "groups" and parts[2] == "transitiveMembers" and parts[3] == "microsoft.graph.user":
                 members = g.get("groups", {}).get(parts[1])
                 if members is None:

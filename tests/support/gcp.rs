@@ -19,7 +19,7 @@ pub struct GcpFake {
 
 impl GcpFake {
     pub fn start(scenario: &str, flags: &[&str]) -> Option<GcpFake> {
-        let (child, v, dir) = super::start_fake("gcp_fake.py", &format!("gcp/{scenario}"), flags)?;
+        let (child, v, dir) = super::start_fake("gcp_fake.py", &super::scenario_path("gcp", scenario), flags)?;
         Some(GcpFake {
             port: v["port"].as_u64().unwrap() as u16,
             ca: PathBuf::from(v["ca"].as_str().unwrap()),

@@ -481,6 +481,15 @@ pub fn failing(v: &serde_json::Value) -> Vec<(String, String)> {
 /// A Python fake of a cloud (`tests/support/<script>`, run with the moto venv's python, which has
 /// `cryptography`) serving `fixtures/<scenario>`: started, and its first stdout line (ports, CA,
 /// key files) read. Its stdin stays open: the fake exits when the test drops it.
+/// A scenario under fixtures/CLOUD/, or a file a test wrote (an absolute path).
+pub fn scenario_path(cloud: &str, scenario: &str) -> String {
+    if std::path::Path::new(scenario).is_absolute() {
+        scenario.to_string()
+    } else {
+        format!("{cloud}/{scenario}")
+    }
+}
+
 pub fn start_fake(script: &str, scenario: &str, flags: &[&str]) -> Option<(Child, serde_json::Value, tempfile::TempDir)> {
     let python = moto_python()?;
     let dir = tempfile::tempdir().unwrap();

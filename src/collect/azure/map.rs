@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::inventory::azure::{
+    DirectoryObject, FederatedCredential,
     AzureCredential, AzurePolicyAssignment, AzureRoleAssignment, AzureRoleDefinition, DiagnosticSetting,
     DirectoryRoleAssignment, EntraServicePrincipal, EntraUser, LighthouseAuthorization, LighthouseDelegation,
     RegistrationDetail, SignInActivity,
@@ -331,6 +332,46 @@ pub fn users(items: &[Value]) -> MapResult<(Vec<EntraUser>, Vec<SignInActivity>)
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+struct GraphUserRead {
+    id: String,
+    user_principal_name: Option<String>,
+    account_enabled: Option<bool>,
+    sign_in_sessions_valid_from_date_time: Option<String>,
+    user_type: Option<String>,
+}
+
+/// One user read by itself (`GET /users/{id}` with `signInSessionsValidFromDateTime`).
+pub fn user_read(v: &Value) -> Result<DirectoryObject, String> {
+    let u: GraphUserRead = serde_json::from_value(v.clone()).map_err(|e| format!("user: {e}"))?;
+    let sessions = u.sign_in_sessions_valid_from_date_time;
+    if sessions.as_deref().is_some_and(|s| time(&Some(s.to_string())).is_none()) {
+        return Err(format!("user {}: signInSessionsValidFromDateTime {sessions:?} is not a time", u.id));
+    }
+    Ok(DirectoryObject::User {
+        user_principal_name: u.user_principal_name.unwrap_or_else(|| u.id.clone()),
+        id: u.id,
+        account_enabled: u.account_enabled,
+        sessions_valid_from: time(&sessions),
+        user_type: u.user_type,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphFederated {
+    name: Option<String>,
+    issuer: String,
+    subject: Option<String>,
+}
+
+pub fn federated_credentials(items: &[Value]) -> MapResult<Vec<FederatedCredential>> {
+    each(items, "federated identity credential", |f: GraphFederated| {
+        Ok(FederatedCredential { name: f.name.unwrap_or_default(), issuer: f.issuer, subject: f.subject.unwrap_or_default() })
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct GraphRegistration {
     id: String,
     user_principal_name: Option<String>,
@@ -358,6 +399,8 @@ struct GraphApp {
     display_name: Option<String>,
     service_principal_type: Option<String>,
     app_owner_organization_id: Option<String>,
+    account_enabled: Option<bool>,
+    created_date_time: Option<String>,
     #[serde(default)]
     password_credentials: Vec<GraphCredential>,
     #[serde(default)]
@@ -397,6 +440,8 @@ pub fn apps(items: &[Value], service_principals: bool) -> MapResult<Vec<EntraSer
             id: a.id,
             kind: kind.to_string(),
             owner_tenant_id: a.app_owner_organization_id,
+            account_enabled: a.account_enabled,
+            created: time(&a.created_date_time),
             credentials: a
                 .password_credentials
                 .iter()
