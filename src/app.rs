@@ -74,7 +74,7 @@ fn verify(a: crate::cli::VerifyArgs) -> Result<u8, AppError> {
     let Some(path) = &a.incident else { return Err(AppError::Usage("give --incident FILE (or --init)".into())) };
     let incident = crate::verify::incident::IncidentFile::load(path)?;
     let config = crate::config::load_effective(a.config.as_deref(), &env_vars())?.config;
-    let outputs: Vec<(&'static str, &Path)> = [("--json", &a.json), ("--markdown", &a.markdown)].into_iter().filter_map(|(o, p)| p.as_deref().map(|p| (o, p))).collect();
+    let outputs: Vec<(&'static str, &Path)> = [("--json", &a.json), ("--markdown", &a.markdown), ("--html", &a.html), ("--sarif", &a.sarif)].into_iter().filter_map(|(o, p)| p.as_deref().map(|p| (o, p))).collect();
     let mut inputs = input_files(&a.sources);
     inputs.push(("--incident", path.as_path()));
     check_outputs(&outputs, &inputs)?;
@@ -131,6 +131,31 @@ fn verify(a: crate::cli::VerifyArgs) -> Result<u8, AppError> {
     if let Some(p) = &a.markdown {
         let text = crate::verify::render(&v, true);
         write_output(p, |w| w.write_all(text.as_bytes()))?;
+    }
+    if let Some(p) = &a.sarif {
+        write_output(p, |w| {
+            serde_json::to_writer_pretty(&mut *w, &crate::verify::sarif::document(&v))?;
+            w.write_all(b"\n")
+        })?;
+    }
+    if let Some(p) = &a.html {
+        // The report around the checklist: the structural fixes' checks over the same inventory.
+        let scan = if v.incident.fixes.checks.is_empty() {
+            engine::Scan {
+                findings: Default::default(),
+                coverage: inv.coverage(),
+                checks: Vec::new(),
+                now: v.generated_at,
+                fixes: Default::default(),
+                triage: Default::default(),
+                planned: Vec::new(),
+            }
+        } else {
+            engine::scan(&inv, &ScanOptions { only: Some(v.incident.fixes.checks.clone()), ..opts.clone() })?
+        };
+        let mut page = Vec::new();
+        report::html::write_with(&scan, &inv.sources, None, Some(&v), &mut page).map_err(|source| AppError::Html { path: p.display().to_string(), source })?;
+        write_output(p, |w| w.write_all(&page))?;
     }
     let stdout_taken = outputs.iter().any(|(_, p)| *p == Path::new("-"));
     let text = crate::verify::render(&v, false);

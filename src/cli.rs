@@ -55,6 +55,12 @@ pub struct VerifyArgs {
     /// Write the checklist as Markdown for the incident ticket; `-` for stdout.
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+    /// Write the HTML report with its verification section (and the fix checks' findings).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Write the items that did not pass as SARIF 2.1.0 (GitHub code scanning).
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
     /// Configuration file (as for scan: trust allow-lists and thresholds for the fix checks).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

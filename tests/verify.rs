@@ -233,18 +233,20 @@ checks = ["azure_entra_user_mfa_registered"]
 /// fixtures/azure/incident.json changed by `edit`, served by the fake; verify's JSON, exit code,
 /// and the (server, method, path) of every request.
 fn azure_verify(edit: impl Fn(&mut Value)) -> Option<(Value, i32, Vec<(String, String, String)>)> {
-    let dir = tempfile::tempdir().unwrap();
+    azure_verify_in(&tempfile::tempdir().unwrap(), edit, AZURE_INCIDENT, &[])
+}
+
+fn azure_verify_in(dir: &tempfile::TempDir, edit: impl Fn(&mut Value), incident: &str, extra: &[&str]) -> Option<(Value, i32, Vec<(String, String, String)>)> {
     let mut tenant: Value = serde_json::from_str(&std::fs::read_to_string(format!("{}/fixtures/azure/incident.json", env!("CARGO_MANIFEST_DIR"))).unwrap()).unwrap();
     edit(&mut tenant);
     let scenario = dir.path().join("tenant.json");
     std::fs::write(&scenario, tenant.to_string()).unwrap();
     let fake = support::azure::AzureFake::start(scenario.to_str().unwrap(), &[])?;
     let inc = dir.path().join("incident.toml");
-    std::fs::write(&inc, AZURE_INCIDENT).unwrap();
-    let out = fake
-        .command(&["verify", "--incident", inc.to_str().unwrap(), "--azure", "--azure-subscriptions", "a1000000-0000-4000-8000-000000000001", "--json", "-", "-q", "--now", "2026-11-30T12:00:00Z"])
-        .output()
-        .unwrap();
+    std::fs::write(&inc, incident).unwrap();
+    let mut args = vec!["verify", "--incident", inc.to_str().unwrap(), "--azure", "--azure-subscriptions", "a1000000-0000-4000-8000-000000000001", "--json", "-", "-q", "--now", "2026-11-30T12:00:00Z"];
+    args.extend_from_slice(extra);
+    let out = fake.command(&args).output().unwrap();
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     Some((doc, out.status.code().unwrap(), fake.requests()))
 }
@@ -337,6 +339,49 @@ fn azure_each_gap_in_the_response_is_named() {
         assert!(failing.iter().any(|i| i.to_string().contains(needle)), "{what}: {needle:?} not in {failing:#?}");
         assert_eq!((doc["result"].as_str(), code), (Some("not_verified"), 1), "{what}");
     }
+}
+
+#[test]
+fn the_checklist_reaches_sarif_html_and_markdown_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sarif, html, md) = (dir.path().join("verify.sarif"), dir.path().join("verify.html"), dir.path().join("verify.md"));
+    // alice left enabled; a principal the tenant does not have; an app registration the attacker
+    // created inside the window, named with markup.
+    let incident = AZURE_INCIDENT.replace("[[restored]]", "[[compromised]]\nprincipal = \"ghost@contoso.example\"\n\n[[restored]]");
+    let extra = ["--sarif", sarif.to_str().unwrap(), "--html", html.to_str().unwrap(), "--markdown", md.to_str().unwrap()];
+    let edit = |t: &mut Value| {
+        users(t)[0]["accountEnabled"] = true.into();
+        t["graph"]["applications"].as_array_mut().unwrap().push(serde_json::json!({
+            "id": "40000000-0000-4000-8000-0000000000bd", "appId": "a9000000-0000-4000-8000-0000000000bd", "displayName": "<img src=x onerror=alert(1)>",
+            "createdDateTime": "2026-11-28T02:00:00Z", "signInAudience": "AzureADMultipleOrgs", "passwordCredentials": [], "keyCredentials": [],
+        }));
+    };
+    let Some((doc, code, _)) = azure_verify_in(&dir, edit, &incident, &extra) else { return };
+    assert_eq!(code, 1, "{doc:#}");
+    // SARIF: the failing item an error, the not-evaluated one a warning; valid under GitHub's rules.
+    let s: Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    let results = s["runs"][0]["results"].as_array().unwrap();
+    let by_rule = |r: &str| results.iter().find(|x| x["ruleId"] == r).unwrap_or_else(|| panic!("no {r}: {s:#}"));
+    assert_eq!(by_rule("verify/azure_user_disabled")["level"], "error");
+    assert_eq!(by_rule("verify/azure_principal_read")["level"], "warning");
+    assert_eq!(results.len(), doc["items"].as_array().unwrap().iter().filter(|i| i["status"] != "pass").count());
+    assert_eq!(s["runs"][0]["properties"]["result"], "not_verified");
+    if let Some(tool) = support::multitool() {
+        support::validate_sarif(&tool, &sarif);
+    }
+    // HTML: the verification section first, every item in it, the markup only as text.
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<section id=\"verification\">") && page.contains("not verified"), "no verification section");
+    for i in doc["items"].as_array().unwrap() {
+        assert!(page.contains(&format!(">{}<", i["kind"].as_str().unwrap())), "{} missing from the page", i["kind"]);
+    }
+    assert!(!page.contains("<img src=x"), "raw markup in the page");
+    assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;"), "the hostile name is not shown as text");
+    // Markdown for the ticket.
+    let text = std::fs::read_to_string(&md).unwrap();
+    assert!(text.contains("## Incident IR-2026-077: NOT VERIFIED"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("- [ ] ❌") && l.contains("alice&#64;contoso.example is enabled")), "{text}");
+    assert!(!text.contains("<img src=x"), "{text}");
 }
 
 #[test]

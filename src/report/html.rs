@@ -121,6 +121,8 @@ struct CheckInfo<'a> {
 /// Everything the template sees.
 #[derive(Serialize)]
 struct Page<'a> {
+    /// `verify --html`: the incident checklist, shown first.
+    verification: Option<VerifyView>,
     version: &'static str,
     scanned_at: String,
     sources: &'a [String],
@@ -230,8 +232,67 @@ fn triage_notes(t: &crate::gate::Triage) -> Vec<String> {
     v
 }
 
+/// The verification section: the incident, its verdict, and each part's items.
+#[derive(Serialize)]
+struct VerifyView {
+    id: String,
+    verified: bool,
+    window: (String, String),
+    counts: (usize, usize, usize),
+    parts: Vec<(&'static str, Vec<VerifyItem>)>,
+    notes: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct VerifyItem {
+    status: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    subject: String,
+    message: String,
+    evidence: String,
+}
+
+fn verify_view(v: &crate::verify::Verification) -> VerifyView {
+    use crate::verify::Part;
+    let parts = [Part::Containment, Part::Persistence, Part::Recovery, Part::Fixes]
+        .into_iter()
+        .map(|p| {
+            let items: Vec<VerifyItem> = v
+                .items
+                .iter()
+                .filter(|i| i.part == p)
+                .map(|i| VerifyItem {
+                    status: i.status.as_str(),
+                    label: status_label(i.status),
+                    kind: i.kind,
+                    subject: i.principal.clone().or_else(|| i.resource.clone()).unwrap_or_default(),
+                    message: i.message.clone(),
+                    evidence: if i.evidence.as_object().is_some_and(|o| o.is_empty()) { String::new() } else { serde_json::to_string(&i.evidence).unwrap_or_default() },
+                })
+                .collect();
+            (p.title(), items)
+        })
+        .filter(|(_, items)| !items.is_empty())
+        .collect();
+    VerifyView {
+        id: v.incident.incident.id.clone(),
+        verified: v.exit_code() == 0,
+        window: (v.incident.incident.start().to_string(), v.incident.incident.contained().to_string()),
+        counts: (v.count(Status::Pass), v.count(Status::Fail), v.count(Status::NotEvaluated)),
+        parts,
+        notes: v.notes.clone(),
+    }
+}
+
 /// Render the report. `sources` describes what was scanned (the inventory's sources).
 pub fn render(scan: &Scan, sources: &[String], verdict: Option<&Verdict>) -> Result<String, HtmlError> {
+    render_with(scan, sources, verdict, None)
+}
+
+/// The report with a verification section first (`verify --html`): `scan` holds the structural
+/// fixes' checks.
+pub fn render_with(scan: &Scan, sources: &[String], verdict: Option<&Verdict>, verification: Option<&crate::verify::Verification>) -> Result<String, HtmlError> {
     let text = CheckText::index(scan);
     // Most severe failures first, then what could not be evaluated, then passes.
     let mut order: Vec<&Finding> = scan.findings.iter().collect();
@@ -365,6 +426,7 @@ pub fn render(scan: &Scan, sources: &[String], verdict: Option<&Verdict>) -> Res
     let tmpl = env.get_template("report.html.j2")?;
     let hash = |s: &str| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(s.as_bytes()));
     let ctx = Page {
+        verification: verification.map(verify_view),
         version: env!("CARGO_PKG_VERSION"),
         scanned_at: scan.now.to_string(),
         sources,
@@ -482,7 +544,11 @@ fn script_safe_json(json: &str) -> String {
 }
 
 pub fn write(scan: &Scan, sources: &[String], verdict: Option<&Verdict>, out: impl Write) -> Result<(), HtmlError> {
-    let page = render(scan, sources, verdict)?;
+    write_with(scan, sources, verdict, None, out)
+}
+
+pub fn write_with(scan: &Scan, sources: &[String], verdict: Option<&Verdict>, verification: Option<&crate::verify::Verification>, out: impl Write) -> Result<(), HtmlError> {
+    let page = render_with(scan, sources, verdict, verification)?;
     let mut w = io::BufWriter::new(out);
     w.write_all(page.as_bytes())?;
     w.flush()?;

@@ -10,6 +10,7 @@ pub mod aws;
 pub mod azure;
 pub mod gcp;
 pub mod incident;
+pub mod sarif;
 
 use serde::Serialize;
 
