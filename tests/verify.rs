@@ -329,6 +329,22 @@ fn azure_each_gap_in_the_response_is_named() {
             "billing-export",
         ),
         ("bob restored without revoking his sessions", Box::new(|t| users(t)[1]["signInSessionsValidFromDateTime"] = "2026-01-01T00:00:00Z".into()), "azure_user_restored_with_sessions_revoked", "recovery", "IR-2026-077-signoff"),
+        (
+            "an Owner assignment made inside the window",
+            Box::new(|t| {
+                let a = serde_json::json!({
+                    "id": "/subscriptions/a1000000-0000-4000-8000-000000000001/providers/Microsoft.Authorization/roleAssignments/0000000b-0000-4000-8000-000000000000",
+                    "name": "0000000b-0000-4000-8000-000000000000", "type": "Microsoft.Authorization/roleAssignments",
+                    "properties": {"scope": "/subscriptions/a1000000-0000-4000-8000-000000000001", "roleDefinitionId": "/subscriptions/a1000000-0000-4000-8000-000000000001/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+                                   "principalId": "60000000-0000-4000-8000-0000000000ff", "principalType": "ServicePrincipal", "condition": null, "conditionVersion": null,
+                                   "createdOn": "2026-11-28T05:12:00.1234567Z", "updatedOn": "2026-11-28T05:12:00.1234567Z", "createdBy": "10000000-0000-4000-8000-000000000001", "updatedBy": "10000000-0000-4000-8000-000000000001", "delegatedManagedIdentityResourceId": null, "description": null}
+                });
+                t["subscriptions"][0]["role_assignments"].as_array_mut().unwrap().push(a);
+            }),
+            "azure_window_role_assignments_absent",
+            "persistence",
+            "60000000-0000-4000-8000-0000000000ff",
+        ),
         ("carol without MFA", Box::new(|t| t["graph"]["registration"][2]["isMfaRegistered"] = false.into()), "azure_users_mfa", "recovery", "carol@contoso.example"),
     ];
     for (what, edit, kind, part, needle) in cases {

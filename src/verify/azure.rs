@@ -81,6 +81,7 @@ pub fn items(inc: &IncidentFile, inv: &Inventory, now: Timestamp) -> Vec<Item> {
             }
         }
         persistence(&mut cx, window);
+        window_role_assignments(&mut cx, window);
         recovery(&mut cx, &compromised_apps, window.1);
         out.extend(cx.items);
     }
@@ -284,6 +285,32 @@ fn persistence(cx: &mut Cx, window: (Timestamp, Timestamp)) {
             cx.push(part, status, "azure_window_principals_absent", None, message, json!({"principals": found}));
         }
     }
+}
+
+/// Role assignments made inside the window (ARM's `createdOn`) that still stand: the attacker's
+/// grants to itself, a guest or an outside application.
+fn window_role_assignments(cx: &mut Cx, window: (Timestamp, Timestamp)) {
+    let mut found = Vec::new();
+    let mut unread = Vec::new();
+    for s in &cx.tenant.subscriptions {
+        match s.role_assignments.get() {
+            Some(list) => found.extend(list.iter().filter(|a| in_window(a.created, window)).map(|a| {
+                json!({"subscription": s.subscription_id, "scope": a.scope, "principal_id": a.principal_id, "principal_type": a.principal_type, "role_definition_id": a.role_definition_id, "created": a.created})
+            })),
+            None => unread.push(s.subscription_id.clone()),
+        }
+    }
+    let tenant = cx.tenant.tenant_id.clone();
+    let (status, message) = if !found.is_empty() {
+        (Status::Fail, format!("tenant {tenant}: {} Azure role assignment(s) made inside the window still stand", found.len()))
+    } else if !unread.is_empty() {
+        (Status::NotEvaluated, format!("not evaluated: the role assignments of {} could not be read", unread.join(", ")))
+    } else if cx.tenant.subscriptions.is_empty() {
+        (Status::NotEvaluated, format!("not evaluated: no subscription of tenant {tenant} was read"))
+    } else {
+        (Status::Pass, format!("tenant {tenant}: no Azure role assignment made inside the window stands ({} subscription(s) read)", cx.tenant.subscriptions.len()))
+    };
+    cx.push(Part::Persistence, status, "azure_window_role_assignments_absent", None, message, json!({"role_assignments": found}));
 }
 
 fn recovery(cx: &mut Cx, compromised_apps: &[String], contained: Timestamp) {

@@ -200,5 +200,6 @@ fn member_bindings(inv: &Inventory, projects: &[&GcpProject], member: &str, rest
 /// What GCP verification cannot see, said in every output.
 pub const NOTES: &[&str] = &[
     "GCP: service accounts carry no creation time and IAM policies no change history: accounts created and bindings added inside the window are found only through Cloud Audit Logs, which verify does not read (keys created inside the window are found).",
+    "GCP: an uploaded key's validAfterTime comes from its certificate, which whoever uploads it chooses; one dated after containment is taken as a rotation.",
     "GCP: a user's Google Workspace or Cloud Identity state (suspension, sign-in cookies, 2-Step Verification) is not readable through the Cloud APIs; check it in the Admin console. A role held through a group is not expanded.",
 ];
