@@ -230,13 +230,16 @@ reference = "IR-2026-077-signoff"
 checks = ["azure_entra_user_mfa_registered"]
 "#;
 
+/// verify's JSON, its exit code, and the requests the fake saw.
+type FakeOutcome<R> = Option<(Value, i32, Vec<R>)>;
+
 /// fixtures/azure/incident.json changed by `edit`, served by the fake; verify's JSON, exit code,
 /// and the (server, method, path) of every request.
-fn azure_verify(edit: impl Fn(&mut Value)) -> Option<(Value, i32, Vec<(String, String, String)>)> {
+fn azure_verify(edit: impl Fn(&mut Value)) -> FakeOutcome<(String, String, String)> {
     azure_verify_in(&tempfile::tempdir().unwrap(), edit, AZURE_INCIDENT, &[])
 }
 
-fn azure_verify_in(dir: &tempfile::TempDir, edit: impl Fn(&mut Value), incident: &str, extra: &[&str]) -> Option<(Value, i32, Vec<(String, String, String)>)> {
+fn azure_verify_in(dir: &tempfile::TempDir, edit: impl Fn(&mut Value), incident: &str, extra: &[&str]) -> FakeOutcome<(String, String, String)> {
     let mut tenant: Value = serde_json::from_str(&std::fs::read_to_string(format!("{}/fixtures/azure/incident.json", env!("CARGO_MANIFEST_DIR"))).unwrap()).unwrap();
     edit(&mut tenant);
     let scenario = dir.path().join("tenant.json");
@@ -249,6 +252,16 @@ fn azure_verify_in(dir: &tempfile::TempDir, edit: impl Fn(&mut Value), incident:
     let out = fake.command(&args).output().unwrap();
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     Some((doc, out.status.code().unwrap(), fake.requests()))
+}
+
+/// The scenario with one step of the response undone: `kind` fails in `part`, naming `needle`,
+/// and verification fails.
+fn assert_gap_named(what: &str, doc: &Value, code: i32, kind: &str, part: &str, needle: &str) {
+    let failing: Vec<&Value> = doc["items"].as_array().unwrap().iter().filter(|i| i["kind"] == kind && i["status"] == "fail").collect();
+    assert!(!failing.is_empty(), "{what}: {kind} does not fail: {doc:#}");
+    assert_eq!(failing[0]["part"], part, "{what}");
+    assert!(failing.iter().any(|i| i.to_string().contains(needle)), "{what}: {needle:?} not in {failing:#?}");
+    assert_eq!((doc["result"].as_str(), code), (Some("not_verified"), 1), "{what}");
 }
 
 fn users(t: &mut Value) -> &mut Vec<Value> {
@@ -349,11 +362,7 @@ fn azure_each_gap_in_the_response_is_named() {
     ];
     for (what, edit, kind, part, needle) in cases {
         let Some((doc, code, _)) = azure_verify(edit) else { return };
-        let failing: Vec<&Value> = doc["items"].as_array().unwrap().iter().filter(|i| i["kind"] == kind && i["status"] == "fail").collect();
-        assert!(!failing.is_empty(), "{what}: {kind} does not fail: {doc:#}");
-        assert_eq!(failing[0]["part"], part, "{what}");
-        assert!(failing.iter().any(|i| i.to_string().contains(needle)), "{what}: {needle:?} not in {failing:#?}");
-        assert_eq!((doc["result"].as_str(), code), (Some("not_verified"), 1), "{what}");
+        assert_gap_named(what, &doc, code, kind, part, needle);
     }
 }
 
@@ -440,7 +449,7 @@ reference = "IR-2026-078-signoff"
 checks = ["gcp_iam_no_public_access"]
 "#;
 
-fn gcp_verify(edit: impl Fn(&mut Value)) -> Option<(Value, i32, Vec<(String, String)>)> {
+fn gcp_verify(edit: impl Fn(&mut Value)) -> FakeOutcome<(String, String)> {
     let dir = tempfile::tempdir().unwrap();
     let mut org: Value = serde_json::from_str(&std::fs::read_to_string(format!("{}/fixtures/gcp/incident.json", env!("CARGO_MANIFEST_DIR"))).unwrap()).unwrap();
     edit(&mut org);
@@ -522,10 +531,6 @@ fn gcp_each_gap_in_the_response_is_named() {
     ];
     for (what, edit, kind, part, needle) in cases {
         let Some((doc, code, _)) = gcp_verify(edit) else { return };
-        let failing: Vec<&Value> = doc["items"].as_array().unwrap().iter().filter(|i| i["kind"] == kind && i["status"] == "fail").collect();
-        assert!(!failing.is_empty(), "{what}: {kind} does not fail: {doc:#}");
-        assert_eq!(failing[0]["part"], part, "{what}");
-        assert!(failing.iter().any(|i| i.to_string().contains(needle)), "{what}: {needle:?} not in {failing:#?}");
-        assert_eq!((doc["result"].as_str(), code), (Some("not_verified"), 1), "{what}");
+        assert_gap_named(what, &doc, code, kind, part, needle);
     }
 }

@@ -42,6 +42,13 @@ impl Cx<'_> {
         });
     }
 
+    /// Tenant-wide: nothing found passes; each thing found is named in the evidence under `key`.
+    fn none_found(&mut self, part: Part, kind: &'static str, found: Vec<serde_json::Value>, key: &str, fail: &str, pass: &str) {
+        let tenant = &self.tenant.tenant_id;
+        let (status, message) = if found.is_empty() { (Status::Pass, format!("tenant {tenant}: {pass}")) } else { (Status::Fail, format!("tenant {tenant}: {} {fail}", found.len())) };
+        self.push(part, status, kind, None, message, json!({ key: found }));
+    }
+
     fn ne(&mut self, part: Part, kind: &'static str, principal: Option<&str>, why: String) {
         self.push(part, Status::NotEvaluated, kind, principal, format!("not evaluated: {why}"), json!({}));
     }
@@ -262,12 +269,7 @@ fn persistence(cx: &mut Cx, window: (Timestamp, Timestamp)) {
         Err(why) => cx.ne(part, "azure_window_credentials_removed", None, why),
         Ok(all) => {
             let found: Vec<serde_json::Value> = all.iter().flat_map(|a| a.credentials.iter().filter(|c| live(c, now) && in_window(c.start, window)).map(|c| cred_json(a, c))).collect();
-            let (status, message) = if found.is_empty() {
-                (Status::Pass, format!("tenant {}: no app secret or certificate that starts inside the window remains", cx.tenant.tenant_id))
-            } else {
-                (Status::Fail, format!("tenant {}: {} app secret(s) or certificate(s) that start inside the window remain", cx.tenant.tenant_id, found.len()))
-            };
-            cx.push(part, status, "azure_window_credentials_removed", None, message, json!({"credentials": found}));
+            cx.none_found(part, "azure_window_credentials_removed", found, "credentials", "app secret(s) or certificate(s) that start inside the window remain", "no app secret or certificate that starts inside the window remains");
         }
     }
     let users = cx.tenant.users.require(Dataset::AzureUsers).map_err(|m| m.to_string());
@@ -277,12 +279,7 @@ fn persistence(cx: &mut Cx, window: (Timestamp, Timestamp)) {
         (Ok(users), Ok(registrations)) => {
             let mut found: Vec<serde_json::Value> = users.iter().filter(|u| in_window(u.created, window)).map(|u| json!({"user": u.user_principal_name, "id": u.id, "created": u.created})).collect();
             found.extend(registrations.iter().filter(|a| in_window(a.created, window)).map(|a| json!({"application": a.display_name, "app_id": a.app_id, "created": a.created})));
-            let (status, message) = if found.is_empty() {
-                (Status::Pass, format!("tenant {}: no user or app registration created inside the window remains", cx.tenant.tenant_id))
-            } else {
-                (Status::Fail, format!("tenant {}: {} user(s) or app registration(s) created inside the window remain", cx.tenant.tenant_id, found.len()))
-            };
-            cx.push(part, status, "azure_window_principals_absent", None, message, json!({"principals": found}));
+            cx.none_found(part, "azure_window_principals_absent", found, "principals", "user(s) or app registration(s) created inside the window remain", "no user or app registration created inside the window remains");
         }
     }
 }
@@ -326,12 +323,7 @@ fn recovery(cx: &mut Cx, compromised_apps: &[String], contained: Timestamp) {
                 .filter(|a| a.kind != "managed_identity" && !compromised_apps.iter().any(|c| c.eq_ignore_ascii_case(&a.app_id)))
                 .flat_map(|a| a.credentials.iter().filter(|c| live(c, now) && c.start.is_none_or(|s| s < contained)).map(|c| cred_json(a, c)))
                 .collect();
-            let (status, message) = if stale.is_empty() {
-                (Status::Pass, format!("tenant {}: every app secret and certificate was issued after containment", cx.tenant.tenant_id))
-            } else {
-                (Status::Fail, format!("tenant {}: {} app secret(s) or certificate(s) issued before containment were not rotated", cx.tenant.tenant_id, stale.len()))
-            };
-            cx.push(part, status, "azure_credentials_rotated", None, message, json!({"not_rotated": stale}));
+            cx.none_found(part, "azure_credentials_rotated", stale, "not_rotated", "app secret(s) or certificate(s) issued before containment were not rotated", "every app secret and certificate was issued after containment");
         }
     }
     let users = cx.tenant.users.require(Dataset::AzureUsers).map_err(|m| m.to_string());

@@ -78,25 +78,21 @@ pub fn items(inc: &IncidentFile, inv: &Inventory, now: Timestamp) -> Vec<Item> {
         }
     }
     let scope = projects.iter().map(|p| p.project_id.as_str()).collect::<Vec<_>>().join(", ");
-    let (status, message) = if !window_keys.is_empty() {
-        (Status::Fail, format!("{} service-account key(s) created inside the window can still sign", window_keys.len()))
-    } else if !unread.is_empty() {
-        (Status::NotEvaluated, format!("not evaluated: service accounts not read in {}", unread.join("; ")))
-    } else if projects.is_empty() {
-        (Status::NotEvaluated, "not evaluated: no project in scope was read".to_string())
-    } else {
-        (Status::Pass, format!("projects {scope}: no service-account key created inside the window can sign"))
+    // Keys found fail; otherwise unread projects leave it unknown; otherwise it passes.
+    let judge = |keys: &[serde_json::Value], fail: &str, pass: &str| {
+        if !keys.is_empty() {
+            (Status::Fail, format!("{} service-account key(s) {fail}", keys.len()))
+        } else if !unread.is_empty() {
+            (Status::NotEvaluated, format!("not evaluated: service accounts not read in {}", unread.join("; ")))
+        } else if projects.is_empty() {
+            (Status::NotEvaluated, "not evaluated: no project in scope was read".to_string())
+        } else {
+            (Status::Pass, format!("projects {scope}: {pass}"))
+        }
     };
+    let (status, message) = judge(&window_keys, "created inside the window can still sign", "no service-account key created inside the window can sign");
     out.push(item(Part::Persistence, status, "gcp_window_keys_disabled", None, None, message, json!({"keys": window_keys})));
-    let (status, message) = if !stale.is_empty() {
-        (Status::Fail, format!("{} service-account key(s) issued before containment were not rotated", stale.len()))
-    } else if !unread.is_empty() {
-        (Status::NotEvaluated, format!("not evaluated: service accounts not read in {}", unread.join("; ")))
-    } else if projects.is_empty() {
-        (Status::NotEvaluated, "not evaluated: no project in scope was read".to_string())
-    } else {
-        (Status::Pass, format!("projects {scope}: every usable service-account key was issued after containment"))
-    };
+    let (status, message) = judge(&stale, "issued before containment were not rotated", "every usable service-account key was issued after containment");
     out.push(item(Part::Recovery, status, "gcp_keys_rotated", None, None, message, json!({"not_rotated": stale})));
     out
 }
