@@ -217,6 +217,10 @@ pub enum Reply {
     Serve(u16, Vec<(String, String)>, Vec<u8>),
     /// Pass the request to moto unchanged.
     Forward,
+    /// Close the connection without answering (a dropped connection).
+    Drop,
+    /// Wait, then reply as the inner reply says (an answer slower than a timeout).
+    Delay(Duration, Box<Reply>),
 }
 
 pub type Handler = dyn Fn(&Request) -> Reply + Send + Sync;
@@ -284,13 +288,18 @@ fn serve(conn: TcpStream, moto_port: u16, handler: &Handler, seen: &Mutex<Vec<(S
         let mut body = vec![0; len];
         reader.read_exact(&mut body)?;
         let req = Request { method, target, headers, body };
-        let reply = handler(&req);
+        let mut reply = handler(&req);
+        while let Reply::Delay(d, inner) = reply {
+            std::thread::sleep(d);
+            reply = *inner;
+        }
         let (status, hdrs, body) = match reply {
             Reply::Serve(s, h, b) => {
                 seen.lock().unwrap().push(req.action());
                 (s, h, b)
             }
             Reply::Forward => forward(moto_port, &req, &raw_headers)?,
+            Reply::Drop | Reply::Delay(..) => return Ok(()),
         };
         let mut out = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\n", body.len());
         for (k, v) in hdrs {
