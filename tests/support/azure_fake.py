@@ -8,7 +8,7 @@ denied permissions, missing licences, throttling with Retry-After, latency.
 
 Usage: azure_fake.py SCENARIO --dir DIR [--page N] [--latency-ms N] [--deny PATH_PREFIX]...
        [--unlicensed PATH_PREFIX]... [--unlicensed-sign-in] [--throttle-once PATH_PREFIX]...
-       [--users N] [--subscriptions N]
+       [--users N] [--subscriptions N] [--canary SECRET]
 Prints one JSON line with the three ports and the CA file once it listens; writes every request
 to DIR/requests.jsonl.
 """
@@ -205,7 +205,10 @@ def make_handler(state, server_name):
             scope = form.get("scope", "")
             aud = scope[: -len("/.default")] if scope.endswith("/.default") else scope
             now = int(time.time())
-            token = jwt_unsigned({"aud": aud, "tid": sc["tenant_id"], "appid": sc["client_id"], "iat": now, "exp": now + 3600})
+            claims = {"aud": aud, "tid": sc["tenant_id"], "appid": sc["client_id"], "iat": now, "exp": now + 3600}
+            if state.args.canary:
+                claims["xms_canary"] = state.args.canary  # a secret the token carries: it must never be logged
+            token = jwt_unsigned(claims)
             self.send_json(200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token})
 
         def check_assertion(self, a, tenant):
@@ -339,10 +342,17 @@ def make_handler(state, server_name):
                 return self.page(pick(g["users"]), query, "@odata.nextLink", min(top, 999))
             if rest == "/reports/authenticationMethods/userRegistrationDetails":
                 return self.page(pick(g["registration"]), query, "@odata.nextLink", min(top, 999))
+            def with_secrets(items):
+                # --canary: answers that carry secret values (Graph returns secretText only on
+                # creation; a hostile or buggy answer could carry it anywhere).
+                if not state.args.canary:
+                    return items
+                return [dict(a, passwordCredentials=[dict(c, secretText=state.args.canary) for c in a.get("passwordCredentials", [])]) for a in items]
+
             if rest == "/applications":
-                return self.page(pick(g["applications"]), query, "@odata.nextLink", min(top, 999))
+                return self.page(pick(with_secrets(g["applications"])), query, "@odata.nextLink", min(top, 999))
             if rest == "/servicePrincipals":
-                return self.page(pick(g["service_principals"]), query, "@odata.nextLink", min(top, 999))
+                return self.page(pick(with_secrets(g["service_principals"])), query, "@odata.nextLink", min(top, 999))
             if rest == "/roleManagement/directory/roleAssignments":
                 return self.page(self.expand(g["directory_roles"], query), query, "@odata.nextLink", state.args.page)
             if rest == "/roleManagement/directory/roleEligibilityScheduleInstances":
@@ -408,6 +418,7 @@ def main():
     ap.add_argument("--throttle-once", action="append", default=[])
     ap.add_argument("--users", type=int, default=0)
     ap.add_argument("--subscriptions", type=int, default=0)
+    ap.add_argument("--canary", help="a secret value put into tokens and app credentials")
     args = ap.parse_args()
     state = State(args)
     ca, server_pem = make_certs(args.dir)
