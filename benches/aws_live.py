@@ -11,6 +11,7 @@ each, a group, managed and inline policies, N/5 roles), then
      Prowler is installed into target/bench/prowler-venv at a pinned version on first use.
 
 Usage: python3 benches/aws_live.py [--sizes 200,5000] [--prowler]
+       PORTCULLIS_BIN=path/to/portcullis python3 benches/aws_live.py   (a given build, not target/release)
 Needs the moto venv that .ci/run creates (.ci/tools/moto).
 """
 import argparse
@@ -135,8 +136,11 @@ def main():
     a = ap.parse_args()
     if not PY.exists():
         sys.exit(f"{PY} missing: run .ci/run once (it installs moto)")
-    subprocess.check_call(["cargo", "build", "--release", "--quiet"], cwd=ROOT)
-    exe = ROOT / "target/release/portcullis"
+    if os.environ.get("PORTCULLIS_BIN"):
+        exe = Path(os.environ["PORTCULLIS_BIN"])  # compare builds: a binary built elsewhere
+    else:
+        subprocess.check_call(["cargo", "build", "--release", "--quiet"], cwd=ROOT)
+        exe = ROOT / "target/release/portcullis"
     out_dir = ROOT / "target/bench"
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = []
