@@ -320,9 +320,15 @@ fn physical_location(scan: &Scan, f: &Finding) -> Value {
 
 /// A relative path as a URI reference: each segment percent-encoded (RFC 3986 unreserved kept).
 fn uri_path(path: &str) -> String {
+    path.split('/').map(uri_segment).collect::<Vec<_>>().join("/")
+}
+
+/// One URI path segment: RFC 3986 unreserved characters kept, everything else (a `/` too)
+/// percent-encoded.
+pub fn uri_segment(s: &str) -> String {
     use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
     const SEGMENT: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
-    path.split('/').map(|s| utf8_percent_encode(s, SEGMENT).to_string()).collect::<Vec<_>>().join("/")
+    utf8_percent_encode(s, SEGMENT).to_string()
 }
 
 /// Expired and unmatched suppressions, and baseline caveats, as warnings of the run.

@@ -37,12 +37,7 @@ fn part_name(p: Part) -> &'static str {
     }
 }
 
-/// A path segment: RFC 3986 unreserved characters kept, the rest percent-encoded.
-fn segment(s: &str) -> String {
-    s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
-}
+use crate::report::sarif::uri_segment as segment;
 
 fn rule_id(i: &Item) -> String {
     format!("verify/{}", i.kind)

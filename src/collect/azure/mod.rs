@@ -433,9 +433,9 @@ async fn read_directory(graph: &Client, t: &AzureTenant, principals: &[String]) 
 
 /// A path segment: unreserved characters kept, everything else percent-encoded (`#EXT#` UPNs).
 fn segment(s: &str) -> String {
-    s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"@._-".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
+    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+    const SEGMENT: &percent_encoding::AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+    utf8_percent_encode(s, SEGMENT).to_string()
 }
 
 async fn read_one(graph: &Client, t: &AzureTenant, q: &str) -> DirectoryObject {
