@@ -48,6 +48,7 @@ pub fn run(command: Command, color: ColorChoice) -> Result<u8, AppError> {
     match command {
         Command::Scan(a) => scan(*a, color),
         Command::Collect(a) => collect(*a),
+        Command::Merge(a) => merge(a),
         Command::Checks(ChecksCommand::List { cloud, format, compliance: Some(fw) }) => list_compliance(&fw, cloud, format),
         Command::Checks(ChecksCommand::List { cloud, format, compliance: None }) => list(cloud, format, color),
         Command::Checks(ChecksCommand::Explain { id }) => explain(&id),
@@ -97,10 +98,10 @@ fn verify(a: crate::cli::VerifyArgs) -> Result<u8, AppError> {
         datasets.extend(engine::datasets_of(&engine::select_for(&[], &fix)?));
     }
     // The compromised and restored users are read one by one: fresher than any credential report.
-    let mut users = Users {
+    let mut users = Wanted {
         fresh_after: Some(incident.incident.contained()),
         window: Some((incident.incident.start(), incident.incident.contained())),
-        ..Users::default()
+        ..Wanted::default()
     };
     for p in incident.compromised.iter().map(|c| &c.principal).chain(incident.restored.iter().map(|r| &r.principal)) {
         match crate::verify::incident::Principal::parse(p) {
@@ -199,7 +200,7 @@ fn config_show(explicit: Option<&Path>, format: Format) -> Result<u8, AppError> 
     Ok(0)
 }
 
-fn aws_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inventory::Dataset>, users: &Users) -> Result<AwsOptions, AppError> {
+fn aws_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inventory::Dataset>, users: &Wanted) -> Result<AwsOptions, AppError> {
     let regions = match s.aws_regions.trim() {
         "all" => Regions::All,
         list => {
@@ -225,10 +226,11 @@ fn aws_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inven
         users: users.names.clone(),
         fresh_after: users.fresh_after,
         window: users.window,
+        shard: users.shard,
     })
 }
 
-fn azure_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inventory::Dataset>, users: &Users) -> Result<AzureOptions, AppError> {
+fn azure_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inventory::Dataset>, users: &Wanted) -> Result<AzureOptions, AppError> {
     let subscriptions = match s.azure_subscriptions.trim() {
         "all" => None,
         list => {
@@ -256,10 +258,11 @@ fn azure_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inv
         deadline: std::time::Duration::from_secs(s.timeout),
         datasets: datasets.into_iter().filter(|d| d.cloud() == Cloud::Azure).collect(),
         principals: users.azure.clone(),
+        shard: users.shard,
     })
 }
 
-fn gcp_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inventory::Dataset>) -> Result<crate::collect::gcp::GcpOptions, AppError> {
+fn gcp_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inventory::Dataset>, users: &Wanted) -> Result<crate::collect::gcp::GcpOptions, AppError> {
     use crate::collect::gcp::{is_project_id, organization_name};
     if s.gcp_organization.is_none() && s.gcp_projects.is_none() {
         return Err(AppError::Usage("--gcp needs --gcp-organization ID or --gcp-projects p1,p2".into()));
@@ -283,6 +286,7 @@ fn gcp_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inven
         concurrency: usize::from(s.concurrency),
         deadline: std::time::Duration::from_secs(s.timeout),
         datasets: datasets.into_iter().filter(|d| d.cloud() == Cloud::Gcp).collect(),
+        shard: users.shard,
     })
 }
 
@@ -306,16 +310,19 @@ fn plan_only(s: &SourceArgs) -> bool {
 
 /// Read the sources. A live collection reads only `datasets` (what the selected checks need).
 /// A plan is applied last, on top of everything else.
-/// What `verify` reads user by user: account id → IAM user names (the compromised and restored
-/// users), and the containment time a credential report must postdate.
+/// What a command asks of the live collectors beyond the datasets. For `verify`: account id → IAM
+/// user names read user by user (the compromised and restored users), the containment time a
+/// credential report must postdate, the window and the Entra principals. For `collect --shard`:
+/// the share of the scopes to read.
 #[derive(Debug, Clone, Default)]
-struct Users {
+struct Wanted {
     names: std::collections::BTreeMap<String, Vec<String>>,
     fresh_after: Option<Timestamp>,
     /// The incident window, for CloudTrail's record of what changed inside it.
     window: Option<(Timestamp, Timestamp)>,
     /// The Entra principals (object ids, appIds, UPNs) read one by one.
     azure: Vec<String>,
+    shard: Option<crate::inventory::shard::Shard>,
 }
 
 fn load_sources(
@@ -323,7 +330,7 @@ fn load_sources(
     quiet: bool,
     datasets: std::collections::BTreeSet<crate::inventory::Dataset>,
     plan: Option<&crate::import::terraform::Plan>,
-    users: &Users,
+    users: &Wanted,
 ) -> Result<Inventory, AppError> {
     if let Some(plan) = plan {
         if s.demo {
@@ -371,10 +378,24 @@ fn load_sources(
         return Ok(crate::demo::inventory()?);
     }
     let mut inv = if files.is_empty() { Inventory::default() } else { files.load()? };
+    for w in &inv.warnings {
+        eprintln!("warning: {w}");
+    }
+    // A shard other than 0 leaves the organization-wide data to shard 0 (the AWS organization is
+    // still read with --aws-org: it lists the accounts).
+    let requested = datasets.clone();
+    let datasets: std::collections::BTreeSet<_> = match users.shard {
+        Some(sh) if !sh.keeps_organization() => datasets.into_iter().filter(|d| !crate::inventory::shard::is_organization_wide(*d)).collect(),
+        _ => datasets,
+    };
+    let mut shard_info = users.shard.map(|sh| crate::inventory::shard::ShardInfo { index: sh.index, count: sh.count, datasets: requested, ..Default::default() });
     if s.aws {
         let opts = aws_options(s, datasets.clone(), users)?;
         let started = Timestamp::now();
         let (aws, who) = crate::collect::aws::collect(&opts, &Progress::stderr(quiet))?;
+        if let Some(info) = shard_info.as_mut() {
+            info.aws_accounts = who.listed.clone();
+        }
         let source = format!("aws live: account {} as {}", who.account_id, who.arn);
         merge_live(&mut inv, Inventory { aws, ..Inventory::default() }, source, started, "--aws")?;
     }
@@ -382,6 +403,9 @@ fn load_sources(
         let opts = azure_options(s, datasets.clone(), users)?;
         let started = Timestamp::now();
         let (azure, who) = crate::collect::azure::collect(&opts, &Progress::stderr(quiet))?;
+        if let Some(info) = shard_info.as_mut() {
+            info.azure_subscriptions.insert(who.tenant_id.clone(), who.listed_subscriptions.clone());
+        }
         let source = format!(
             "azure live: tenant {} via {} ({} Resource Manager and {} Graph requests)",
             who.tenant_id,
@@ -392,12 +416,20 @@ fn load_sources(
         merge_live(&mut inv, Inventory { azure, ..Inventory::default() }, source, started, "--azure")?;
     }
     if s.gcp {
-        let opts = gcp_options(s, datasets.clone())?;
+        let opts = gcp_options(s, datasets.clone(), users)?;
         let started = Timestamp::now();
         let (gcp, who) = crate::collect::gcp::collect(&opts, &Progress::stderr(quiet))?;
+        if let Some(info) = shard_info.as_mut() {
+            info.gcp_projects = who.listed_projects.clone();
+        }
         let path = if who.bulk_iam { "Cloud Asset bulk read" } else { "per-resource getIamPolicy" };
         let source = format!("gcp live: {} (IAM policies by {path})", who.scope);
         merge_live(&mut inv, Inventory { gcp, ..Inventory::default() }, source, started, "--gcp")?;
+    }
+    if let Some(info) = shard_info {
+        crate::inventory::shard::restrict(&mut inv, crate::inventory::shard::Shard { index: info.index, count: info.count });
+        inv.sources.push(format!("shard {}/{} of the collection", info.index, info.count));
+        inv.shard = Some(info);
     }
     Ok(inv)
 }
@@ -519,7 +551,7 @@ fn scan(a: ScanArgs, color: ColorChoice) -> Result<u8, AppError> {
         datasets = engine::datasets_of(&pre);
     }
     let phase = std::time::Instant::now();
-    let inv = load_sources(&a.sources, a.quiet, datasets, plan.as_ref(), &Users::default())?;
+    let inv = load_sources(&a.sources, a.quiet, datasets, plan.as_ref(), &Wanted::default())?;
     tracing::info!(phase = "sources", elapsed_ms = phase.elapsed().as_millis() as u64, "sources read");
     opts.now = match &a.now {
         Some(t) => Some(parse_now(t)?),
@@ -610,11 +642,23 @@ fn warn_triage(t: &crate::gate::Triage) {
     }
 }
 
-fn collect(a: CollectArgs) -> Result<u8, AppError> {
+fn collect(mut a: CollectArgs) -> Result<u8, AppError> {
+    if let Some(sh) = a.shard {
+        // `--out shards/{shard}.json`: one file per shard, without a shell to expand the index.
+        a.out = std::path::PathBuf::from(a.out.to_string_lossy().replace("{shard}", &sh.index.to_string()));
+        // A fresh shared volume: the shards' directory may not exist yet.
+        if let Some(dir) = a.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| AppError::Write { path: dir.display().to_string(), source })?;
+        }
+    }
     check_outputs(&[("--out", a.out.as_path())], &input_files(&a.sources))?;
     let all = engine::datasets_of(&checks::all()?.iter().collect::<Vec<_>>());
     let plan = load_plan(&a.sources)?;
-    let mut inv = load_sources(&a.sources, a.quiet, all, plan.as_ref(), &Users::default())?;
+    if a.shard.is_some() && (!(a.sources.aws || a.sources.azure || a.sources.gcp) || !input_files(&a.sources).is_empty() || a.sources.demo || plan.is_some()) {
+        return Err(AppError::Usage("--shard takes a share of a live collection: give --aws, --azure or --gcp, and no file source".into()));
+    }
+    let wanted = Wanted { shard: a.shard, ..Wanted::default() };
+    let mut inv = load_sources(&a.sources, a.quiet, all, plan.as_ref(), &wanted)?;
     if inv.generated_at.is_none() {
         inv.generated_at = Some(Timestamp::now());
     }
@@ -628,6 +672,35 @@ fn collect(a: CollectArgs) -> Result<u8, AppError> {
         inv.azure.tenants.len(),
         subscriptions,
         cov.iter().filter(|c| c.state.label() == "collected").count()
+    );
+    Ok(0)
+}
+
+/// `portcullis merge`: the snapshots read as `scan --inventory` reads them, written as one.
+fn merge(a: crate::cli::MergeArgs) -> Result<u8, AppError> {
+    let inputs: Vec<(&'static str, &Path)> = a.snapshots.iter().map(|p| ("SNAPSHOT", p.as_path())).collect();
+    check_outputs(&[("--out", a.out.as_path())], &inputs)?;
+    let out_dir = a.out.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if let Some(d) = a.snapshots.iter().find(|d| d.is_dir() && std::fs::canonicalize(d).ok() == std::fs::canonicalize(out_dir).ok()) {
+        return Err(AppError::Usage(format!("--out {}: write the merged snapshot outside {} (the next merge of that directory would read it as a shard's)", a.out.display(), d.display())));
+    }
+    let files = FileSources { inventory: a.snapshots.clone(), ..FileSources::default() };
+    let inv = files.load()?;
+    for w in &inv.warnings {
+        eprintln!("warning: {w}");
+    }
+    write_output(&a.out, |w| write_snapshot(&inv, w).map_err(std::io::Error::other))?;
+    let cov = inv.coverage();
+    let subscriptions: usize = inv.azure.tenants.iter().map(|t| t.subscriptions.len()).sum();
+    eprintln!(
+        "wrote {} from {} snapshot(s): {} AWS account(s), {} Azure subscription(s), {} GCP project(s); {} dataset(s) collected, {} not",
+        a.out.display(),
+        a.snapshots.len(),
+        inv.aws.accounts.len(),
+        subscriptions,
+        inv.gcp.projects.len(),
+        cov.iter().filter(|c| c.state.label() == "collected").count(),
+        cov.iter().filter(|c| !matches!(c.state.label(), "collected" | "not_requested")).count()
     );
     Ok(0)
 }

@@ -27,6 +27,11 @@ pub enum Command {
     Scan(Box<ScanArgs>),
     /// Read the given sources and write an inventory snapshot (for `scan --inventory`).
     Collect(Box<CollectArgs>),
+    /// Combine inventory snapshots (the shards of one collection, or snapshots of different
+    /// scopes) into one. Shards are checked against each other: a shard given twice, a different
+    /// shard count or a scope in the wrong shard is refused; the scopes of a shard that never
+    /// arrived are kept as failed reads naming it, so a scan reports them as not evaluated.
+    Merge(MergeArgs),
     /// List or explain the checks.
     #[command(subcommand)]
     Checks(ChecksCommand),
@@ -90,7 +95,8 @@ pub struct SourceArgs {
     /// Use the embedded demo account export.
     #[arg(long)]
     pub demo: bool,
-    /// A Portcullis inventory snapshot (from `collect --out`). Repeatable.
+    /// A Portcullis inventory snapshot (from `collect --out`), or a directory of them (the shards
+    /// of a collection). Repeatable.
     #[arg(long, value_name = "FILE")]
     pub inventory: Vec<PathBuf>,
     /// Output of `aws iam get-account-authorization-details` (one object or a list of pages). Repeatable.
@@ -258,12 +264,34 @@ pub struct ScanArgs {
 pub struct CollectArgs {
     #[command(flatten)]
     pub sources: SourceArgs,
-    /// Where to write the inventory snapshot.
+    /// Where to write the inventory snapshot. With --shard, `{shard}` in the path becomes the
+    /// shard's index (`--out /shards/{shard}.json`) and a missing directory is created.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+    /// Collect only shard I of N (0 <= I < N): the AWS accounts, Azure subscriptions and GCP
+    /// projects whose id hashes to I; shard 0 also reads the organization-wide data. `auto/N`
+    /// takes I from JOB_COMPLETION_INDEX (Kubernetes), AWS_BATCH_JOB_ARRAY_INDEX or
+    /// CLOUD_RUN_TASK_INDEX. Then `portcullis merge`, or `scan --inventory` with the shards.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<crate::inventory::shard::Shard>,
     /// No progress display.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+fn parse_shard(s: &str) -> Result<crate::inventory::shard::Shard, String> {
+    crate::inventory::shard::Shard::parse(s)
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The snapshots (from `collect --out`, with or without --shard); a directory stands for the
+    /// `.json` files in it.
+    #[arg(value_name = "SNAPSHOT", required = true)]
+    pub snapshots: Vec<PathBuf>,
+    /// Where to write the merged snapshot.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -169,6 +169,20 @@ impl FileSources {
     pub fn load(&self) -> Result<Inventory, ImportError> {
         let mut texts = Texts::default();
         for p in &self.inventory {
+            if p.is_dir() {
+                // A directory of snapshots (the shards a job wrote to a shared volume): each
+                // `.json` file in it, in name order.
+                let entries = std::fs::read_dir(p).map_err(|e| ImportError::Io { option: "--inventory ".into(), origin: p.display().to_string(), reason: io_reason(&e) })?;
+                let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|f| f.is_file() && f.extension().is_some_and(|x| x == "json")).collect();
+                files.sort();
+                if files.is_empty() {
+                    return Err(ImportError::Usage(format!("--inventory {}: the directory holds no .json snapshot", p.display())));
+                }
+                for f in files {
+                    texts.inventory.push((f.display().to_string(), read_source("--inventory", &f)?));
+                }
+                continue;
+            }
             texts.inventory.push((p.display().to_string(), read_source("--inventory", p)?));
         }
         for p in &self.aws_authorization_details {
@@ -201,8 +215,20 @@ impl Texts {
     pub fn load(&self) -> Result<Inventory, ImportError> {
         let mut inv = Inventory::default();
         let mut seen = Provided::default();
-        for (origin, text) in &self.inventory {
-            seen.add(&mut inv, parse_snapshot(text, origin)?, origin)?;
+        let snapshots = self.inventory.iter().map(|(origin, text)| Ok((origin.clone(), parse_snapshot(text, origin)?))).collect::<Result<Vec<_>, ImportError>>()?;
+        if snapshots.iter().any(|(_, s)| s.shard.is_some()) {
+            // Shards of one collection: checked against each other, and what none delivered
+            // becomes a named gap.
+            let (merged, warnings) = crate::inventory::shard::merge(snapshots).map_err(|e| match e {
+                crate::inventory::shard::ShardOrMergeError::Shard(e) => ImportError::Usage(e.to_string()),
+                crate::inventory::shard::ShardOrMergeError::Merge(e) => ImportError::Usage(format!("--inventory: {e}")),
+            })?;
+            seen.add(&mut inv, merged, "the shard snapshots")?;
+            inv.warnings.extend(warnings);
+        } else {
+            for (origin, snapshot) in snapshots {
+                seen.add(&mut inv, snapshot, &origin)?;
+            }
         }
         for (origin, text) in &self.authorization_details {
             seen.add(&mut inv, parse_authorization_details(text, origin)?, origin)?;

@@ -132,6 +132,44 @@ pub struct AwsAccount {
 }
 
 impl AwsAccount {
+    /// Every requested dataset of an account records the same gap (regional ones too, and the region
+    /// list when every region was asked for), so each check names the real cause.
+    pub fn unread(account_id: &str, regions: &[String], gap: &Collected<()>, want: &std::collections::BTreeSet<Dataset>) -> AwsAccount {
+        fn gap_for<T>(gap: &Collected<()>, d: Dataset, want: &std::collections::BTreeSet<Dataset>) -> Collected<T> {
+            if want.contains(&d) { gap.gap() } else { Collected::NotRequested }
+        }
+        let mut a = AwsAccount::new(account_id);
+        // Destructure so that a new dataset cannot be forgotten here.
+        let AwsAccount {
+            account_id: _, name: _, authorization_details, credential_report, account_summary, password_policy,
+            identity_providers, mfa_devices, user_credentials, trail_events, enabled_regions, regions: region_list,
+        } = &mut a;
+        *authorization_details = gap_for(gap, Dataset::AwsAuthorizationDetails, want);
+        *credential_report = gap_for(gap, Dataset::AwsCredentialReport, want);
+        *account_summary = gap_for(gap, Dataset::AwsAccountSummary, want);
+        *password_policy = gap_for(gap, Dataset::AwsPasswordPolicy, want);
+        *identity_providers = gap_for(gap, Dataset::AwsIdentityProviders, want);
+        *mfa_devices = gap_for(gap, Dataset::AwsMfaDevices, want);
+        *user_credentials = gap_for(gap, Dataset::AwsUserCredentials, want);
+        *trail_events = gap_for(gap, Dataset::AwsTrailEvents, want);
+        if regions.is_empty() && want.iter().any(|d| d.is_regional()) {
+            *enabled_regions = gap.gap();
+        }
+        *region_list = regions
+            .iter()
+            .map(|r| {
+                let mut x = AwsRegion::new(r.clone());
+                let AwsRegion { region: _, cloudtrail, access_analyzer, ec2_metadata, ec2_metadata_defaults } = &mut x;
+                *cloudtrail = gap_for(gap, Dataset::AwsCloudTrail, want);
+                *access_analyzer = gap_for(gap, Dataset::AwsAccessAnalyzer, want);
+                *ec2_metadata = gap_for(gap, Dataset::AwsEc2Metadata, want);
+                *ec2_metadata_defaults = gap_for(gap, Dataset::AwsEc2MetadataDefaults, want);
+                x
+            })
+            .collect();
+        a
+    }
+
     pub fn new(account_id: impl Into<String>) -> Self {
         AwsAccount {
             account_id: account_id.into(),

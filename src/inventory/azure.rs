@@ -159,6 +159,29 @@ pub struct AzureTenant {
 }
 
 impl AzureTenant {
+    /// Every requested tenant-wide dataset no source provided records `gap`.
+    pub fn fill_gaps(&mut self, gap: &Collected<()>, want: &std::collections::BTreeSet<Dataset>) {
+        fn g<T>(c: &mut Collected<T>, gap: &Collected<()>, d: Dataset, want: &std::collections::BTreeSet<Dataset>) {
+            if want.contains(&d) && c.is_not_requested() {
+                *c = gap.gap();
+            }
+        }
+        let AzureTenant {
+            tenant_id: _, scopes, users, sign_in_activity, registration_details, applications, service_principals,
+            directory_roles, directory_role_eligibility, group_members, directory_reads, subscriptions: _,
+        } = self;
+        g(scopes, gap, Dataset::AzureScopes, want);
+        g(users, gap, Dataset::AzureUsers, want);
+        g(sign_in_activity, gap, Dataset::AzureSignInActivity, want);
+        g(registration_details, gap, Dataset::AzureRegistrationDetails, want);
+        g(applications, gap, Dataset::AzureApplications, want);
+        g(service_principals, gap, Dataset::AzureServicePrincipals, want);
+        g(directory_roles, gap, Dataset::AzureDirectoryRoles, want);
+        g(directory_role_eligibility, gap, Dataset::AzureDirectoryRoleEligibility, want);
+        g(group_members, gap, Dataset::AzureGroupMembers, want);
+        g(directory_reads, gap, Dataset::AzureDirectoryReads, want);
+    }
+
     pub fn new(tenant_id: impl Into<String>) -> Self {
         AzureTenant {
             tenant_id: tenant_id.into(),
@@ -424,6 +447,25 @@ pub struct AzureSubscription {
 }
 
 impl AzureSubscription {
+    /// A subscription none of whose requested datasets could be read, each recording `gap`.
+    pub fn unread(id: &str, gap: &Collected<()>, want: &std::collections::BTreeSet<Dataset>) -> Self {
+        fn g<T>(gap: &Collected<()>, d: Dataset, want: &std::collections::BTreeSet<Dataset>) -> Collected<T> {
+            if want.contains(&d) { gap.gap() } else { Collected::NotRequested }
+        }
+        let mut s = AzureSubscription::new(id);
+        let AzureSubscription {
+            subscription_id: _, display_name: _, state: _, role_assignments, role_eligibility, role_definitions,
+            policy_assignments, diagnostic_settings, lighthouse,
+        } = &mut s;
+        *role_assignments = g(gap, Dataset::AzureRoleAssignments, want);
+        *role_eligibility = g(gap, Dataset::AzureRoleEligibility, want);
+        *role_definitions = g(gap, Dataset::AzureRoleDefinitions, want);
+        *policy_assignments = g(gap, Dataset::AzurePolicyAssignments, want);
+        *diagnostic_settings = g(gap, Dataset::AzureDiagnosticSettings, want);
+        *lighthouse = g(gap, Dataset::AzureLighthouse, want);
+        s
+    }
+
     pub fn new(id: impl Into<String>) -> Self {
         AzureSubscription {
             subscription_id: id.into(),

@@ -178,6 +178,22 @@ pub struct GcpProject {
 }
 
 impl GcpProject {
+    /// A project none of whose requested datasets could be read, each recording `gap`.
+    pub fn unread(id: &str, gap: &Collected<()>, want: &std::collections::BTreeSet<Dataset>) -> Self {
+        fn g<T>(gap: &Collected<()>, d: Dataset, want: &std::collections::BTreeSet<Dataset>) -> Collected<T> {
+            if want.contains(&d) { gap.gap() } else { Collected::NotRequested }
+        }
+        GcpProject {
+            project_id: id.to_string(),
+            name: format!("projects/{id}"),
+            parent: None,
+            iam_policy: g(gap, Dataset::GcpIamPolicy, want),
+            service_accounts: g(gap, Dataset::GcpServiceAccounts, want),
+            org_policies: g(gap, Dataset::GcpOrgPolicies, want),
+            sinks: g(gap, Dataset::GcpLogging, want),
+        }
+    }
+
     fn merge(&mut self, o: GcpProject) -> Result<(), MergeError> {
         let id = self.project_id.clone();
         let GcpProject { project_id: _, name: _, parent, iam_policy, service_accounts, org_policies, sinks } = o;

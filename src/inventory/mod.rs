@@ -8,6 +8,7 @@
 pub mod aws;
 pub mod azure;
 pub mod gcp;
+pub mod shard;
 
 use std::fmt;
 
@@ -42,6 +43,13 @@ pub struct Inventory {
     /// and line, and attributes known only after apply.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub terraform: Vec<crate::import::terraform::PlannedResource>,
+    /// Set on a shard's snapshot (`collect --shard I/N`): which share it is and what it listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<shard::ShardInfo>,
+    /// What a person should know about how this inventory was put together (a shard that never
+    /// arrived); printed by the command, not stored.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 impl Default for Inventory {
@@ -54,6 +62,8 @@ impl Default for Inventory {
             azure: AzureInventory::default(),
             gcp: GcpInventory::default(),
             terraform: Vec::new(),
+            shard: None,
+            warnings: Vec::new(),
         }
     }
 }
@@ -82,6 +92,7 @@ impl Inventory {
             (a, b) => a.or(b),
         };
         self.sources.extend(other.sources);
+        self.warnings.extend(other.warnings);
         self.aws.merge(other.aws)?;
         self.azure.merge(other.azure)?;
         self.gcp.merge(other.gcp)?;

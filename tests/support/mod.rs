@@ -380,6 +380,13 @@ pub fn portcullis(endpoint: &str, front: Option<&Front>, args: &[&str]) -> std::
 
 /// As [`portcullis`], with each named service (`IAM`, `CLOUDTRAIL`, …) sent to its front.
 pub fn portcullis_routed(endpoint: &str, routed: &[(&str, &Front)], args: &[&str]) -> std::process::Output {
+    let (mut cmd, _home) = portcullis_command(endpoint, routed, args);
+    cmd.output().unwrap()
+}
+
+/// The command [`portcullis_routed`] runs, to spawn it (keep the home directory until it ends).
+#[allow(dead_code)]
+pub fn portcullis_command(endpoint: &str, routed: &[(&str, &Front)], args: &[&str]) -> (Command, tempfile::TempDir) {
     let home = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_portcullis"));
     cmd.args(args)
@@ -396,7 +403,7 @@ pub fn portcullis_routed(endpoint: &str, routed: &[(&str, &Front)], args: &[&str
     for (svc, f) in routed {
         cmd.env(format!("AWS_ENDPOINT_URL_{svc}"), f.endpoint());
     }
-    cmd.output().unwrap()
+    (cmd, home)
 }
 
 /// The API calls a scan or verify may make: reads, plus generating the credential report and

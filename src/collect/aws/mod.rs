@@ -65,6 +65,8 @@ pub struct AwsOptions {
     pub fresh_after: Option<Timestamp>,
     /// With `Dataset::AwsTrailEvents`: the incident window whose IAM changes are looked up.
     pub window: Option<(Timestamp, Timestamp)>,
+    /// `collect --shard I/N`: read only the accounts this shard owns.
+    pub shard: Option<crate::inventory::shard::Shard>,
 }
 
 impl Default for AwsOptions {
@@ -81,6 +83,7 @@ impl Default for AwsOptions {
             users: Default::default(),
             fresh_after: None,
             window: None,
+            shard: None,
         }
     }
 }
@@ -106,6 +109,8 @@ pub enum AwsCollectError {
 pub struct AwsIdentity {
     pub account_id: String,
     pub arn: String,
+    /// Every account the collection was to cover before a shard took its share.
+    pub listed: Vec<String>,
 }
 
 pub fn collect(opts: &AwsOptions, progress: &Progress) -> Result<(AwsInventory, AwsIdentity), AwsCollectError> {
@@ -156,7 +161,9 @@ async fn collect_async(opts: &AwsOptions, progress: &Progress) -> Result<(AwsInv
     let identity = AwsIdentity {
         account_id: me.account().unwrap_or_default().to_string(),
         arn: me.arn().unwrap_or_default().to_string(),
+        listed: Vec::new(),
     };
+    let mut identity = identity;
     tracing::info!(account = %identity.account_id, principal = %identity.arn, elapsed_ms = started.elapsed().as_millis() as u64, "AWS credentials resolved");
 
     // The organization is read when a check needs it, and always with --aws-org (it lists the accounts).
@@ -194,6 +201,10 @@ async fn collect_async(opts: &AwsOptions, progress: &Progress) -> Result<(AwsInv
         }
     }
 
+    identity.listed = targets.iter().map(|(id, _)| id.clone()).collect();
+    if let Some(s) = opts.shard {
+        targets.retain(|(id, _)| s.owns(crate::inventory::Cloud::Aws, id));
+    }
     progress.start(targets.len() as u64, "accounts");
     let limit = Arc::new(Semaphore::new(opts.concurrency.max(1)));
     let mut set = JoinSet::new();
@@ -216,7 +227,7 @@ async fn collect_async(opts: &AwsOptions, progress: &Progress) -> Result<(AwsInv
                         Regions::List(l) => l.clone(),
                         Regions::All => Vec::new(),
                     };
-                    unread_account(&account_id, &regions, &Collected::Failed { error: why }, &opts.datasets)
+                    AwsAccount::unread(&account_id, &regions, &Collected::Failed { error: why }, &opts.datasets)
                 }
             };
             acct.name = name;
@@ -300,46 +311,6 @@ fn member_accounts(o: &AwsOrganization, me: &str) -> Vec<(String, Option<String>
     v
 }
 
-/// An account none of whose datasets could be read, for the same reason everywhere: every
-/// dataset (regional ones too) records it, so each check names the real cause.
-/// Every requested dataset of an account records the same gap (regional ones too, and the region
-/// list when every region was asked for), so each check names the real cause.
-fn unread_account(account_id: &str, regions: &[String], gap: &Collected<()>, want: &std::collections::BTreeSet<Dataset>) -> AwsAccount {
-    fn gap_for<T>(gap: &Collected<()>, d: Dataset, want: &std::collections::BTreeSet<Dataset>) -> Collected<T> {
-        if want.contains(&d) { gap.gap() } else { Collected::NotRequested }
-    }
-    let mut a = AwsAccount::new(account_id);
-    // Destructure so that a new dataset cannot be forgotten here.
-    let AwsAccount {
-        account_id: _, name: _, authorization_details, credential_report, account_summary, password_policy,
-        identity_providers, mfa_devices, user_credentials, trail_events, enabled_regions, regions: region_list,
-    } = &mut a;
-    *authorization_details = gap_for(gap, Dataset::AwsAuthorizationDetails, want);
-    *credential_report = gap_for(gap, Dataset::AwsCredentialReport, want);
-    *account_summary = gap_for(gap, Dataset::AwsAccountSummary, want);
-    *password_policy = gap_for(gap, Dataset::AwsPasswordPolicy, want);
-    *identity_providers = gap_for(gap, Dataset::AwsIdentityProviders, want);
-    *mfa_devices = gap_for(gap, Dataset::AwsMfaDevices, want);
-    *user_credentials = gap_for(gap, Dataset::AwsUserCredentials, want);
-    *trail_events = gap_for(gap, Dataset::AwsTrailEvents, want);
-    if regions.is_empty() && want.iter().any(|d| d.is_regional()) {
-        *enabled_regions = gap.gap();
-    }
-    *region_list = regions
-        .iter()
-        .map(|r| {
-            let mut x = AwsRegion::new(r.clone());
-            let AwsRegion { region: _, cloudtrail, access_analyzer, ec2_metadata, ec2_metadata_defaults } = &mut x;
-            *cloudtrail = gap_for(gap, Dataset::AwsCloudTrail, want);
-            *access_analyzer = gap_for(gap, Dataset::AwsAccessAnalyzer, want);
-            *ec2_metadata = gap_for(gap, Dataset::AwsEc2Metadata, want);
-            *ec2_metadata_defaults = gap_for(gap, Dataset::AwsEc2MetadataDefaults, want);
-            x
-        })
-        .collect();
-    a
-}
-
 /// AWS-managed policies passed as session policies when assuming a role in a member account: the
 /// session can then only read, whatever the role itself may do.
 pub const SESSION_POLICIES: [&str; 2] = ["SecurityAudit", "ReadOnlyAccess"];
@@ -385,7 +356,7 @@ async fn account(base: SdkConfig, account_id: String, own: bool, opts: &AwsOptio
         if let Err(e) = probe.send().await.api("sts:AssumeRole") {
             tracing::warn!(account = %account_id, "{e}");
             let gap = ApiError { message: format!("{role_arn}: {}", e.message), ..e }.into_collected();
-            return unread_account(&account_id, &listed, &gap, want);
+            return AwsAccount::unread(&account_id, &listed, &gap, want);
         }
         let mut provider =
             AssumeRoleProvider::builder(&role_arn).session_name("portcullis-scan").policy_arns(policies).configure(&base);

@@ -53,6 +53,8 @@ pub struct AzureOptions {
     /// With `Dataset::AzureDirectoryReads`: the principals an incident names (object ids, appIds
     /// or UPNs), each read by itself.
     pub principals: Vec<String>,
+    /// `collect --shard I/N`: read only the subscriptions this shard owns.
+    pub shard: Option<crate::inventory::shard::Shard>,
 }
 
 impl Default for AzureOptions {
@@ -66,6 +68,7 @@ impl Default for AzureOptions {
             deadline: Duration::from_secs(3600),
             datasets: Dataset::ALL.iter().copied().filter(|d| d.cloud() == Cloud::Azure).collect(),
             principals: Vec::new(),
+            shard: None,
         }
     }
 }
@@ -93,6 +96,8 @@ pub struct AzureIdentity {
     pub credential: CredentialSource,
     pub arm_calls: usize,
     pub graph_calls: usize,
+    /// Every subscription the collection was to cover before a shard took its share.
+    pub listed_subscriptions: Vec<String>,
 }
 
 /// Parse an endpoint option: HTTPS only (the SDK refuses to send a token anywhere else).
@@ -165,7 +170,7 @@ async fn collect_async(opts: &AzureOptions, progress: &Progress) -> Result<(Azur
     let deadline = tokio::time::Instant::now() + opts.deadline;
 
     let mut tenant = AzureTenant::new(tenant_id.clone());
-    let (graph_part, (scopes, subscriptions)) = tokio::join!(
+    let (graph_part, (scopes, subscriptions, listed)) = tokio::join!(
         async {
             if use_graph {
                 bounded(deadline, read_graph(&graph, opts), GraphPart::gap).await
@@ -177,7 +182,7 @@ async fn collect_async(opts: &AzureOptions, progress: &Progress) -> Result<(Azur
             if use_arm {
                 read_arm(&arm, &tenant_id, opts, deadline, progress).await
             } else {
-                (Collected::NotRequested, Vec::new())
+                (Collected::NotRequested, Vec::new(), Vec::new())
             }
         }
     );
@@ -190,7 +195,7 @@ async fn collect_async(opts: &AzureOptions, progress: &Progress) -> Result<(Azur
     if wants(Dataset::AzureDirectoryReads) {
         tenant.directory_reads = bounded(deadline, read_directory(&graph, &tenant, &opts.principals), |e| Collected::Failed { error: e }).await;
     }
-    let identity = AzureIdentity { tenant_id, credential: source, arm_calls: arm.calls(), graph_calls: graph.calls() };
+    let identity = AzureIdentity { tenant_id, credential: source, arm_calls: arm.calls(), graph_calls: graph.calls(), listed_subscriptions: listed };
     tracing::info!(arm_calls = identity.arm_calls, graph_calls = identity.graph_calls, "azure collection done");
     progress.finish();
     Ok((AzureInventory { tenants: vec![tenant] }, identity))
@@ -500,7 +505,9 @@ async fn read_one(graph: &Client, t: &AzureTenant, q: &str) -> DirectoryObject {
 
 // ---- Resource Manager ------------------------------------------------------------------------
 
-type Arm = (Collected<Vec<crate::inventory::ScopeNode>>, Vec<AzureSubscription>);
+/// The management-group tree, the subscriptions read, and every subscription listed (before a
+/// shard took its share).
+type Arm = (Collected<Vec<crate::inventory::ScopeNode>>, Vec<AzureSubscription>, Vec<String>);
 
 async fn read_arm(arm: &Client, tenant_id: &str, opts: &AzureOptions, deadline: tokio::time::Instant, progress: &Progress) -> Arm {
     let wants = |d: Dataset| opts.datasets.contains(&d);
@@ -559,6 +566,14 @@ async fn read_arm(arm: &Client, tenant_id: &str, opts: &AzureOptions, deadline: 
         }
     }
     let scopes = tree;
+    let listed: Vec<String> = subscriptions.iter().chain(&unreadable).map(|s| s.subscription_id.clone()).collect();
+    let (subscriptions, unreadable) = match opts.shard {
+        Some(sh) => {
+            let mine = |s: &AzureSubscription| sh.owns(crate::inventory::Cloud::Azure, &s.subscription_id);
+            (subscriptions.into_iter().filter(mine).collect::<Vec<_>>(), unreadable.into_iter().filter(mine).collect::<Vec<_>>())
+        }
+        None => (subscriptions, unreadable),
+    };
 
     progress.start(subscriptions.len() as u64, "subscriptions");
     let sem = Arc::new(Semaphore::new(opts.concurrency.max(1)));
@@ -579,7 +594,7 @@ async fn read_arm(arm: &Client, tenant_id: &str, opts: &AzureOptions, deadline: 
     let mut subscriptions = futures::future::join_all(reads).await;
     subscriptions.extend(unreadable);
     tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, subscriptions = subscriptions.len(), calls = arm.calls(), "arm read");
-    (scopes, subscriptions)
+    (scopes, subscriptions, listed)
 }
 
 fn mark_all(s: &mut AzureSubscription, error: &str, opts: &AzureOptions) {

@@ -41,6 +41,8 @@ pub struct GcpOptions {
     pub concurrency: usize,
     pub deadline: Duration,
     pub datasets: BTreeSet<Dataset>,
+    /// `collect --shard I/N`: read only the projects this shard owns.
+    pub shard: Option<crate::inventory::shard::Shard>,
 }
 
 impl Default for GcpOptions {
@@ -52,6 +54,7 @@ impl Default for GcpOptions {
             concurrency: 8,
             deadline: Duration::from_secs(3600),
             datasets: Dataset::ALL.iter().copied().filter(|d| d.cloud() == Cloud::Gcp).collect(),
+            shard: None,
         }
     }
 }
@@ -76,6 +79,8 @@ pub enum GcpCollectError {
 #[derive(Debug, Clone)]
 pub struct GcpIdentity {
     pub scope: String,
+    /// Every project the collection was to cover before a shard took its share.
+    pub listed_projects: Vec<String>,
     /// API calls made (a paged list counts once).
     pub calls: usize,
     pub bulk_iam: bool,
@@ -176,6 +181,10 @@ async fn collect_async(opts: &GcpOptions, progress: &Progress) -> Result<(GcpInv
         }
         (None, None) => return Err(GcpCollectError::NoScope),
     }
+    let listed: Vec<String> = inv.projects.iter().map(|p| p.project_id.clone()).collect();
+    if let Some(s) = opts.shard {
+        inv.projects.retain(|p| s.owns(crate::inventory::Cloud::Gcp, &p.project_id));
+    }
     // Every organization and folder the hierarchy names gets a node for its own policy and sinks.
     if let Some(tree) = inv.hierarchy.get() {
         inv.nodes = tree
@@ -252,7 +261,7 @@ async fn collect_async(opts: &GcpOptions, progress: &Progress) -> Result<(GcpInv
         inv.hierarchy = Collected::NotRequested;
     }
     progress.finish();
-    let identity = GcpIdentity { scope, calls: c.calls.load(Ordering::Relaxed), bulk_iam: bulk };
+    let identity = GcpIdentity { scope, listed_projects: listed, calls: c.calls.load(Ordering::Relaxed), bulk_iam: bulk };
     tracing::info!(calls = identity.calls, bulk = identity.bulk_iam, "gcp collection done");
     Ok((inv, identity))
 }
