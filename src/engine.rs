@@ -331,7 +331,7 @@ pub fn scan<'a>(inv: &'a Inventory, opts: &ScanOptions) -> Result<Scan<'a>, Engi
         .iter()
         .zip(&resolved)
         .filter(|(check, _)| !kinds.contains(check.scope().as_str()))
-        .map(|(check, (meta, _))| nothing_to_evaluate(check, meta))
+        .map(|(check, (meta, _))| nothing_to_evaluate(check, meta, inv))
         .collect();
     chunks.push(uncovered);
     if opts.plan_only {
@@ -456,7 +456,7 @@ fn run_aws_account<'a>(
     }
 }
 
-fn nothing_to_evaluate(check: &Check, meta: &CheckMeta) -> Finding<'static> {
+fn nothing_to_evaluate(check: &Check, meta: &CheckMeta, inv: &Inventory) -> Finding<'static> {
     let what = match check.scope() {
         ScopeKind::AwsAccount => "AWS account",
         ScopeKind::AzureTenant => "Azure tenant",
@@ -465,7 +465,16 @@ fn nothing_to_evaluate(check: &Check, meta: &CheckMeta) -> Finding<'static> {
         ScopeKind::GcpProject => "GCP project",
     };
     let resource = Resource { id: check.meta.cloud.as_str().into(), name: format!("no {what}").into(), kind: "scope" };
-    gap_finding(check, meta, resource, format!("not evaluated: the sources describe no {what}"))
+    // No scope because the listing itself was refused or failed: that is the reason to give.
+    let listing = match check.scope() {
+        ScopeKind::GcpProject | ScopeKind::GcpOrganization => inv.gcp.hierarchy.require(crate::inventory::Dataset::GcpHierarchy).err(),
+        _ => None,
+    };
+    let message = match listing {
+        Some(m) => format!("not evaluated: no {what} could be listed: {m}"),
+        None => format!("not evaluated: the sources describe no {what}"),
+    };
+    gap_finding(check, meta, resource, message)
 }
 
 /// A `not_evaluated` finding the engine itself emits (no scope to run over, a silent check).

@@ -64,7 +64,13 @@ impl AwsInventory {
             for r in regions {
                 let AwsRegion { region, cloudtrail, access_analyzer, ec2_metadata, ec2_metadata_defaults } = r;
                 let scope = format!("{id}/{region}");
-                push(out, scope.clone(), Dataset::AwsCloudTrail, cloudtrail);
+                let mut e = entry(scope.clone(), Dataset::AwsCloudTrail, cloudtrail);
+                // A trail whose status or selectors could not be read is a gap in the list.
+                let unread: Vec<String> = cloudtrail.get().into_iter().flatten().filter_map(|t| t.status_error.as_ref().map(|why| format!("trail {}: {why}", t.name))).collect();
+                if !unread.is_empty() {
+                    e.state = CoverageState::Partial { missing: unread.join("; ") };
+                }
+                out.push(e);
                 push(out, scope.clone(), Dataset::AwsAccessAnalyzer, access_analyzer);
                 push(out, scope.clone(), Dataset::AwsEc2Metadata, ec2_metadata);
                 push(out, scope, Dataset::AwsEc2MetadataDefaults, ec2_metadata_defaults);

@@ -7,7 +7,7 @@ shapes, pages lists with nextPageToken, checks that each request carries a JWT s
 service-account key it wrote (the client's self-signed JWT), and injects faults: a disabled Cloud
 Asset API (SERVICE_DISABLED), denied permissions, latency.
 
-Usage: gcp_fake.py SCENARIO --dir DIR [--page N] [--asset-disabled] [--deny PATH_PREFIX]...
+Usage: gcp_fake.py SCENARIO --dir DIR [--page N] [--asset-disabled] [--deny PATH_PREFIX]... [--deny-re REGEX]...
        [--latency-ms N] [--projects N]
 Prints one JSON line: the port, the CA file and the service-account key file.
 """
@@ -15,6 +15,7 @@ Prints one JSON line: the port, the CA file and the service-account key file.
 import argparse
 import base64
 import json
+import re
 import os
 import sys
 import threading
@@ -129,8 +130,8 @@ def make_handler(state):
                 if path.startswith(p) and key not in state.throttled:
                     state.throttled.add(key)
                     return self.error(429, "RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'Read requests' of service.")
-            for p in state.args.deny:
-                if path.startswith(p):
+            for p in state.args.deny + [r for r in state.args.deny_re if re.search(r, path)]:
+                if path.startswith(p) or p in state.args.deny_re:
                     perm = state.args.deny_permission or "resourcemanager.projects.getIamPolicy"
                     return self.error(403, "PERMISSION_DENIED", "Permission '%s' denied on resource (or it may not exist)." % perm,
                                       [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "IAM_PERMISSION_DENIED", "domain": "iam.googleapis.com", "metadata": {"permission": perm}}])
@@ -247,6 +248,7 @@ def main():
     ap.add_argument("--page", type=int, default=2)
     ap.add_argument("--asset-disabled", action="store_true")
     ap.add_argument("--deny", action="append", default=[])
+    ap.add_argument("--deny-re", action="append", default=[], help="refuse paths this regular expression finds")
     ap.add_argument("--deny-permission")
     ap.add_argument("--latency-ms", type=int, default=0)
     ap.add_argument("--projects", type=int, default=0)

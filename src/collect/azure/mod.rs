@@ -364,11 +364,16 @@ async fn read_users(graph: &Client, sign_in: bool) -> Users {
             }
             Err(e @ (ApiError::Denied { .. } | ApiError::Unlicensed { .. })) => {
                 let activity = gap(e, "AuditLog.Read.All", P1);
-                let users = match graph.list(BASE).await {
-                    Ok(v) => mapped(map::users(&v).map(|(u, _)| u)),
-                    Err(e) => gap(e, "User.Read.All", P1),
+                return match graph.list(BASE).await {
+                    Ok(v) => (mapped(map::users(&v).map(|(u, _)| u)), activity),
+                    // The users themselves are refused: that, not the sign-in permission, is
+                    // what keeps both from being read.
+                    Err(e) => {
+                        let users: Collected<Vec<crate::inventory::azure::EntraUser>> = gap(e, "User.Read.All", P1);
+                        let activity = users.gap();
+                        (users, activity)
+                    }
                 };
-                return (users, activity);
             }
             Err(e) => {
                 let message = e.to_string();
