@@ -13,6 +13,8 @@ pub mod demo;
 pub mod engine;
 pub mod finding;
 pub mod fix;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod gate;
 pub mod import;
 pub mod policy;

@@ -156,3 +156,53 @@ fn the_timeout_bounds_the_whole_scan() {
     assert!(!late.is_empty(), "no coverage entry says the deadline passed: {:#}", doc["coverage"]);
     assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// (check, scope, resource) → status of an Azure or GCP scan.
+fn statuses(doc: &Value) -> BTreeMap<(String, String, String), String> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let scope = f["scope"].as_str().or(f["account"].as_str()).unwrap_or("").to_string();
+            ((f["check_id"].as_str().unwrap().into(), scope, f["resource"]["id"].as_str().unwrap().into()), f["status"].as_str().unwrap().into())
+        })
+        .collect()
+}
+
+/// How many requests the fake saw more than once (the collector's retries).
+fn retried(paths: Vec<String>) -> usize {
+    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    for p in paths {
+        *seen.entry(p).or_default() += 1;
+    }
+    seen.values().filter(|n| **n > 1).count()
+}
+
+#[test]
+fn azure_and_gcp_absorb_5xx_and_dropped_connections() {
+    use support::azure::AzureFake;
+    use support::gcp::GcpFake;
+    if let (Some(clean), Some(flaky)) = (AzureFake::start("tenant.json", &[]), AzureFake::start("tenant.json", &["--flaky", "3"])) {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = support::azure::trust_config(dir.path()).display().to_string();
+        let (_, expected) = clean.scan(&["--config", &cfg]);
+        let (out, doc) = flaky.scan(&["--config", &cfg]);
+        let n = retried(flaky.requests().into_iter().map(|(s, m, p)| format!("{s} {m} {p}")).collect());
+        eprintln!("azure: {n} requests failed once (503, 500 or a dropped connection) and were retried");
+        assert!(n >= 5, "too few faults to mean anything: {n}");
+        assert_eq!(statuses(&doc), statuses(&expected), "the findings differ from the clean scan's: {}", String::from_utf8_lossy(&out.stderr));
+        let gaps: Vec<&Value> = doc["coverage"].as_array().unwrap().iter().filter(|c| c["state"] == "failed").collect();
+        assert!(gaps.is_empty(), "a transient fault became a gap: {gaps:#?}");
+    }
+    if let (Some(clean), Some(flaky)) = (GcpFake::start("org.json", &[]), GcpFake::start("org.json", &["--flaky", "3"])) {
+        let (_, expected) = clean.scan(&[]);
+        let (out, doc) = flaky.scan(&[]);
+        let n = retried(flaky.requests().into_iter().map(|(m, p)| format!("{m} {p}")).collect());
+        eprintln!("gcp: {n} requests failed once (503 or a dropped connection) and were retried");
+        assert!(n >= 5, "too few faults to mean anything: {n}");
+        assert_eq!(statuses(&doc), statuses(&expected), "the findings differ from the clean scan's: {}", String::from_utf8_lossy(&out.stderr));
+        let gaps: Vec<&Value> = doc["coverage"].as_array().unwrap().iter().filter(|c| c["state"] == "failed").collect();
+        assert!(gaps.is_empty(), "a transient fault became a gap: {gaps:#?}");
+    }
+}

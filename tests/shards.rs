@@ -111,16 +111,18 @@ fn four_parallel_shards_merge_to_the_unsharded_scan() {
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name).display().to_string();
 
+    eprintln!("seeded in {:?}", started.elapsed());
     // The unsharded collection and its scan: the reference.
+    let started = std::time::Instant::now();
     let full = path("full.json");
     let out = run(&moto, &front, &collect_args(&full, None));
+    eprintln!("unsharded collection: {:?}", started.elapsed());
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(accounts_in(Path::new(&full)), all);
     let (_, reference) = scan(&moto, &front, &[Path::new(&full)]);
     let expected = verdicts(&reference);
     assert!(expected.len() > 200, "the reference scan judged too little ({} findings)", expected.len());
 
-    eprintln!("seeded and collected unsharded in {:?}", started.elapsed());
     let started = std::time::Instant::now();
     // Four shard processes at once, as a Kubernetes Indexed Job runs them: the index from
     // JOB_COMPLETION_INDEX, `{shard}` in the output path, the directory created by the first.

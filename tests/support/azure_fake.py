@@ -8,7 +8,7 @@ denied permissions, missing licences, throttling with Retry-After, latency.
 
 Usage: azure_fake.py SCENARIO --dir DIR [--page N] [--latency-ms N] [--deny PATH_PREFIX]...
        [--unlicensed PATH_PREFIX]... [--unlicensed-sign-in] [--throttle-once PATH_PREFIX]...
-       [--users N] [--subscriptions N] [--canary SECRET]
+       [--users N] [--subscriptions N] [--canary SECRET] [--flaky N]
 Prints one JSON line with the three ports and the CA file once it listens; writes every request
 to DIR/requests.jsonl.
 """
@@ -125,6 +125,8 @@ class State:
         self.lock = threading.Lock()
         self.log = open(os.path.join(args.dir, "requests.jsonl"), "a")
         self.throttled = set()
+        self.seen = 0          # --flaky: requests counted
+        self.flaked = set()    # --flaky: requests that already failed once
         self.origins = {}
         self.client_cert = None
         if args.users:
@@ -251,6 +253,20 @@ def make_handler(state, server_name):
             url = urllib.parse.urlsplit(self.path)
             path = urllib.parse.unquote(url.path)
             query = dict(urllib.parse.parse_qsl(url.query))
+            if state.args.flaky:
+                with state.lock:
+                    state.seen += 1
+                    fault = state.seen % state.args.flaky == 0 and self.path not in state.flaked
+                    if fault:
+                        state.flaked.add(self.path)
+                        kind = len(state.flaked) % 3
+                if fault and kind == 0:
+                    return self.send_json(503, {"error": {"code": "ServerBusy", "message": "The server is currently unable to handle the request."}})
+                if fault and kind == 1:
+                    return self.send_json(500, {"error": {"code": "InternalServerError", "message": "Encountered internal server error."}})
+                if fault:
+                    self.close_connection = True  # no answer: the connection just closes
+                    return None
             for p in state.args.throttle_once:
                 if path.startswith(p) and (p, query.get("$skiptoken")) not in state.throttled:
                     state.throttled.add((p, query.get("$skiptoken")))
@@ -413,6 +429,7 @@ def main():
     ap.add_argument("--page", type=int, default=2)
     ap.add_argument("--latency-ms", type=int, default=0)
     ap.add_argument("--deny", action="append", default=[])
+    ap.add_argument("--flaky", type=int, default=0, help="every Nth request fails once: 503, 500 or a dropped connection in turn")
     ap.add_argument("--unlicensed", action="append", default=[])
     ap.add_argument("--unlicensed-sign-in", action="store_true")
     ap.add_argument("--throttle-once", action="append", default=[])

@@ -7,7 +7,7 @@ shapes, pages lists with nextPageToken, checks that each request carries a JWT s
 service-account key it wrote (the client's self-signed JWT), and injects faults: a disabled Cloud
 Asset API (SERVICE_DISABLED), denied permissions, latency.
 
-Usage: gcp_fake.py SCENARIO --dir DIR [--page N] [--asset-disabled] [--deny PATH_PREFIX]... [--deny-re REGEX]...
+Usage: gcp_fake.py SCENARIO --dir DIR [--page N] [--asset-disabled] [--deny PATH_PREFIX]... [--deny-re REGEX]... [--flaky N]
        [--latency-ms N] [--projects N]
 Prints one JSON line: the port, the CA file and the service-account key file.
 """
@@ -43,6 +43,8 @@ class State:
         self.log = open(os.path.join(args.dir, "requests.jsonl"), "a")
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.throttled = set()
+        self.seen = 0          # --flaky: requests counted
+        self.flaked = set()    # --flaky: requests that already failed once
         if args.projects:
             self.generate(args.projects)
 
@@ -125,6 +127,18 @@ def make_handler(state):
             url = urllib.parse.urlsplit(self.path)
             path = urllib.parse.unquote(url.path)
             query = dict(urllib.parse.parse_qsl(url.query))
+            if state.args.flaky:
+                with state.lock:
+                    state.seen += 1
+                    fault = state.seen % state.args.flaky == 0 and self.path not in state.flaked
+                    if fault:
+                        state.flaked.add(self.path)
+                        kind = len(state.flaked) % 2
+                if fault and kind == 0:
+                    return self.error(503, "UNAVAILABLE", "The service is currently unavailable.")
+                if fault:
+                    self.close_connection = True  # no answer: the connection just closes
+                    return None
             for p in state.args.throttle_once:
                 key = (p, query.get("pageToken", ""))
                 if path.startswith(p) and key not in state.throttled:
@@ -248,6 +262,7 @@ def main():
     ap.add_argument("--page", type=int, default=2)
     ap.add_argument("--asset-disabled", action="store_true")
     ap.add_argument("--deny", action="append", default=[])
+    ap.add_argument("--flaky", type=int, default=0, help="every Nth request fails once: 503 or a dropped connection in turn")
     ap.add_argument("--deny-re", action="append", default=[], help="refuse paths this regular expression finds")
     ap.add_argument("--deny-permission")
     ap.add_argument("--latency-ms", type=int, default=0)

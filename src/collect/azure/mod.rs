@@ -9,7 +9,7 @@
 
 mod client;
 pub mod credential;
-mod map;
+pub(crate) mod map;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -7,13 +7,14 @@
 //! and `asset_search` in the coverage says why. Either way the set of projects is the one the
 //! hierarchy listed: a refused bulk read never narrows the scan.
 
-mod map;
+pub(crate) mod map;
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use google_cloud_gax::options::RequestOptionsBuilder as _;
 use google_cloud_gax::paginator::ItemPaginator as _;
 use google_cloud_gax::retry_policy::{Aip194Strict, RetryPolicyExt, TooManyRequests};
 use tokio::sync::Semaphore;
@@ -391,12 +392,14 @@ async fn per_resource_policies(c: &Clients, inv: &mut GcpInventory, concurrency:
         async move {
             let _permit = sem.acquire().await;
             c.count();
+            // getIamPolicy is a read sent as a POST: without `with_idempotency` the client would
+            // not retry it after a 503 or a dropped connection (tests/faults.rs).
             let r = if name.starts_with("organizations/") {
-                c.organizations.get_iam_policy().set_resource(&name).set_options(map::policy_options()).send().await
+                c.organizations.get_iam_policy().set_resource(&name).set_options(map::policy_options()).with_idempotency(true).send().await
             } else if name.starts_with("folders/") {
-                c.folders.get_iam_policy().set_resource(&name).set_options(map::policy_options()).send().await
+                c.folders.get_iam_policy().set_resource(&name).set_options(map::policy_options()).with_idempotency(true).send().await
             } else {
-                c.projects.get_iam_policy().set_resource(&name).set_options(map::policy_options()).send().await
+                c.projects.get_iam_policy().set_resource(&name).set_options(map::policy_options()).with_idempotency(true).send().await
             };
             let permission = format!("resourcemanager.{}.getIamPolicy", name.split('/').next().unwrap_or("projects"));
             match r {
@@ -468,7 +471,7 @@ async fn service_accounts(c: &Clients, project_id: &str) -> Collected<Vec<Servic
         c.count();
         let (keys, policy) = tokio::join!(
             c.iam.list_service_account_keys().set_name(&a.name).send(),
-            c.iam.get_iam_policy().set_resource(&a.name).send()
+            c.iam.get_iam_policy().set_resource(&a.name).with_idempotency(true).send()
         );
         let keys = match keys {
             Ok(k) => k.keys.iter().map(map::key).collect(),
