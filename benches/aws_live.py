@@ -7,10 +7,13 @@ each, a group, managed and inline policies, N/5 roles), then
      credential report) with boto3: the floor any scanner pays;
   2. run `portcullis scan --aws` (release build) and record wall time, peak memory (ru_maxrss of
      the process) and the API calls moto's recorder saw, by service;
-  3. optionally (--prowler) run Prowler's IAM checks on the same account and print the ratios.
-     Prowler is installed into target/bench/prowler-venv at a pinned version on first use.
+  3. optionally (--prowler, --scoutsuite) run Prowler's and ScoutSuite's IAM checks on the same
+     account, and Portcullis's own IAM checks (`--service iam`) beside them, and print the ratios.
+     Each is installed into target/bench/<tool>-venv at a pinned version on first use; both pass
+     explicit endpoints to some boto3 clients, so benches/site/sitecustomize.py (on their
+     PYTHONPATH) points every client at the emulator.
 
-Usage: python3 benches/aws_live.py [--sizes 200,5000] [--prowler]
+Usage: python3 benches/aws_live.py [--sizes 200,5000] [--prowler] [--scoutsuite]
        PORTCULLIS_BIN=path/to/portcullis python3 benches/aws_live.py   (a given build, not target/release)
 Needs the moto venv that .ci/run creates (.ci/tools/moto).
 """
@@ -27,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PY = ROOT / ".ci/tools/moto/bin/python"
 PROWLER_VERSION = "5.13.1"
+SCOUTSUITE_VERSION = "5.14.0"
 
 
 def free_port():
@@ -119,20 +123,43 @@ def aws_env(url):
     return env
 
 
-def prowler_bin():
-    venv = ROOT / "target/bench/prowler-venv"
-    exe = venv / "bin/prowler"
+def tool_bin(name, package, version, exe_name):
+    venv = ROOT / f"target/bench/{name}-venv"
+    exe = venv / "bin" / exe_name
     if not exe.exists():
-        print(f"installing prowler=={PROWLER_VERSION} into {venv} (once)", flush=True)
+        print(f"installing {package}=={version} into {venv} (once)", flush=True)
         subprocess.check_call([sys.executable, "-m", "venv", str(venv)])
-        subprocess.check_call([str(venv / "bin/pip"), "install", "-q", f"prowler=={PROWLER_VERSION}"])
+        subprocess.check_call([str(venv / "bin/pip"), "install", "-q", f"{package}=={version}"])
     return exe
+
+
+def python_tool_env(url):
+    """A Python scanner's environment: the emulator's keys, and every botocore client at it."""
+    env = aws_env(url)
+    env.update(BENCH_AWS_ENDPOINT=url, PYTHONPATH=str(ROOT / "benches/site"))
+    return env
+
+
+def compare(name, cmd, url, rec, ours_wall, ours_iam_calls):
+    recorder(url, "reset-recording")
+    wall, rss, code, err = run(cmd, python_tool_env(url))
+    c = calls(rec)
+    row = {f"{name}_s": round(wall, 2), f"{name}_peak_mib": round(rss, 1), f"{name}_iam_calls": c.get("iam", 0),
+           f"{name}_all_calls": sum(c.values()), f"{name}_exit": code}
+    if c.get("iam", 0) == 0:
+        why = [l.strip() for l in err.splitlines() if "CRITICAL" in l or "Error" in l]
+        row[f"{name}_error"] = (why[-1] if why else err.strip()[-300:])[:300]
+    else:
+        row[f"{name}_speedup"] = round(wall / ours_wall, 1)
+        row[f"{name}_call_ratio"] = round(c.get("iam", 0) / max(1, ours_iam_calls), 1)
+    return row
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="200,5000")
     ap.add_argument("--prowler", action="store_true", help=f"also run Prowler {PROWLER_VERSION} (pinned venv under target/bench)")
+    ap.add_argument("--scoutsuite", action="store_true", help=f"also run ScoutSuite {SCOUTSUITE_VERSION} (pinned venv under target/bench)")
     a = ap.parse_args()
     if not PY.exists():
         sys.exit(f"{PY} missing: run .ci/run once (it installs moto)")
@@ -164,18 +191,21 @@ def main():
             row = dict(users=n, seed_s=round(seeded, 1), moto_bulk_reads_s=round(base, 2), portcullis_s=round(wall, 2),
                        ratio_to_moto=round(wall / base, 2), peak_mib=round(rss, 1), iam_calls=c.get("iam", 0),
                        all_calls=sum(c.values()), calls=c, findings=findings, breakdown_ms=breakdown)
-            if a.prowler:
+            if a.prowler or a.scoutsuite:
+                # Like for like: Portcullis's IAM checks alone, as the others run theirs.
                 recorder(url, "reset-recording")
-                pw, prss, pcode, perr = run([str(prowler_bin()), "aws", "--service", "iam", "--region", "us-east-1", "--output-formats", "json-ocsf",
-                                             "--output-directory", str(out_dir / f"prowler-{n}"), "--no-banner"], aws_env(url))
-                pc = calls(rec)
-                row.update(prowler_s=round(pw, 2), prowler_peak_mib=round(prss, 1), prowler_iam_calls=pc.get("iam", 0), prowler_exit=pcode)
-                if pc.get("iam", 0) == 0:
-                    # It never reached the emulator: a ratio would be meaningless. Say why.
-                    why = [l.strip() for l in perr.splitlines() if "CRITICAL" in l or "Error" in l]
-                    row["prowler_error"] = (why[-1] if why else perr.strip()[-300:])[:300]
-                else:
-                    row.update(speedup=round(pw / wall, 1), call_ratio=round(pc.get("iam", 0) / max(1, c.get("iam", 0)), 1))
+                iw, irss, icode, ierr = run([str(exe), "scan", "--aws", "--aws-regions", "us-east-1", "--service", "iam", "-q",
+                                             "--json", str(out_dir / f"findings-iam-{n}.json")], aws_env(url))
+                ic = calls(rec)
+                row.update(iam_only_s=round(iw, 2), iam_only_peak_mib=round(irss, 1), iam_only_calls=sum(ic.values()), iam_only_iam_calls=ic.get("iam", 0))
+            if a.prowler:
+                exe_p = tool_bin("prowler", "prowler", PROWLER_VERSION, "prowler")
+                row.update(compare("prowler", [str(exe_p), "aws", "--service", "iam", "--region", "us-east-1", "--output-formats", "json-ocsf",
+                                               "--output-directory", str(out_dir / f"prowler-{n}"), "--no-banner"], url, rec, row["iam_only_s"], row["iam_only_iam_calls"]))
+            if a.scoutsuite:
+                exe_s = tool_bin("scoutsuite", "scoutsuite", SCOUTSUITE_VERSION, "scout")
+                row.update(compare("scoutsuite", [str(exe_s), "aws", "--services", "iam", "--regions", "us-east-1", "--no-browser", "--force",
+                                                  "--report-dir", str(out_dir / f"scoutsuite-{n}")], url, rec, row["iam_only_s"], row["iam_only_iam_calls"]))
             rows.append(row)
             print(json.dumps(row), flush=True)
         finally:
@@ -186,11 +216,14 @@ def main():
     for r in rows:
         print(f"{r['users']:>6} {r['moto_bulk_reads_s']:>11} {r['portcullis_s']:>12} {r['ratio_to_moto']:>6} {r['peak_mib']:>9} {r['iam_calls']:>9} {r['all_calls']:>9}")
         print("        breakdown (ms): " + ", ".join(f"{k} {v}" for k, v in sorted(r["breakdown_ms"].items(), key=lambda kv: -kv[1])))
-        if "prowler_error" in r:
-            print(f"        prowler {PROWLER_VERSION} did not reach the emulator (exit {r['prowler_exit']}): {r['prowler_error']}")
-        elif "prowler_s" in r:
-            print(f"        prowler: {r['prowler_s']} s, {r['prowler_peak_mib']} MiB, {r['prowler_iam_calls']} IAM calls "
-                  f"(exit {r['prowler_exit']}); portcullis is {r['speedup']}x faster and makes {r['call_ratio']}x fewer IAM calls")
+        if "iam_only_s" in r:
+            print(f"        portcullis, IAM checks only: {r['iam_only_s']} s, {r['iam_only_peak_mib']} MiB, {r['iam_only_iam_calls']} IAM calls")
+        for tool, version in (("prowler", PROWLER_VERSION), ("scoutsuite", SCOUTSUITE_VERSION)):
+            if f"{tool}_error" in r:
+                print(f"        {tool} {version} did not reach the emulator (exit {r[tool + '_exit']}): {r[tool + '_error']}")
+            elif f"{tool}_s" in r:
+                print(f"        {tool} {version}: {r[tool + '_s']} s, {r[tool + '_peak_mib']} MiB, {r[tool + '_iam_calls']} IAM calls "
+                      f"(exit {r[tool + '_exit']}); portcullis is {r[tool + '_speedup']}x faster and makes {r[tool + '_call_ratio']}x fewer IAM calls")
     if len({r["iam_calls"] for r in rows}) > 1:
         sys.exit("IAM calls grew with the number of users")
 
