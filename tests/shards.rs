@@ -197,10 +197,8 @@ fn four_parallel_shards_merge_to_the_unsharded_scan() {
     assert!(gaps >= missing.len(), "{gaps} gaps for {} accounts", missing.len());
     assert!(String::from_utf8_lossy(&out.stdout).contains("shard 2/4 of the collection did not arrive"));
     // Even with every other check passing, the gate says the scan is incomplete.
-    let partial_path = Path::new(&partial);
-    let out2 = run(&moto, &front, &["scan", "--inventory", &partial_path.display().to_string(), "--checks", "aws_iam_root_access_key_absent", "--fail-on", "critical", "--quiet"]);
+    let out2 = run(&moto, &front, &["scan", "--inventory", &partial, "--checks", "aws_iam_root_access_key_absent", "--fail-on", "critical", "--quiet"]);
     assert_eq!(out2.status.code(), Some(3), "{}", String::from_utf8_lossy(&out2.stderr));
-    drop(out);
 
     // Refused: a shard given twice, and shards of different counts.
     let out = run(&moto, &front, &["merge", "--out", &path("twice.json"), &names[0], &names[0]]);

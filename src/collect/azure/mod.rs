@@ -603,15 +603,10 @@ async fn read_arm(arm: &Client, tenant_id: &str, opts: &AzureOptions, deadline: 
 }
 
 fn mark_all(s: &mut AzureSubscription, error: &str, opts: &AzureOptions) {
-    let failed: Collected<()> = Collected::Failed { error: error.to_string() };
-    let none: Collected<()> = Collected::NotRequested;
-    let f = |d: Dataset| if opts.datasets.contains(&d) { &failed } else { &none };
-    s.role_assignments = f(Dataset::AzureRoleAssignments).gap();
-    s.role_eligibility = f(Dataset::AzureRoleEligibility).gap();
-    s.role_definitions = f(Dataset::AzureRoleDefinitions).gap();
-    s.policy_assignments = f(Dataset::AzurePolicyAssignments).gap();
-    s.diagnostic_settings = f(Dataset::AzureDiagnosticSettings).gap();
-    s.lighthouse = f(Dataset::AzureLighthouse).gap();
+    let mut unread = AzureSubscription::unread(&s.subscription_id, &Collected::Failed { error: error.to_string() }, &opts.datasets);
+    unread.display_name = s.display_name.take();
+    unread.state = s.state.take();
+    *s = unread;
 }
 
 /// A subscription's assignments from two reads merged by id: the plain list (at and below the
