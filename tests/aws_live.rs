@@ -190,6 +190,15 @@ fn organization_scan_reads_everything_it_needs_and_nothing_else() {
     let details = &m["authorization_details"]["collected"];
     let role = |n: &str| details["roles"].as_array().unwrap().iter().find(|r| r["name"] == n).cloned().unwrap();
     assert_eq!(role("vendor-with-external-id")["trust_policy"]["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"], "vendor-7f3a", "trust policy decoded");
+    assert_eq!(role("org-audit")["permissions_boundary"], "arn:aws:iam::aws:policy/ReadOnlyAccess");
+    // Managed policies: those in use and the account's own are kept with their documents; the
+    // AWS managed policies nothing uses are counted, not kept (an org scan would hold them once per account).
+    let policy = |n: &str| details["policies"].as_array().unwrap().iter().find(|p| p["name"] == n).cloned();
+    assert_eq!(policy("AdministratorAccess").expect("attached to a group")["document"]["Statement"][0]["Action"], "*");
+    assert!(policy("ReadOnlyAccess").expect("a role's boundary")["document"]["Statement"].is_array());
+    assert!(policy("unused-local").expect("customer managed, kept")["document"].is_object());
+    assert!(policy("SecurityAudit").is_none() && policy("AmazonS3FullAccess").is_none(), "unused AWS managed policies left out");
+    assert!(details["unused_aws_managed_omitted"].as_u64().unwrap() > 100, "{}", details["unused_aws_managed_omitted"]);
     let report = &m["credential_report"]["collected"];
     assert!(report["generated_at"].is_string(), "GeneratedTime recorded");
     let alice = report["rows"].as_array().unwrap().iter().find(|r| r["user"] == "alice").unwrap();

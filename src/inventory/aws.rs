@@ -292,6 +292,12 @@ pub struct AuthorizationDetails {
     /// not empty (an export made with `--filter` has only the lists it asked for).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing_sections: Vec<String>,
+    /// AWS managed policies the source listed but that nothing in the account uses (no user, group
+    /// or role has them attached or as its boundary, and their attachment count is 0): left out of
+    /// `policies`, because they grant nothing here, and an organization's scan would otherwise keep
+    /// the same AWS documents once per account. A policy whose attachment count is unknown is kept.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unused_aws_managed_omitted: u32,
 }
 
 /// An item of the authorization details that could not be read; the checks that read its section
@@ -336,6 +342,27 @@ impl AuthorizationDetails {
     pub fn users(&self) -> Result<&[IamUser], Missing> {
         self.section(Self::USERS, &self.users)
     }
+
+    /// Every policy ARN a user, group or role has attached or as its permissions boundary.
+    pub fn policies_in_use(&self) -> std::collections::BTreeSet<&str> {
+        let users = self.users.iter().flat_map(|u| u.attached_policies.iter().map(|p| p.arn.as_str()).chain(u.permissions_boundary.as_deref()));
+        let groups = self.groups.iter().flat_map(|g| g.attached_policies.iter().map(|p| p.arn.as_str()));
+        let roles = self.roles.iter().flat_map(|r| r.attached_policies.iter().map(|p| p.arn.as_str()).chain(r.permissions_boundary.as_deref()));
+        users.chain(groups).chain(roles).collect()
+    }
+
+    /// Whether a policy the source listed may be left out: an AWS managed policy that nothing in
+    /// the account uses. `attachment_count` is the source's figure, `None` when it had none (then
+    /// the policy is kept: a missing count is not zero).
+    pub fn is_unused_aws_managed(arn: &str, attachment_count: Option<u64>, in_use: &std::collections::BTreeSet<&str>) -> bool {
+        attachment_count == Some(0)
+            && !in_use.contains(arn)
+            && crate::policy::arn::Arn::parse(arn).is_some_and(|a| a.account == "aws" && a.service == "iam")
+    }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -998,4 +1025,52 @@ pub struct Ec2Instance {
     pub http_tokens: String,
     /// "enabled" or "disabled".
     pub http_endpoint: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attached(arn: &str) -> Vec<AttachedPolicy> {
+        vec![AttachedPolicy { name: arn.rsplit('/').next().unwrap_or(arn).to_string(), arn: arn.to_string() }]
+    }
+
+    #[test]
+    fn only_aws_managed_policies_nothing_uses_may_be_left_out() {
+        let admin = "arn:aws:iam::aws:policy/AdministratorAccess";
+        let boundary = "arn:aws-cn:iam::aws:policy/ReadOnlyAccess";
+        let details = AuthorizationDetails {
+            groups: vec![IamGroup { name: "g".into(), id: "G".into(), arn: "arn:aws:iam::1:group/g".into(), path: "/".into(), created: None, attached_policies: attached(admin), inline_policies: vec![] }],
+            roles: vec![IamRole {
+                name: "r".into(),
+                id: "R".into(),
+                arn: "arn:aws:iam::1:role/r".into(),
+                path: "/".into(),
+                created: None,
+                trust_policy: None,
+                trust_policy_error: None,
+                attached_policies: vec![],
+                inline_policies: vec![],
+                permissions_boundary: Some(boundary.into()),
+                last_used: None,
+                last_used_region: None,
+                instance_profiles: vec![],
+                tags: BTreeMap::new(),
+            }],
+            ..Default::default()
+        };
+        let in_use = details.policies_in_use();
+        let unused = |arn: &str, count| AuthorizationDetails::is_unused_aws_managed(arn, count, &in_use);
+        // In use (through a group; as a boundary), even when the count says 0: kept.
+        assert!(!unused(admin, Some(0)));
+        assert!(!unused(boundary, Some(0)));
+        // AWS managed, not referenced, counted 0: left out, in any partition.
+        assert!(unused("arn:aws:iam::aws:policy/SecurityAudit", Some(0)));
+        assert!(unused("arn:aws-us-gov:iam::aws:policy/job-function/ViewOnlyAccess", Some(0)));
+        // A count that is missing or not zero is not "unused"; the account's own policies stay.
+        assert!(!unused("arn:aws:iam::aws:policy/SecurityAudit", None));
+        assert!(!unused("arn:aws:iam::aws:policy/SecurityAudit", Some(2)));
+        assert!(!unused("arn:aws:iam::123456789012:policy/unused-local", Some(0)));
+        assert!(!unused("not an arn", Some(0)));
+    }
 }

@@ -29,6 +29,7 @@ pub async fn authorization_details(client: &Client) -> Result<AuthorizationDetai
     let mut out = AuthorizationDetails::default();
     let mut pages = client.get_account_authorization_details().max_items(1000).into_paginator().send();
     let mut n = 0;
+    let mut listed = Vec::new();
     while let Some(page) = pages.next().await {
         let page = page.api(AUTH_DETAILS)?;
         n += 1;
@@ -88,28 +89,42 @@ pub async fn authorization_details(client: &Client) -> Result<AuthorizationDetai
         for p in page.policies() {
             let arn = p.arn().unwrap_or_default().to_string();
             let default_version_id = p.default_version_id();
-            let (document, document_error) = match default_version(p.policy_version_list(), default_version_id, |v| v.is_default_version(), |v| v.version_id())
+            let document = default_version(p.policy_version_list(), default_version_id, |v| v.is_default_version(), |v| v.version_id())
                 .and_then(|v| v.document())
-                .map(PolicyDocument::parse_str)
-            {
-                Some(Ok(d)) => (Some(d), None),
-                Some(Err(e)) => (None, Some(format!("policy {arn}: {e}"))),
-                None => (None, None),
-            };
-            out.policies.push(ManagedPolicy {
+                .map(str::to_string);
+            let policy = ManagedPolicy {
                 name: p.policy_name().map(str::to_string).unwrap_or_else(|| name_from_arn(&arn)),
                 id: p.policy_id().map(str::to_string),
                 default_version_id: default_version_id.map(str::to_string),
                 path: path(p.path()),
                 attachment_count: p.attachment_count().and_then(|c| u32::try_from(c).ok()).unwrap_or(0),
                 is_attachable: p.is_attachable(),
-                document,
-                document_error,
+                document: None,
+                document_error: None,
                 arn,
-            });
+            };
+            listed.push((policy, p.attachment_count().and_then(|c| u64::try_from(c).ok()), document));
         }
     }
-    tracing::debug!(pages = n, users = out.users.len(), roles = out.roles.len(), "authorization details");
+    // The policies' documents are parsed once every page is in: an AWS managed policy that nothing
+    // in the account uses is left out unparsed (users, groups and roles may come on later pages).
+    let in_use = out.policies_in_use();
+    let (mut kept, mut omitted) = (Vec::new(), 0u32);
+    for (mut policy, count, document) in listed {
+        if AuthorizationDetails::is_unused_aws_managed(&policy.arn, count, &in_use) {
+            omitted += 1;
+            continue;
+        }
+        match document.as_deref().map(PolicyDocument::parse_str) {
+            Some(Ok(d)) => policy.document = Some(d),
+            Some(Err(e)) => policy.document_error = Some(format!("policy {}: {e}", policy.arn)),
+            None => {}
+        }
+        kept.push(policy);
+    }
+    out.policies.extend(kept);
+    out.unused_aws_managed_omitted = omitted;
+    tracing::debug!(pages = n, users = out.users.len(), roles = out.roles.len(), policies = out.policies.len(), unused_aws_managed_omitted = out.unused_aws_managed_omitted, "authorization details");
     Ok(out)
 }
 
