@@ -6,7 +6,9 @@ each, a group, managed and inline policies, N/5 roles), then
   1. time the bulk reads moto itself needs (GetAccountAuthorizationDetails, all pages, and the
      credential report) with boto3: the floor any scanner pays;
   2. run `portcullis scan --aws` (release build) and record wall time, peak memory (ru_maxrss of
-     the process) and the API calls moto's recorder saw, by service;
+     the process) and the API calls moto's recorder saw, by service. What moto lacks (Access
+     Analyzer, EC2 GetInstanceMetadataDefaults) is served by a front on 127.0.0.1 in the documented
+     shapes, so the SDK's retries stay on and the figures measure the scan, not retries of HTTP 500;
   3. optionally (--prowler, --scoutsuite) run Prowler's and ScoutSuite's IAM checks on the same
      account, and Portcullis's own IAM checks (`--service iam`) beside them, and print the ratios.
      Each is installed into target/bench/<tool>-venv at a pinned version on first use; both pass
@@ -18,12 +20,15 @@ Usage: python3 benches/aws_live.py [--sizes 200,5000] [--prowler] [--scoutsuite]
 Needs the moto venv that .ci/run creates (.ci/tools/moto).
 """
 import argparse
+import http.server
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -115,11 +120,83 @@ def run(cmd, env):
     return wall, ru.ru_maxrss / 1024, os.waitstatus_to_exitcode(status), out
 
 
-def aws_env(url):
+class Front:
+    """What moto lacks, served in the documented shapes on 127.0.0.1 (as tests/aws_live.rs does):
+    Access Analyzer (one active external-access analyzer per region, no findings) and EC2
+    GetInstanceMetadataDefaults (no account-level defaults). Every other EC2 call is forwarded to
+    moto. Only the EC2 and Access Analyzer endpoints point here, so IAM and the rest go to moto
+    directly. `served` counts the calls answered here (moto's recorder does not see them)."""
+
+    def __init__(self, moto_url):
+        self.moto_url = moto_url
+        self.served = 0
+        front = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def reply(self, status, ctype, body):
+                body = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("x-amzn-RequestId", "00000000-0000-4000-8000-000000000001")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def handle_one(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                auth = self.headers.get("Authorization", "")
+                scope = auth.split("Credential=")[1].split(",")[0].split("/") if "Credential=" in auth else []
+                service, region, account = (scope[3], scope[2], "123456789012") if len(scope) > 3 else ("?", "us-east-1", "123456789012")
+                if service == "access-analyzer":
+                    front.served += 1
+                    path = self.path.split("?")[0]
+                    if self.command == "GET" and path == "/analyzer":
+                        arn = f"arn:aws:access-analyzer:{region}:{account}:analyzer/external"
+                        return self.reply(200, "application/json", json.dumps({"analyzers": [
+                            {"arn": arn, "name": "external", "type": "ACCOUNT", "createdAt": "2026-01-10T12:00:00Z", "status": "ACTIVE"}]}))
+                    if self.command == "POST" and path == "/finding":
+                        return self.reply(200, "application/json", json.dumps({"findings": []}))
+                    return self.reply(404, "application/json", json.dumps({"message": "no such route"}))
+                if service == "ec2" and b"Action=GetInstanceMetadataDefaults" in body:
+                    front.served += 1
+                    return self.reply(200, "text/xml", '<GetInstanceMetadataDefaultsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
+                                      "<requestId>r-1</requestId><accountLevel/></GetInstanceMetadataDefaultsResponse>")
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length", "connection")}
+                req = urllib.request.Request(front.moto_url + self.path, data=body if body else None, method=self.command, headers=headers)
+                try:
+                    with urllib.request.urlopen(req, timeout=300) as r:
+                        status, ctype, out = r.status, r.headers.get("Content-Type", "text/xml"), r.read()
+                except urllib.error.HTTPError as e:
+                    status, ctype, out = e.code, e.headers.get("Content-Type", "text/xml"), e.read()
+                return self.reply(status, ctype, out.decode(errors="replace"))
+
+            do_GET = do_POST = do_PUT = do_DELETE = handle_one
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def aws_env(url, front=None):
+    """The environment for a run against moto. With a Front, the EC2 and Access Analyzer endpoints
+    point at it and the SDK's retries stay on; without one, one attempt per call, so that moto's
+    HTTP 500 for what it lacks costs no backoff."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1", AWS_DEFAULT_REGION="us-east-1",
-               AWS_ENDPOINT_URL=url, AWS_EC2_METADATA_DISABLED="true", AWS_MAX_ATTEMPTS="1",
+               AWS_ENDPOINT_URL=url, AWS_EC2_METADATA_DISABLED="true",
                AWS_CONFIG_FILE="/nonexistent", AWS_SHARED_CREDENTIALS_FILE="/nonexistent")
+    if front:
+        env.update(AWS_ENDPOINT_URL_EC2=front.url, AWS_ENDPOINT_URL_ACCESSANALYZER=front.url)
+    else:
+        env.update(AWS_MAX_ATTEMPTS="1")
     return env
 
 
@@ -175,17 +252,19 @@ def main():
         rec = out_dir / f"recording-{n}.jsonl"
         rec.write_text("")
         moto, url = start_moto(rec)
+        front = Front(url)
         try:
             t = time.time()
             subprocess.check_call([str(PY), str(ROOT / "fixtures/moto/seed.py"), "--endpoint", url, "bulk", "--users", str(n)], stdout=subprocess.DEVNULL)
             seeded = time.time() - t
             base = floor(url)
             recorder(url, "reset-recording")
-            wall, rss, code, err = run([str(exe), "-v", "scan", "--aws", "--aws-regions", "us-east-1", "-q", "--json", str(out_dir / f"findings-{n}.json")], aws_env(url))
+            wall, rss, code, err = run([str(exe), "-v", "scan", "--aws", "--aws-regions", "us-east-1", "-q", "--json", str(out_dir / f"findings-{n}.json")], aws_env(url, front))
             if code != 0:
                 print(err, file=sys.stderr)
                 sys.exit(f"portcullis exited {code}")
             c = calls(rec)
+            c["served by the harness (access-analyzer, ec2 defaults)"] = front.served
             breakdown = phases(err)
             findings = len(json.loads((out_dir / f"findings-{n}.json").read_text())["findings"])
             row = dict(users=n, seed_s=round(seeded, 1), moto_bulk_reads_s=round(base, 2), portcullis_s=round(wall, 2),
@@ -209,6 +288,7 @@ def main():
             rows.append(row)
             print(json.dumps(row), flush=True)
         finally:
+            front.close()
             moto.kill()
             moto.wait()
     print()
