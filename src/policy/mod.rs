@@ -1,9 +1,11 @@
 //! The AWS policy language: documents in every spelling AWS accepts, ARNs and action wildcards,
-//! and trust analysis that reads conditions.
+//! trust analysis that reads conditions, and the evaluation of a request against every policy
+//! that bears on it ([`eval`]).
 
 pub mod arn;
 pub mod condition;
 pub mod document;
+pub mod eval;
 pub mod guard;
 pub mod trust;
 
