@@ -18,6 +18,7 @@ pub mod fuzz;
 pub mod gate;
 pub mod import;
 pub mod policy;
+pub mod reach;
 pub mod report;
 pub mod settings;
 pub mod verify;

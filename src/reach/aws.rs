@@ -1,0 +1,187 @@
+//! The policies that bear on an AWS user's or role's requests, gathered from the inventory for
+//! [`crate::policy::eval`]: inline and managed policies (its own and its groups'), its permissions
+//! boundary, and the SCPs on its account's path in the organization.
+//!
+//! What the inventory lacks is said, not assumed away: a policy whose document is missing, or an
+//! organization that was not read, is a gap, and an answer that rests on gaps is not a verdict.
+
+use crate::inventory::aws::{AuthorizationDetails, AwsAccount, AwsInventory, InlinePolicy};
+use crate::inventory::{Collected, Missing};
+use crate::policy::eval::{Caller, Named, Policies};
+
+/// Everything [`crate::policy::eval::evaluate`] needs for one principal.
+#[derive(Debug, Clone)]
+pub struct Gathered<'a> {
+    pub caller: Caller<'a>,
+    pub policies: Policies<'a>,
+    /// What is missing: a policy named but unreadable, or SCPs that could not be known. Empty when
+    /// the inventory holds every policy that bears on the principal.
+    pub gaps: Vec<String>,
+}
+
+/// Gather the policies of the user or role `arn` in `account`. `Err` when the account's
+/// authorization details are not available, or the principal is not in them.
+pub fn gather<'a>(inv: &'a AwsInventory, account: &'a AwsAccount, arn: &str) -> Result<Gathered<'a>, GatherError> {
+    let details = match &account.authorization_details {
+        Collected::Collected(d) => d,
+        other => return Err(GatherError::Unavailable(other.state().label())),
+    };
+    let mut gaps = Vec::new();
+    let mut identity = Vec::new();
+    let caller;
+    let boundary_arn;
+    if let Some(u) = details.users().map_err(GatherError::Missing)?.iter().find(|u| u.arn == arn) {
+        caller = Caller { arn: &u.arn, account: &account.account_id, is_user: true };
+        inline(&u.inline_policies, &mut identity, &mut gaps);
+        managed(details, u.attached_policies.iter().map(|p| p.arn.as_str()), &mut identity, &mut gaps);
+        for g in &u.groups {
+            match details.groups.iter().find(|x| &x.name == g) {
+                Some(group) => {
+                    inline(&group.inline_policies, &mut identity, &mut gaps);
+                    managed(details, group.attached_policies.iter().map(|p| p.arn.as_str()), &mut identity, &mut gaps);
+                }
+                None => gaps.push(format!("group {g} is not in the authorization details")),
+            }
+        }
+        boundary_arn = u.permissions_boundary.as_deref();
+    } else if let Some(r) = details.roles().map_err(GatherError::Missing)?.iter().find(|r| r.arn == arn) {
+        caller = Caller { arn: &r.arn, account: &account.account_id, is_user: false };
+        inline(&r.inline_policies, &mut identity, &mut gaps);
+        managed(details, r.attached_policies.iter().map(|p| p.arn.as_str()), &mut identity, &mut gaps);
+        boundary_arn = r.permissions_boundary.as_deref();
+    } else {
+        return Err(GatherError::NoSuchPrincipal(arn.to_string()));
+    }
+    let boundary = boundary_arn.and_then(|b| {
+        let mut one = Vec::new();
+        managed(details, std::iter::once(b), &mut one, &mut gaps);
+        one.pop()
+    });
+    let scps = scp_levels(inv, &account.account_id, &mut gaps);
+    Ok(Gathered { caller, policies: Policies { identity, boundary, session: None, scps, resource: None }, gaps })
+}
+
+/// Why a principal's policies could not be gathered.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GatherError {
+    #[error("the account's authorization details are {0}")]
+    Unavailable(&'static str),
+    #[error("{}", .0.state.label())]
+    Missing(Missing),
+    #[error("{0} is not a user or role in the authorization details")]
+    NoSuchPrincipal(String),
+}
+
+fn inline<'a>(list: &'a [InlinePolicy], out: &mut Vec<Named<'a>>, gaps: &mut Vec<String>) {
+    for p in list {
+        match &p.document {
+            Some(d) => out.push(Named { name: &p.name, document: d }),
+            None => gaps.push(format!("inline policy {} could not be read", p.name)),
+        }
+    }
+}
+
+fn managed<'a>(details: &'a AuthorizationDetails, arns: impl Iterator<Item = &'a str>, out: &mut Vec<Named<'a>>, gaps: &mut Vec<String>) {
+    for arn in arns {
+        match details.policies.iter().find(|p| p.arn == arn).map(|p| (p, p.document.as_ref())) {
+            Some((p, Some(d))) => out.push(Named { name: &p.arn, document: d }),
+            Some((p, None)) => gaps.push(format!("managed policy {} has no readable document", p.arn)),
+            None => gaps.push(format!("managed policy {arn} is not in the authorization details")),
+        }
+    }
+}
+
+/// The SCPs on the account's path, root first, one list per level that has any. `None` when none
+/// apply: the management account, or an account outside any organization. An organization that
+/// was not read is a gap, and no SCP is assumed.
+fn scp_levels<'a>(inv: &'a AwsInventory, account_id: &str, gaps: &mut Vec<String>) -> Option<Vec<Vec<Named<'a>>>> {
+    let org = match &inv.organization {
+        Collected::Collected(Some(o)) => o,
+        Collected::Collected(None) => return None,
+        other => {
+            gaps.push(format!("the organization's SCPs are {}", other.state().label()));
+            return None;
+        }
+    };
+    if account_id == org.management_account_id {
+        return None;
+    }
+    let chain = org.ancestry(account_id);
+    if chain.is_empty() {
+        gaps.push(format!("account {account_id} is not in the organization's tree"));
+        return None;
+    }
+    // AWS requires at least one SCP on every level; a level with none here is read as
+    // unrestricted rather than as denying everything.
+    let levels: Vec<Vec<Named<'a>>> = chain
+        .iter()
+        .rev()
+        .map(|n| org.scps.iter().filter(|s| s.targets.contains(&n.id)).map(|s| Named { name: &s.name, document: &s.document }).collect::<Vec<_>>())
+        .filter(|l: &Vec<Named<'a>>| !l.is_empty())
+        .collect();
+    Some(levels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::eval::{evaluate, Context, Decision, Layer, Request};
+
+    fn demo() -> crate::inventory::Inventory {
+        crate::demo::inventory().expect("the demo loads")
+    }
+
+    fn decide(g: &Gathered, action: &str, resource: &str, ctx: &Context) -> (Decision, Vec<Layer>) {
+        let e = evaluate(&g.caller, &Request { action, resource, context: ctx }, &g.policies);
+        (e.decision, e.missing)
+    }
+
+    #[test]
+    fn a_user_gets_its_groups_policies_and_its_accounts_scp_levels() {
+        let inv = demo();
+        let acct = inv.aws.accounts.iter().find(|a| a.account_id == "111122223333").expect("demo account");
+        let g = gather(&inv.aws, acct, "arn:aws:iam::111122223333:user/alice").expect("alice");
+        assert!(g.caller.is_user);
+        assert_eq!(g.policies.identity.iter().map(|n| n.name).collect::<Vec<_>>(), ["arn:aws:iam::aws:policy/AdministratorAccess"], "through the Admins group");
+        let levels = g.policies.scps.as_ref().expect("a member account: SCPs apply");
+        let names: Vec<Vec<&str>> = levels.iter().map(|l| l.iter().map(|n| n.name).collect()).collect();
+        assert_eq!(names, vec![vec!["FullAWSAccess", "deny-leave-organization"], vec!["protect-audit-trail"]], "root first, then the Workloads OU");
+        assert!(g.gaps.is_empty(), "{:?}", g.gaps);
+        // The root's deny reaches an administrator of a member account.
+        assert_eq!(decide(&g, "organizations:LeaveOrganization", "*", &Context::new()).0, Decision::ExplicitlyDenied);
+    }
+
+    #[test]
+    fn a_policy_the_inventory_lacks_is_a_gap() {
+        let inv = demo();
+        let acct = inv.aws.accounts.iter().find(|a| a.account_id == "111122223333").expect("demo account");
+        // bob's group holds PowerUserAccess, which the export's Policies list does not include.
+        let g = gather(&inv.aws, acct, "arn:aws:iam::111122223333:user/bob").expect("bob");
+        assert!(g.policies.identity.is_empty());
+        assert_eq!(g.gaps, vec!["managed policy arn:aws:iam::aws:policy/PowerUserAccess is not in the authorization details".to_string()]);
+        assert_eq!(
+            gather(&inv.aws, acct, "arn:aws:iam::111122223333:user/nobody").unwrap_err(),
+            GatherError::NoSuchPrincipal("arn:aws:iam::111122223333:user/nobody".into())
+        );
+    }
+
+    #[test]
+    fn no_scp_applies_to_the_management_account_and_an_unread_organization_is_a_gap() {
+        let mut inv = demo();
+        let mgmt = match &inv.aws.organization {
+            Collected::Collected(Some(o)) => o.management_account_id.clone(),
+            _ => panic!("the demo has an organization"),
+        };
+        let mut acct = inv.aws.accounts.iter().find(|a| a.account_id == "111122223333").cloned().expect("demo account");
+        acct.account_id = mgmt;
+        let g = gather(&inv.aws, &acct, "arn:aws:iam::111122223333:role/OrganizationAccountAccessRole").expect("role");
+        assert!(g.policies.scps.is_none() && g.gaps.is_empty());
+        assert_eq!(decide(&g, "organizations:LeaveOrganization", "*", &Context::new()).0, Decision::Allowed);
+        inv.aws.organization = Collected::Denied { action: "organizations:ListPolicies".into(), message: None };
+        let acct = inv.aws.accounts.iter().find(|a| a.account_id == "111122223333").expect("demo account");
+        let g = gather(&inv.aws, acct, "arn:aws:iam::111122223333:role/BreakGlassRole").expect("role");
+        assert!(g.policies.scps.is_none());
+        assert_eq!(g.gaps.len(), 1, "{:?}", g.gaps);
+        assert!(g.gaps[0].starts_with("the organization's SCPs are"), "{:?}", g.gaps);
+    }
+}
