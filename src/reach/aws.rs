@@ -145,10 +145,20 @@ mod tests {
         assert_eq!(g.policies.identity.iter().map(|n| n.name).collect::<Vec<_>>(), ["arn:aws:iam::aws:policy/AdministratorAccess"], "through the Admins group");
         let levels = g.policies.scps.as_ref().expect("a member account: SCPs apply");
         let names: Vec<Vec<&str>> = levels.iter().map(|l| l.iter().map(|n| n.name).collect()).collect();
-        assert_eq!(names, vec![vec!["FullAWSAccess", "deny-leave-organization"], vec!["protect-audit-trail"]], "root first, then the Workloads OU");
+        assert_eq!(
+            names,
+            vec![vec!["FullAWSAccess", "deny-leave-organization"], vec!["FullAWSAccess", "protect-audit-trail"], vec!["FullAWSAccess"]],
+            "root first, then the Workloads OU, then the account"
+        );
         assert!(g.gaps.is_empty(), "{:?}", g.gaps);
+        assert_eq!(decide(&g, "iam:CreateUser", "arn:aws:iam::111122223333:user/x", &Context::new()).0, Decision::Allowed);
         // The root's deny reaches an administrator of a member account.
         assert_eq!(decide(&g, "organizations:LeaveOrganization", "*", &Context::new()).0, Decision::ExplicitlyDenied);
+        // The OU's trail guard holds in us-east-1 only: undecided until the region is known.
+        let trail = "arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail";
+        assert_eq!(decide(&g, "cloudtrail:StopLogging", trail, &Context::new()).0, Decision::Undecided);
+        assert_eq!(decide(&g, "cloudtrail:StopLogging", trail, &Context::new().with("aws:RequestedRegion", &["us-east-1"])).0, Decision::ExplicitlyDenied);
+        assert_eq!(decide(&g, "cloudtrail:StopLogging", trail, &Context::new().with("aws:RequestedRegion", &["eu-west-1"])).0, Decision::Allowed);
     }
 
     #[test]
