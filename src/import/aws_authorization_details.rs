@@ -374,7 +374,7 @@ fn policy(p: RawPolicy, at: &str) -> ManagedPolicy {
         arn: p.arn,
         path: path(p.path),
         default_version_id: p.default_version_id,
-        attachment_count: p.attachment_count.unwrap_or(0),
+        attachment_count: p.attachment_count,
         is_attachable: p.is_attachable.unwrap_or(true),
         document,
         document_error,

@@ -459,8 +459,9 @@ pub struct ManagedPolicy {
     pub path: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_version_id: Option<String>,
-    #[serde(default)]
-    pub attachment_count: u32,
+    /// `AttachmentCount` as the source gave it; `None` when it had none (unknown, not zero).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment_count: Option<u32>,
     #[serde(default = "yes")]
     pub is_attachable: bool,
     /// The default version's document; other versions are not kept (they grant nothing).

@@ -97,7 +97,7 @@ pub async fn authorization_details(client: &Client) -> Result<AuthorizationDetai
                 id: p.policy_id().map(str::to_string),
                 default_version_id: default_version_id.map(str::to_string),
                 path: path(p.path()),
-                attachment_count: p.attachment_count().and_then(|c| u32::try_from(c).ok()).unwrap_or(0),
+                attachment_count: p.attachment_count().and_then(|c| u32::try_from(c).ok()),
                 is_attachable: p.is_attachable(),
                 document: None,
                 document_error: None,
