@@ -354,7 +354,7 @@ impl AuthorizationDetails {
     /// Whether a policy the source listed may be left out: an AWS managed policy that nothing in
     /// the account uses. `attachment_count` is the source's figure, `None` when it had none (then
     /// the policy is kept: a missing count is not zero).
-    pub fn is_unused_aws_managed(arn: &str, attachment_count: Option<u64>, in_use: &std::collections::BTreeSet<&str>) -> bool {
+    pub fn is_unused_aws_managed(arn: &str, attachment_count: Option<u32>, in_use: &std::collections::BTreeSet<&str>) -> bool {
         attachment_count == Some(0)
             && !in_use.contains(arn)
             && crate::policy::arn::Arn::parse(arn).is_some_and(|a| a.account == "aws" && a.service == "iam")

@@ -132,8 +132,7 @@ pub fn condition(c: &Condition, ctx: &Context) -> Truth {
     let hit = |v: &str| c.values.iter().any(|p| compare(p, v));
     let holds = match c.operator.set {
         // A single-valued key: the value matches one of the patterns (negated: none).
-        None => values.iter().any(|v| hit(v) != negated),
-        Some(SetQualifier::ForAnyValue) => values.iter().any(|v| hit(v) != negated),
+        None | Some(SetQualifier::ForAnyValue) => values.iter().any(|v| hit(v) != negated),
         Some(SetQualifier::ForAllValues) => values.iter().all(|v| hit(v) != negated),
     };
     Truth::of(holds)
@@ -250,11 +249,17 @@ struct Applies {
     undecided: Vec<String>,
 }
 
+impl Applies {
+    fn nothing() -> Applies {
+        Applies { truth: Truth::False, cites: Vec::new(), undecided: Vec::new() }
+    }
+}
+
 /// Does any statement of `effect` in these policies apply to the request?
 /// `caller`: for a resource policy, the caller its `Principal` must name, and whether only a grant
 /// to the caller itself counts (not to its whole account).
 fn applies(layer: Layer, policies: &[Named], effect: Effect, req: &Request, caller: Option<(&Caller, bool)>) -> Applies {
-    let mut out = Applies { truth: Truth::False, cites: Vec::new(), undecided: Vec::new() };
+    let mut out = Applies::nothing();
     let mut unknown_cites = Vec::new();
     for p in policies {
         for (i, s) in p.document.statements.iter().enumerate() {
@@ -373,17 +378,15 @@ pub fn evaluate(caller: &Caller, req: &Request, policies: &Policies) -> Evaluati
     // Whose resource: the owner given with its policy, else the account in its ARN.
     let owner = policies.resource.map(|(_, o)| o).or_else(|| account_of(req.resource)).unwrap_or(caller.account);
     let same_account = owner == caller.account;
-    let (resource_all, resource_direct) = match &policies.resource {
-        Some((p, _)) => (
-            Some(applies(Layer::Resource, std::slice::from_ref(p), Effect::Allow, req, Some((caller, false)))),
-            Some(applies(Layer::Resource, std::slice::from_ref(p), Effect::Allow, req, Some((caller, true)))),
-        ),
-        None => (None, None),
+    // The resource policy's Allow: naming the caller itself, or (`itself` false) also its account.
+    let resource_allows = |itself: bool| match &policies.resource {
+        Some((p, _)) => applies(Layer::Resource, std::slice::from_ref(p), Effect::Allow, req, Some((caller, itself))),
+        None => Applies::nothing(),
     };
     if same_account {
         // The identity policy, or a resource policy naming the caller itself (a grant to the
         // account only delegates to the account's identity policies).
-        let direct = resource_direct.unwrap_or(Applies { truth: Truth::False, cites: Vec::new(), undecided: Vec::new() });
+        let direct = resource_allows(true);
         // A boundary does not limit what a same-account resource policy grants an IAM user by ARN.
         let unbounded = caller.is_user && direct.truth == Truth::True && identity.truth != Truth::True;
         let either = identity.truth.or(direct.truth);
@@ -399,10 +402,7 @@ pub fn evaluate(caller: &Caller, req: &Request, policies: &Policies) -> Evaluati
     } else {
         // Across accounts, both sides must allow.
         need(Layer::Identity, identity, &mut grants);
-        match resource_all {
-            Some(r) => need(Layer::Resource, r, &mut grants),
-            None => need(Layer::Resource, Applies { truth: Truth::False, cites: Vec::new(), undecided: Vec::new() }, &mut grants),
-        }
+        need(Layer::Resource, resource_allows(false), &mut grants);
         if let Some(b) = policies.boundary {
             need(Layer::Boundary, applies(Layer::Boundary, &[b], Effect::Allow, req, None), &mut grants);
         }
@@ -611,7 +611,8 @@ mod tests {
 
     #[test]
     fn operators_on_missing_keys_follow_the_documentation() {
-        let c = |op: &str, values: &[&str]| Condition { operator: crate::policy::Operator::parse(op), key: "aws:PrincipalOrgID".into(), values: values.iter().map(|v| v.to_string()).collect() };
+        let clause = |key: &str, op: &str, values: &[&str]| Condition { operator: crate::policy::Operator::parse(op), key: key.into(), values: values.iter().map(|v| v.to_string()).collect() };
+        let c = |op: &str, values: &[&str]| clause("aws:PrincipalOrgID", op, values);
         let absent = Context::new().without("aws:PrincipalOrgID");
         let inside = Context::new().with("aws:PrincipalOrgID", &["o-abc"]);
         // A negated operator holds when the key is missing; a positive one does not.
@@ -630,7 +631,7 @@ mod tests {
         assert_eq!(condition(&c("IpAddress", &["10.0.0.0/8"]), &inside), Truth::Unknown);
         assert_eq!(condition(&c("StringEquals", &["o-abc"]), &Context::new()), Truth::Unknown);
         // Multivalued keys.
-        let tags = |op: &str, values: &[&str]| Condition { operator: crate::policy::Operator::parse(op), key: "aws:TagKeys".into(), values: values.iter().map(|v| v.to_string()).collect() };
+        let tags = |op: &str, values: &[&str]| clause("aws:TagKeys", op, values);
         let req = Context::new().with("aws:TagKeys", &["env", "owner"]);
         assert_eq!(condition(&tags("ForAllValues:StringEquals", &["env", "owner", "cost"]), &req), Truth::True);
         assert_eq!(condition(&tags("ForAllValues:StringEquals", &["env"]), &req), Truth::False);

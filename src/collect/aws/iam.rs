@@ -103,15 +103,15 @@ pub async fn authorization_details(client: &Client) -> Result<AuthorizationDetai
                 document_error: None,
                 arn,
             };
-            listed.push((policy, p.attachment_count().and_then(|c| u64::try_from(c).ok()), document));
+            listed.push((policy, document));
         }
     }
     // The policies' documents are parsed once every page is in: an AWS managed policy that nothing
     // in the account uses is left out unparsed (users, groups and roles may come on later pages).
     let in_use = out.policies_in_use();
     let (mut kept, mut omitted) = (Vec::new(), 0u32);
-    for (mut policy, count, document) in listed {
-        if AuthorizationDetails::is_unused_aws_managed(&policy.arn, count, &in_use) {
+    for (mut policy, document) in listed {
+        if AuthorizationDetails::is_unused_aws_managed(&policy.arn, policy.attachment_count, &in_use) {
             omitted += 1;
             continue;
         }
