@@ -58,6 +58,8 @@ impl Truth {
 pub struct Context {
     present: BTreeMap<String, Vec<String>>,
     absent: BTreeSet<String>,
+    /// Key prefixes (`aws:principaltag/`) whose keys are all known: one not present is absent.
+    complete: Vec<String>,
 }
 
 enum Key<'a> {
@@ -87,11 +89,18 @@ impl Context {
         self
     }
 
+    /// Every key starting with `prefix` (`aws:PrincipalTag/`) is known: those not given with
+    /// [`Context::with`] are absent.
+    pub fn complete(mut self, prefix: &str) -> Context {
+        self.complete.push(prefix.to_ascii_lowercase());
+        self
+    }
+
     fn key(&self, key: &str) -> Key<'_> {
         let k = key.to_ascii_lowercase();
         match self.present.get(&k) {
             Some(v) => Key::Present(v),
-            None if self.absent.contains(&k) => Key::Absent,
+            None if self.absent.contains(&k) || self.complete.iter().any(|p| k.starts_with(p.as_str())) => Key::Absent,
             None => Key::Unknown,
         }
     }
@@ -129,7 +138,21 @@ pub fn condition(c: &Condition, ctx: &Context) -> Truth {
         }
         Key::Present(v) => v,
     };
-    let hit = |v: &str| c.values.iter().any(|p| compare(p, v));
+    // Policy variables in the values (`"aws:ResourceTag/owner": "${aws:username}"`); a value whose
+    // variable has no value matches nothing.
+    let mut patterns: Vec<std::borrow::Cow<str>> = Vec::with_capacity(c.values.len());
+    for v in &c.values {
+        if !v.contains("${") {
+            patterns.push(v.into());
+            continue;
+        }
+        match expand(v, ctx) {
+            Expanded::Pattern(p) => patterns.push(p.into()),
+            Expanded::NoMatch => {}
+            Expanded::Unknown(_) => return Truth::Unknown,
+        }
+    }
+    let hit = |v: &str| patterns.iter().any(|p| compare(p, v));
     let holds = match c.operator.set {
         // A single-valued key: the value matches one of the patterns (negated: none).
         None | Some(SetQualifier::ForAnyValue) => values.iter().any(|v| hit(v) != negated),
@@ -140,12 +163,98 @@ pub fn condition(c: &Condition, ctx: &Context) -> Truth {
 
 /// Whether a statement's `Resource` (or everything outside its `NotResource`) covers `resource`.
 /// ARNs match with `*` and `?`, case-sensitively. A statement with neither covers nothing.
+/// Policy variables are not expanded here: see [`resource_truth`].
 pub fn covers_resource(s: &Statement, resource: &str) -> bool {
     match (&s.resource, &s.not_resource) {
         (Some(list), _) => list.iter().any(|p| wildcard_match(p, resource)),
         (None, Some(not)) => !not.iter().any(|p| wildcard_match(p, resource)),
         (None, None) => false,
     }
+}
+
+/// [`covers_resource`], with the policy variables of a `2012-10-17` document (`${aws:username}`,
+/// `${aws:PrincipalTag/team, 'none'}`) taken from the context. A variable whose key is absent
+/// makes its pattern match nothing (AWS: the statement does not apply), unless it has a default;
+/// a key the context does not know leaves the pattern `Unknown`, named in `open`.
+pub fn resource_truth(s: &Statement, resource: &str, ctx: &Context, variables: bool, open: &mut Vec<String>) -> Truth {
+    let one = |pattern: &str, open: &mut Vec<String>| -> Truth {
+        if !variables || !pattern.contains("${") {
+            return Truth::of(wildcard_match(pattern, resource));
+        }
+        match expand(pattern, ctx) {
+            Expanded::Pattern(p) => Truth::of(wildcard_match(&p, resource)),
+            Expanded::NoMatch => Truth::False,
+            Expanded::Unknown(why) => {
+                open.push(why);
+                Truth::Unknown
+            }
+        }
+    };
+    let any = |list: &[String], open: &mut Vec<String>| list.iter().fold(Truth::False, |t, p| t.or(one(p, open)));
+    match (&s.resource, &s.not_resource) {
+        (Some(list), _) => any(list, open),
+        (None, Some(not)) => match any(not, open) {
+            Truth::True => Truth::False,
+            Truth::False => Truth::True,
+            Truth::Unknown => Truth::Unknown,
+        },
+        (None, None) => Truth::False,
+    }
+}
+
+enum Expanded {
+    Pattern(String),
+    /// A variable with no value and no default: the pattern matches nothing.
+    NoMatch,
+    /// A variable the context does not know, or a form not compared here, as `${…}`.
+    Unknown(String),
+}
+
+/// Replace each `${key}` or `${key, 'default'}` of `pattern` with the context's value.
+fn expand(pattern: &str, ctx: &Context) -> Expanded {
+    let mut out = String::with_capacity(pattern.len());
+    let mut rest = pattern;
+    while let Some(at) = rest.find("${") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + 2..];
+        let Some(end) = tail.find('}') else {
+            out.push_str(&rest[at..]);
+            rest = "";
+            break;
+        };
+        let inner = tail[..end].trim();
+        rest = &tail[end + 1..];
+        match inner {
+            "$" => {
+                out.push('$');
+                continue;
+            }
+            // A literal `*` or `?`: the matcher here has no way to say "literally".
+            "*" | "?" => return Expanded::Unknown(format!("${{{inner}}}")),
+            _ => {}
+        }
+        let (key, default) = match inner.split_once(',') {
+            Some((k, d)) => {
+                let d = d.trim();
+                match d.strip_prefix('\'').and_then(|d| d.strip_suffix('\'')) {
+                    Some(d) => (k.trim(), Some(d.replace("''", "'"))),
+                    None => return Expanded::Unknown(format!("${{{inner}}}")),
+                }
+            }
+            None => (inner, None),
+        };
+        match ctx.key(key) {
+            // A multivalued key is not substituted (AWS: the statement does not apply).
+            Key::Present([v]) => out.push_str(v),
+            Key::Present(_) | Key::Absent => match default {
+                Some(d) => out.push_str(&d),
+                None => return Expanded::NoMatch,
+            },
+            Key::Unknown => return Expanded::Unknown(format!("${{{key}}}")),
+        }
+    }
+    out.push_str(rest);
+    Expanded::Pattern(out)
 }
 
 /// Who asks.
@@ -182,7 +291,7 @@ pub struct Policies<'a> {
     pub session: Option<Named<'a>>,
     /// The SCPs in force, one list per level of the account's path (root first). `None`: none
     /// apply (the management account, or an account outside any organization).
-    pub scps: Option<Vec<Vec<Named<'a>>>>,
+    pub scps: Option<std::borrow::Cow<'a, [Vec<Named<'a>>]>>,
     /// The resource's own policy (a role's trust policy, a bucket or key policy), and the account
     /// that owns the resource. A resource in another account with no policy here is denied: pass
     /// its policy when the resource has one.
@@ -263,7 +372,13 @@ fn applies(layer: Layer, policies: &[Named], effect: Effect, req: &Request, call
     let mut unknown_cites = Vec::new();
     for p in policies {
         for (i, s) in p.document.statements.iter().enumerate() {
-            if s.effect != effect || !s.covers_action(req.action) || !covers_resource(s, req.resource) {
+            if s.effect != effect || !s.covers_action(req.action) {
+                continue;
+            }
+            let mut open = Vec::new();
+            let variables = p.document.version.as_deref() == Some("2012-10-17");
+            let on = resource_truth(s, req.resource, req.context, variables, &mut open);
+            if on == Truth::False {
                 continue;
             }
             let who = match caller {
@@ -273,8 +388,7 @@ fn applies(layer: Layer, policies: &[Named], effect: Effect, req: &Request, call
             if who == Truth::False {
                 continue;
             }
-            let mut t = who;
-            let mut open = Vec::new();
+            let mut t = who.and(on);
             for c in &s.conditions {
                 let ct = condition(c, req.context);
                 if ct == Truth::Unknown {
@@ -332,7 +446,7 @@ pub fn evaluate(caller: &Caller, req: &Request, policies: &Policies) -> Evaluati
 
     // 1. Explicit denies, everywhere.
     let resource_docs: Vec<Named> = policies.resource.iter().map(|(n, _)| *n).collect();
-    let scp_docs: Vec<Named> = policies.scps.iter().flatten().flatten().copied().collect();
+    let scp_docs: Vec<Named> = policies.scps.iter().flat_map(|l| l.iter()).flatten().copied().collect();
     let mut denies = Vec::new();
     for (layer, docs, who) in [
         (Layer::Scp, scp_docs, None),
@@ -370,7 +484,7 @@ pub fn evaluate(caller: &Caller, req: &Request, policies: &Policies) -> Evaluati
         Truth::False => missing.push(layer),
     };
     if let Some(levels) = &policies.scps {
-        for level in levels {
+        for level in levels.iter() {
             need(Layer::Scp, applies(Layer::Scp, level, Effect::Allow, req, None), &mut grants);
         }
     }
@@ -515,7 +629,7 @@ mod tests {
         let only_ec2 = leak(allow("ec2:*", "*"));
         let admin = leak(allow("*", "*"));
         let mut p = identity(&[admin]);
-        p.scps = Some(vec![vec![named("FullAWSAccess", full)], vec![named("ou-ec2-only", only_ec2)], vec![named("FullAWSAccess", full)]]);
+        p.scps = Some(vec![vec![named("FullAWSAccess", full)], vec![named("ou-ec2-only", only_ec2)], vec![named("FullAWSAccess", full)]].into());
         let ctx = Context::new();
         assert_eq!(decide(&user(), "ec2:RunInstances", "*", &ctx, &p), Decision::Allowed);
         let e = evaluate(&user(), &ask("iam:CreateUser", "arn:aws:iam::111122223333:user/x", &ctx), &p);
@@ -526,7 +640,7 @@ mod tests {
         // A deny in an SCP denies even an administrator.
         let deny_leave = leak(doc(r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}"#));
         q = identity(&[admin]);
-        q.scps = Some(vec![vec![named("root", deny_leave)]]);
+        q.scps = Some(vec![vec![named("root", deny_leave)]].into());
         assert_eq!(decide(&user(), "organizations:LeaveOrganization", "*", &ctx, &q), Decision::ExplicitlyDenied);
         // The management account: no SCP applies.
         q.scps = None;
@@ -637,6 +751,35 @@ mod tests {
         assert_eq!(condition(&tags("ForAllValues:StringEquals", &["env"]), &req), Truth::False);
         assert_eq!(condition(&tags("ForAnyValue:StringEquals", &["owner"]), &req), Truth::True);
         assert_eq!(condition(&tags("ForAnyValue:StringNotEquals", &["env", "owner"]), &req), Truth::False);
+    }
+
+    #[test]
+    fn policy_variables_take_the_request_s_values_and_a_missing_one_matches_nothing() {
+        let own = leak(doc(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:CreateAccessKey","Resource":"arn:aws:iam::111122223333:user/${aws:username}"}}"#));
+        let p = identity(&[own]);
+        let alice = Context::new().with("aws:username", &["alice"]);
+        assert_eq!(decide(&user(), "iam:CreateAccessKey", "arn:aws:iam::111122223333:user/alice", &alice, &p), Decision::Allowed);
+        assert_eq!(decide(&user(), "iam:CreateAccessKey", "arn:aws:iam::111122223333:user/bob", &alice, &p), Decision::ImplicitlyDenied);
+        // A role has no aws:username: the pattern matches nothing.
+        let role_ctx = Context::new().without("aws:username");
+        assert_eq!(decide(&role(), "iam:CreateAccessKey", "arn:aws:iam::111122223333:user/${aws:username}", &role_ctx, &p), Decision::ImplicitlyDenied);
+        // Unknown: undecided, naming the variable.
+        let e = evaluate(&user(), &ask("iam:CreateAccessKey", "arn:aws:iam::111122223333:user/alice", &Context::new()), &p);
+        assert_eq!((e.decision, e.undecided), (Decision::Undecided, vec!["${aws:username}".to_string()]));
+        // A default value stands in for a missing key.
+        let tagged = leak(doc(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::home/${aws:PrincipalTag/team, 'shared'}/*"}}"#));
+        let q = identity(&[tagged]);
+        let untagged = Context::new().complete("aws:PrincipalTag/");
+        assert_eq!(decide(&user(), "s3:GetObject", "arn:aws:s3:::home/shared/a", &untagged, &q), Decision::Allowed);
+        assert_eq!(decide(&user(), "s3:GetObject", "arn:aws:s3:::home/ops/a", &untagged.clone().with("aws:PrincipalTag/team", &["ops"]), &q), Decision::Allowed);
+        // In conditions too, and a 2008-10-17 document keeps `${…}` as text.
+        let cond = leak(doc(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"ec2:StopInstances","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/owner":"${aws:username}"}}}}"#));
+        let r = identity(&[cond]);
+        let mine = Context::new().with("aws:username", &["alice"]).with("aws:ResourceTag/owner", &["alice"]);
+        assert_eq!(decide(&user(), "ec2:StopInstances", "*", &mine, &r), Decision::Allowed);
+        assert_eq!(decide(&user(), "ec2:StopInstances", "*", &mine.clone().with("aws:ResourceTag/owner", &["bob"]), &r), Decision::ImplicitlyDenied);
+        let old = leak(doc(r#"{"Version":"2008-10-17","Statement":{"Effect":"Allow","Action":"iam:CreateAccessKey","Resource":"arn:aws:iam::111122223333:user/${aws:username}"}}"#));
+        assert_eq!(decide(&user(), "iam:CreateAccessKey", "arn:aws:iam::111122223333:user/alice", &alice, &identity(&[old])), Decision::ImplicitlyDenied);
     }
 
     #[test]
