@@ -4,7 +4,9 @@
 //!    inline and managed policies) and 1,000 roles (a mix of trust policies), as
 //!    authorization-details JSON plus a credential-report CSV.
 //! 2. An organization-sized snapshot: 1,000,000 principals (100 accounts × 8,000 users + 2,000
-//!    roles) read back with `--inventory`.
+//!    roles) read back with `--inventory`, with groups and managed policies that have documents.
+//! 3. The same snapshot, the privilege-escalation check alone: every principal against every
+//!    catalogued path (a third of the users can pass an administrator role to Lambda).
 //!
 //! Prints wall time and peak memory (max RSS of the child process) for each. A benchmark, not a
 //! test: it asserts nothing. `BENCH_PRINCIPALS` scales case 2 (default 1,000,000).
@@ -16,7 +18,8 @@ use std::time::Instant;
 
 use portcullis::import::write_snapshot;
 use portcullis::inventory::aws::{
-    AccessKeySlot, AttachedPolicy, AuthorizationDetails, AwsAccount, CredentialReport, CredentialReportRow, IamRole, IamUser, ReportTime,
+    AccessKeySlot, AttachedPolicy, AuthorizationDetails, AwsAccount, CredentialReport, CredentialReportRow, IamGroup, IamRole, IamUser, InlinePolicy,
+    ManagedPolicy, ReportTime,
 };
 use portcullis::inventory::{Collected, Inventory, Timestamp};
 use portcullis::policy::PolicyDocument;
@@ -49,9 +52,44 @@ fn key(i: usize, slot: usize) -> AccessKeySlot {
     }
 }
 
+fn doc(json: &str) -> PolicyDocument {
+    PolicyDocument::parse_str(json).expect("bench policy")
+}
+
+fn managed(name: &str, arn: &str, json: &str) -> ManagedPolicy {
+    ManagedPolicy {
+        name: name.into(), id: None, arn: arn.into(), path: "/".into(), default_version_id: Some("v1".into()), attachment_count: Some(1),
+        is_attachable: true, document: Some(doc(json)), document_error: None,
+    }
+}
+
+fn attached(name: &str, arn: &str) -> Vec<AttachedPolicy> {
+    vec![AttachedPolicy { name: name.into(), arn: arn.into() }]
+}
+
+/// Groups and managed policies with documents, so that the escalation check has policies to
+/// evaluate: developers may pass the administrator roles that trust Lambda (every tenth role) to
+/// new functions; every hundredth user may write its own inline policy.
+fn policies(id: &str, details: &mut AuthorizationDetails) {
+    const READ: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+    const ADMIN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+    details.policies.push(managed("ReadOnlyAccess", READ, r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:Get*","s3:List*","ec2:Describe*","iam:Get*","iam:List*","lambda:Get*","lambda:List*"],"Resource":"*"}]}"#));
+    details.policies.push(managed("AdministratorAccess", ADMIN, r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#));
+    let group = |name: &str, attached_policies: Vec<AttachedPolicy>, inline: Option<&str>| IamGroup {
+        name: name.into(), id: format!("AGPA{name:0>17}"), arn: format!("arn:aws:iam::{id}:group/{name}"), path: "/".into(), created: None, attached_policies,
+        inline_policies: inline.map(|d| InlinePolicy { name: format!("{name}-inline"), document: Some(doc(d)), error: None }).into_iter().collect(),
+    };
+    details.groups.push(group("admins", attached("AdministratorAccess", ADMIN), None));
+    details.groups.push(group("readers", vec![], None));
+    let dev = format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"lambda:*","Resource":"*"}},{{"Effect":"Allow","Action":"iam:PassRole","Resource":"arn:aws:iam::{id}:role/role-0000*","Condition":{{"StringEquals":{{"iam:PassedToService":"lambda.amazonaws.com"}}}}}}]}}"#);
+    details.groups.push(group("developers", vec![], Some(&dev)));
+}
+
 fn account(id: &str, users: usize, roles: usize) -> AwsAccount {
     let templates = trust_templates(id);
     let mut details = AuthorizationDetails::default();
+    policies(id, &mut details);
+    let self_edit = doc(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:PutUserPolicy","Resource":"arn:aws:iam::*:user/${aws:username}"}]}"#);
     let mut rows = Vec::with_capacity(users);
     for i in 0..users {
         let arn = format!("arn:aws:iam::{id}:user/user-{i:06}");
@@ -63,7 +101,7 @@ fn account(id: &str, users: usize, roles: usize) -> AwsAccount {
             created: Some(ts("2024-01-01T00:00:00Z")),
             groups: vec![["developers", "admins", "readers"][i % 3].into()],
             attached_policies: vec![AttachedPolicy { name: "ReadOnlyAccess".into(), arn: "arn:aws:iam::aws:policy/ReadOnlyAccess".into() }],
-            inline_policies: vec![],
+            inline_policies: if i % 100 == 7 { vec![InlinePolicy { name: "self-edit".into(), document: Some(self_edit.clone()), error: None }] } else { vec![] },
             permissions_boundary: None,
             tags: Default::default(),
         });
@@ -89,7 +127,7 @@ fn account(id: &str, users: usize, roles: usize) -> AwsAccount {
             created: Some(ts("2024-01-01T00:00:00Z")),
             trust_policy: Some(templates[i % templates.len()].clone()),
             trust_policy_error: None,
-            attached_policies: vec![],
+            attached_policies: if i % 10 == 0 { attached("AdministratorAccess", "arn:aws:iam::aws:policy/AdministratorAccess") } else { attached("ReadOnlyAccess", "arn:aws:iam::aws:policy/ReadOnlyAccess") },
             inline_policies: vec![],
             permissions_boundary: None,
             last_used: None,
@@ -184,4 +222,5 @@ fn main() {
     time_scan("case 2 (org inventory, table only)", &["scan", "--now", NOW, "--inventory", &snap]);
     let json = dir.join("findings.json").display().to_string();
     time_scan("case 2 (org inventory, + --json)", &["scan", "--now", NOW, "--inventory", &snap, "-q", "--json", &json]);
+    time_scan("case 3 (org inventory, escalation check only)", &["scan", "--now", NOW, "--inventory", &snap, "--checks", "aws_iam_principal_privilege_escalation"]);
 }

@@ -153,6 +153,7 @@ pub static REGISTRY: &[Registered] = &[
     aws!(aws_iam_role_trust_not_public),
     aws!(aws_iam_role_cross_account_trust_restricted),
     aws!(aws_iam_role_oidc_trust_subject_restricted),
+    aws!(aws_iam_principal_privilege_escalation),
     aws!(aws_cloudtrail_multi_region_management_events),
     aws!(aws_cloudtrail_log_file_validation),
     aws!(aws_cloudtrail_kms_encryption),

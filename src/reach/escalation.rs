@@ -129,6 +129,20 @@ pub struct AccountView<'a> {
     admin_memo: RefCell<HashMap<Vec<usize>, Admin>>,
     cover_memo: RefCell<HashMap<Vec<usize>, std::rc::Rc<Vec<bool>>>>,
     context_free: RefCell<HashMap<usize, bool>>,
+    prepared: RefCell<Option<(usize, std::rc::Rc<Prepared>)>>,
+    /// Roles whose trust policy names a principal of the account by ARN, by that ARN, and roles
+    /// whose trust policy admits any principal (`*`, `NotPrincipal`): the only roles a principal
+    /// can assume without an identity policy allowing `sts:AssumeRole`.
+    trusted_by_arn: HashMap<&'a str, Vec<usize>>,
+    open_trust: Vec<usize>,
+}
+
+struct Prepared {
+    actions: Vec<String>,
+    /// Per path, its steps' indexes in `actions`.
+    steps: Vec<Vec<usize>>,
+    /// The index of `sts:AssumeRole`.
+    assume: usize,
 }
 
 fn allow_everything() -> &'static PolicyDocument {
@@ -167,6 +181,33 @@ impl<'a> AccountView<'a> {
             }
         }
         let users = users_list.iter().map(|u| Actor { gathered: index.user(u), user: Some(u), role: None }).collect();
+        let mut trusted_by_arn: HashMap<&'a str, Vec<usize>> = HashMap::new();
+        let mut open_trust = Vec::new();
+        for (i, r) in roles_list.iter().enumerate() {
+            let Some(doc) = &r.trust_policy else {
+                open_trust.push(i); // unreadable: every principal is a candidate (decided as undecided)
+                continue;
+            };
+            let mut open = false;
+            for st in doc.statements.iter().filter(|st| st.effect == Effect::Allow) {
+                match (&st.principal, &st.not_principal) {
+                    (Some(Principal::Any), _) | (None, Some(_)) => open = true,
+                    (Some(Principal::Map { aws, .. }), _) => {
+                        for a in aws {
+                            if a == "*" {
+                                open = true;
+                            } else if a.contains(":user/") || a.contains(":role/") {
+                                trusted_by_arn.entry(a.as_str()).or_default().push(i);
+                            }
+                        }
+                    }
+                    (None, None) => {}
+                }
+            }
+            if open {
+                open_trust.push(i);
+            }
+        }
         let roles = roles_list.iter().map(|r| Actor { gathered: index.role(r), user: None, role: Some(r) }).collect();
         let mut admin_policy_arns = vec![format!("arn:{partition}:iam::aws:policy/AdministratorAccess")];
         for p in &index.details.policies {
@@ -189,6 +230,9 @@ impl<'a> AccountView<'a> {
             admin_memo: RefCell::new(HashMap::new()),
             cover_memo: RefCell::new(HashMap::new()),
             context_free: RefCell::new(HashMap::new()),
+            prepared: RefCell::new(None),
+            trusted_by_arn,
+            open_trust,
         })
     }
 
@@ -234,9 +278,20 @@ impl<'a> AccountView<'a> {
         }
     }
 
+    /// Whether a document decides the same for every principal of the account: no policy
+    /// variable, and no condition on a key that differs between them (its ARN, name, id, type or
+    /// tags). Other condition keys are asked the same way for every principal.
     fn is_context_free(&self, d: &PolicyDocument) -> bool {
+        const PER_PRINCIPAL: &[&str] = &["aws:principalarn", "aws:username", "aws:userid", "aws:principaltag/", "aws:principaltype"];
         *self.context_free.borrow_mut().entry(ptr(d)).or_insert_with(|| {
-            d.statements.iter().all(|s| s.conditions.is_empty() && !s.resource.iter().chain(s.not_resource.iter()).flatten().any(|r| r.contains("${")))
+            d.statements.iter().all(|s| {
+                let variables = s.resource.iter().chain(s.not_resource.iter()).flatten().any(|r| r.contains("${"));
+                let per_principal = s.conditions.iter().any(|c| {
+                    let k = c.key.to_ascii_lowercase();
+                    PER_PRINCIPAL.iter().any(|p| k.starts_with(p)) || c.values.iter().any(|v| v.contains("${"))
+                });
+                !variables && !per_principal
+            })
         })
     }
 
@@ -278,9 +333,29 @@ impl<'a> AccountView<'a> {
         with_gaps(answer, gaps)
     }
 
+    /// The catalogue's distinct actions, and each path's steps as indexes into them: built on the
+    /// first question, for the catalogue asked.
+    fn prepared(&self, catalogue: &[EscalationPath]) -> std::rc::Rc<Prepared> {
+        let key = catalogue.as_ptr() as usize;
+        if let Some((k, p)) = &*self.prepared.borrow() {
+            if *k == key {
+                return p.clone();
+            }
+        }
+        let mut actions: Vec<String> = catalogue.iter().flat_map(|p| p.steps.iter().map(|s| s.action.clone())).collect();
+        actions.sort_unstable();
+        actions.dedup();
+        let at = |a: &str| actions.iter().position(|x| x == a).unwrap_or(usize::MAX);
+        let steps = catalogue.iter().map(|p| p.steps.iter().map(|s| at(&s.action)).collect()).collect();
+        let assume = at("sts:AssumeRole");
+        let p = std::rc::Rc::new(Prepared { steps, assume, actions });
+        *self.prepared.borrow_mut() = Some((key, p.clone()));
+        p
+    }
+
     /// Whether the actor's identity policies allow each action somewhere (no resource or
     /// condition asked): a cheap filter before the paths' steps are evaluated.
-    fn covered(&self, actor: &Actor, actions: &[&str]) -> std::rc::Rc<Vec<bool>> {
+    fn covered(&self, actor: &Actor, actions: &[String]) -> std::rc::Rc<Vec<bool>> {
         let mut key: Vec<usize> = actor.gathered.policies.identity.iter().map(|n| ptr(n.document)).collect();
         key.sort_unstable();
         if let Some(c) = self.cover_memo.borrow().get(&key) {
@@ -301,22 +376,22 @@ impl<'a> AccountView<'a> {
         if self.admin(actor, &g.policies.identity, g.policies.boundary, &[]) == Admin::Yes {
             return Verdict::Admin;
         }
-        let actions = catalogue_actions(catalogue);
-        let covered = self.covered(actor, &actions);
-        let has = |a: &str| actions.iter().position(|x| *x == a).is_some_and(|i| covered[i]);
-        let base = self.context(actor);
+        let prepared = self.prepared(catalogue);
+        let covered = self.covered(actor, &prepared.actions);
+        let mut base: Option<Context> = None;
         let mut hits = Vec::new();
-        for path in catalogue {
+        for (path, steps) in catalogue.iter().zip(&prepared.steps) {
             let kind_ok = match path.actor {
                 ActorKind::Any => true,
                 ActorKind::User => actor.user.is_some(),
                 ActorKind::Role => actor.role.is_some(),
             };
             // sts:AssumeRole can be granted by the role's trust policy alone.
-            if !kind_ok || !path.steps.iter().all(|s| has(&s.action) || s.action.eq_ignore_ascii_case("sts:AssumeRole")) {
+            if !kind_ok || !steps.iter().all(|&i| covered[i] || i == prepared.assume) {
                 continue;
             }
-            if let Some(hit) = self.path(actor, path, &base) {
+            let base = base.get_or_insert_with(|| self.context(actor));
+            if let Some(hit) = self.path(actor, path, base, covered[prepared.assume]) {
                 hits.push(hit);
             }
         }
@@ -328,9 +403,22 @@ impl<'a> AccountView<'a> {
     }
 
     /// The best subject for one path: the first found, else the first undecided.
-    fn path<'p>(&self, actor: &Actor<'a>, path: &'p EscalationPath, base: &Context) -> Option<Hit<'p>> {
+    fn path<'p>(&self, actor: &Actor<'a>, path: &'p EscalationPath, base: &Context, may_assume: bool) -> Option<Hit<'p>> {
         let mut undecided: Option<Hit<'p>> = None;
-        for subject in self.subjects(actor, path) {
+        // A path that assumes its subject role, for an actor no identity policy lets assume roles:
+        // only the roles whose trust policy admits it directly can be its subject.
+        let assumes = path.steps.iter().any(|s| s.on == Target::Subject && s.action.eq_ignore_ascii_case("sts:AssumeRole"));
+        let only: Option<Vec<usize>> = (assumes && !may_assume && path.subject == Subject::Role).then(|| {
+            let mut v: Vec<usize> = self.open_trust.iter().chain(self.trusted_by_arn.get(actor.arn()).into_iter().flatten()).copied().collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        });
+        let subjects: Box<dyn Iterator<Item = Subj<'a, '_>>> = match &only {
+            Some(v) => Box::new(v.iter().filter_map(|&i| self.roles.get(i)).filter(|r| r.arn() != actor.arn() && !is_service_linked(r)).map(Subj::Other)),
+            None => self.subjects(actor, path),
+        };
+        for subject in subjects {
             let (result, why) = match self.result(actor, path, &subject) {
                 Admin::No => continue,
                 Admin::Yes => (true, Vec::new()),
@@ -610,13 +698,6 @@ fn trusts_service(role: &IamRole, service: &str) -> bool {
                 }
         })
     })
-}
-
-fn catalogue_actions(catalogue: &[EscalationPath]) -> Vec<&str> {
-    let mut v: Vec<&str> = catalogue.iter().flat_map(|p| p.steps.iter().map(|s| s.action.as_str())).collect();
-    v.sort_unstable();
-    v.dedup();
-    v
 }
 
 /// A short text of one hit: `lambda-001 (iam:PassRole + …) on role AdminRole`.

@@ -10,6 +10,7 @@ pub mod aws_ec2_instance_imdsv2_required;
 pub mod aws_iam_access_key_recently_used;
 pub mod aws_iam_access_key_rotated;
 pub mod aws_iam_password_policy_strong;
+pub mod aws_iam_principal_privilege_escalation;
 pub mod aws_iam_role_cross_account_trust_restricted;
 pub mod aws_iam_role_oidc_trust_subject_restricted;
 pub mod aws_iam_role_trust_not_public;
