@@ -54,7 +54,35 @@ pub fn run(command: Command, color: ColorChoice) -> Result<u8, AppError> {
         Command::Checks(ChecksCommand::Explain { id }) => explain(&id),
         Command::Config(crate::cli::ConfigCommand::Show { config, format }) => config_show(config.as_deref(), format),
         Command::Verify(a) => verify(*a),
+        Command::BlastRadius(a) => blast_radius(*a),
     }
+}
+
+/// `blast-radius`: what one principal can reach, from the sources.
+fn blast_radius(a: crate::cli::BlastRadiusArgs) -> Result<u8, AppError> {
+    let outputs: Vec<(&'static str, &Path)> = [("--json", &a.json), ("--html", &a.html)].into_iter().filter_map(|(o, p)| p.as_deref().map(|p| (o, p))).collect();
+    check_outputs(&outputs, &input_files(&a.sources))?;
+    let datasets = [crate::inventory::Dataset::AwsAuthorizationDetails, crate::inventory::Dataset::AwsOrganization, crate::inventory::Dataset::AwsUserCredentials]
+        .into_iter()
+        .collect();
+    let inv = load_sources(&a.sources, a.quiet, datasets, None, &Wanted::default())?;
+    let arn = crate::reach::blast::resolve(&inv.aws, &a.principal).map_err(|e| AppError::Usage(e.to_string()))?;
+    let catalogue = crate::reach::paths::aws().map_err(|e| AppError::Usage(e.to_string()))?;
+    let b = crate::reach::blast::blast_radius(&inv.aws, &arn, catalogue).map_err(|e| AppError::Usage(e.to_string()))?;
+    if let Some(p) = &a.json {
+        write_output(p, |w| {
+            serde_json::to_writer_pretty(&mut *w, &crate::report::blast::json(&b))?;
+            w.write_all(b"\n")
+        })?;
+    }
+    if let Some(p) = &a.html {
+        let page = crate::report::blast::html(&b).map_err(|e| AppError::Usage(format!("the blast-radius page: {e}")))?;
+        write_output(p, |w| w.write_all(page.as_bytes()))?;
+    }
+    if !a.quiet {
+        print!("{}", crate::report::blast::text(&b));
+    }
+    Ok(if b.gaps.is_empty() { 0 } else { 3 })
 }
 
 /// `--now TIME` (scan and verify).
@@ -111,6 +139,9 @@ fn verify(a: crate::cli::VerifyArgs) -> Result<u8, AppError> {
         }
     }
     datasets.extend(crate::verify::datasets(&incident));
+    if !incident.blast_radius.principals.is_empty() {
+        datasets.insert(crate::inventory::Dataset::AwsOrganization);
+    }
     // Always: a credential report older than the containment is then replaced by direct reads.
     if !incident.scope.aws_accounts.is_empty() {
         datasets.insert(crate::inventory::Dataset::AwsUserCredentials);

@@ -42,6 +42,29 @@ pub enum Command {
     /// attacker created remains, credentials were rotated and the structural fixes hold. Exits 0
     /// only when every item passes. (In progress: AWS only.)
     Verify(Box<VerifyArgs>),
+    /// What one AWS principal can reach: its sensitive permissions by risk and service, the roles
+    /// it can assume (transitively, across the accounts of the sources) and its privilege-escalation
+    /// paths. Decided from the sources alone; exits 0, or 3 when policies that bear on it are missing.
+    BlastRadius(Box<BlastRadiusArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct BlastRadiusArgs {
+    /// The user or role ARN, or an access key id (AKIA…) that the sources' per-user credentials
+    /// (`collect`/`verify` snapshots) name.
+    #[arg(value_name = "PRINCIPAL")]
+    pub principal: String,
+    #[command(flatten)]
+    pub sources: SourceArgs,
+    /// Write the blast radius as JSON (portcullis.blast-radius/v1); `-` for stdout.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write it as a self-contained HTML page.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Do not print the summary.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

@@ -592,3 +592,33 @@ fn sarif_keeps_the_most_severe_results_within_githubs_limit_and_says_so() {
     assert!(stderr(&o).contains("left out the 1400 least severe failing finding(s)"), "{}", stderr(&o));
     assert!(v["runs"][0]["automationDetails"]["id"].as_str().unwrap().starts_with("portcullis/aws-111122223333/"));
 }
+
+#[test]
+fn blast_radius_of_a_demo_principal_as_text_json_and_html() {
+    let dir = tempfile::tempdir().unwrap();
+    let (json, html) = (tmp(&dir, "b.json"), tmp(&dir, "b.html"));
+    let o = run(&["blast-radius", "arn:aws:iam::111122223333:user/ci-deploy", "--demo", "--json", json.to_str().unwrap(), "--html", html.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("lambda-001 (iam:PassRole + lambda:CreateFunction + lambda:InvokeFunction) via arn:aws:iam::111122223333:role/ops-automation-lambda"), "{}", stdout(&o));
+    let v = read_json(&json);
+    assert_eq!(v["schema"], "portcullis.blast-radius/v1");
+    assert_eq!(v["administrator"], "no");
+    let found: Vec<&str> = v["escalations"].as_array().unwrap().iter().filter(|e| e["found"] == true).map(|e| e["id"].as_str().unwrap()).collect();
+    assert!(found.contains(&"lambda-001"), "{found:?}");
+    let pass = v["permissions"].as_array().unwrap().iter().find(|p| p["action"] == "iam:PassRole").expect("iam:PassRole is listed");
+    assert_eq!(pass["decision"], "allowed on some resources");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("Content-Security-Policy") && !page.contains("<script"));
+    // An administrator that may assume the roles trusting its account; the break-glass role asks for MFA.
+    let o = run(&["blast-radius", "arn:aws:iam::111122223333:user/alice", "--demo", "--json", "-", "-q"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["administrator"], "yes");
+    let glass = v["assumable_roles"].as_array().unwrap().iter().find(|r| r["role"] == "arn:aws:iam::111122223333:role/BreakGlassRole").expect("break-glass listed");
+    assert_eq!(glass["decision"], "undecided");
+    assert_eq!(glass["undecided"][0], "Bool aws:MultiFactorAuthPresent");
+    // Missing policies: exit 3; an access key the sources cannot resolve: exit 2, saying why.
+    assert_eq!(code(&run(&["blast-radius", "arn:aws:iam::111122223333:user/bob", "--demo", "-q"])), 3);
+    let o = run(&["blast-radius", "AKIAIOSFODNN7EXAMPLE", "--demo"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("carry no key ids"), "{}", stderr(&o));
+}

@@ -296,6 +296,9 @@ pub struct Policies<'a> {
     /// that owns the resource. A resource in another account with no policy here is denied: pass
     /// its policy when the resource has one.
     pub resource: Option<(Named<'a>, &'a str)>,
+    /// The resource policy must allow even in the caller's account: a role's trust policy (a
+    /// same-account identity grant of `sts:AssumeRole` does not stand in for it).
+    pub resource_required: bool,
 }
 
 /// Where a deciding statement is.
@@ -377,7 +380,12 @@ fn applies(layer: Layer, policies: &[Named], effect: Effect, req: &Request, call
             }
             let mut open = Vec::new();
             let variables = p.document.version.as_deref() == Some("2012-10-17");
-            let on = resource_truth(s, req.resource, req.context, variables, &mut open);
+            // A resource policy may leave `Resource` out: a role's trust policy is about the role.
+            let on = if caller.is_some() && s.resource.is_none() && s.not_resource.is_none() {
+                Truth::True
+            } else {
+                resource_truth(s, req.resource, req.context, variables, &mut open)
+            };
             if on == Truth::False {
                 continue;
             }
@@ -510,6 +518,9 @@ pub fn evaluate(caller: &Caller, req: &Request, policies: &Policies) -> Evaluati
             _ => [identity.cites, direct.cites].concat(),
         };
         need(Layer::Identity, Applies { truth: either, cites, undecided: [identity.undecided, direct.undecided].concat() }, &mut grants);
+        if policies.resource_required {
+            need(Layer::Resource, resource_allows(false), &mut grants);
+        }
         if let (Some(b), false) = (policies.boundary, unbounded) {
             need(Layer::Boundary, applies(Layer::Boundary, &[b], Effect::Allow, req, None), &mut grants);
         }
@@ -780,6 +791,26 @@ mod tests {
         assert_eq!(decide(&user(), "ec2:StopInstances", "*", &mine.clone().with("aws:ResourceTag/owner", &["bob"]), &r), Decision::ImplicitlyDenied);
         let old = leak(doc(r#"{"Version":"2008-10-17","Statement":{"Effect":"Allow","Action":"iam:CreateAccessKey","Resource":"arn:aws:iam::111122223333:user/${aws:username}"}}"#));
         assert_eq!(decide(&user(), "iam:CreateAccessKey", "arn:aws:iam::111122223333:user/alice", &alice, &identity(&[old])), Decision::ImplicitlyDenied);
+    }
+
+    #[test]
+    fn a_role_trust_policy_must_admit_the_caller_even_in_its_own_account() {
+        let ctx = Context::new();
+        let admin = leak(allow("*", "*"));
+        let role_arn = "arn:aws:iam::111122223333:role/BreakGlass";
+        let trust = |json: &'static str| Policies { identity: vec![named("admin", admin)], resource: Some((named("trust", leak(doc(json))), ME)), resource_required: true, ..Default::default() };
+        // Trusting the account: the identity grant counts, and the trust's MFA condition decides.
+        let mfa = trust(r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}}"#);
+        assert_eq!(decide(&user(), "sts:AssumeRole", role_arn, &ctx, &mfa), Decision::Undecided);
+        assert_eq!(decide(&user(), "sts:AssumeRole", role_arn, &Context::new().without("aws:MultiFactorAuthPresent"), &mfa), Decision::ImplicitlyDenied);
+        // Trusting someone else: an administrator of the account still cannot assume it.
+        let other = trust(r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/bob"},"Action":"sts:AssumeRole"}}"#);
+        let e = evaluate(&user(), &ask("sts:AssumeRole", role_arn, &ctx), &other);
+        assert_eq!((e.decision, e.missing), (Decision::ImplicitlyDenied, vec![Layer::Resource]));
+        // Trusting the user by ARN: no identity grant needed.
+        let mut direct = trust(r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/alice"},"Action":"sts:AssumeRole"}}"#);
+        direct.identity.clear();
+        assert_eq!(decide(&user(), "sts:AssumeRole", role_arn, &ctx, &direct), Decision::Allowed);
     }
 
     #[test]

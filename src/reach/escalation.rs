@@ -97,6 +97,8 @@ pub enum Verdict<'p> {
 
 /// One principal as the engine sees it.
 pub struct Actor<'a> {
+    /// Its place among the account's principals (users first, then roles).
+    pub index: usize,
     pub gathered: Gathered<'a>,
     pub user: Option<&'a IamUser>,
     pub role: Option<&'a IamRole>,
@@ -135,6 +137,9 @@ pub struct AccountView<'a> {
     /// can assume without an identity policy allowing `sts:AssumeRole`.
     trusted_by_arn: HashMap<&'a str, Vec<usize>>,
     open_trust: Vec<usize>,
+    /// Per principal: whether it is an administrator as it is, and with an administrator policy
+    /// added (asked of every subject of every path: computed once).
+    subject_admin: RefCell<Vec<[Option<Admin>; 2]>>,
 }
 
 struct Prepared {
@@ -180,7 +185,7 @@ impl<'a> AccountView<'a> {
                 regions.push(&r.region);
             }
         }
-        let users = users_list.iter().map(|u| Actor { gathered: index.user(u), user: Some(u), role: None }).collect();
+        let users: Vec<Actor> = users_list.iter().enumerate().map(|(i, u)| Actor { index: i, gathered: index.user(u), user: Some(u), role: None }).collect();
         let mut trusted_by_arn: HashMap<&'a str, Vec<usize>> = HashMap::new();
         let mut open_trust = Vec::new();
         for (i, r) in roles_list.iter().enumerate() {
@@ -208,7 +213,8 @@ impl<'a> AccountView<'a> {
                 open_trust.push(i);
             }
         }
-        let roles = roles_list.iter().map(|r| Actor { gathered: index.role(r), user: None, role: Some(r) }).collect();
+        let roles: Vec<Actor> = roles_list.iter().enumerate().map(|(i, r)| Actor { index: users.len() + i, gathered: index.role(r), user: None, role: Some(r) }).collect();
+        let subject_admin = RefCell::new(vec![[None, None]; users.len() + roles.len()]);
         let mut admin_policy_arns = vec![format!("arn:{partition}:iam::aws:policy/AdministratorAccess")];
         for p in &index.details.policies {
             if p.document.as_ref().is_some_and(|d| d.statements.iter().any(|s| s.effect == Effect::Allow && s.conditions.is_empty() && s.covers_action("*") && s.resource.as_ref().is_some_and(|r| r.iter().any(|x| x == "*")))) && !admin_policy_arns.contains(&p.arn) {
@@ -233,7 +239,13 @@ impl<'a> AccountView<'a> {
             prepared: RefCell::new(None),
             trusted_by_arn,
             open_trust,
+            subject_admin,
         })
+    }
+
+    /// The SCP levels over the account (`None`: none apply).
+    pub fn scps(&self) -> &Option<Cow<'a, [Vec<Named<'a>>]>> {
+        &self.scps
     }
 
     /// Every principal: users, then roles.
@@ -408,15 +420,12 @@ impl<'a> AccountView<'a> {
         // A path that assumes its subject role, for an actor no identity policy lets assume roles:
         // only the roles whose trust policy admits it directly can be its subject.
         let assumes = path.steps.iter().any(|s| s.on == Target::Subject && s.action.eq_ignore_ascii_case("sts:AssumeRole"));
-        let only: Option<Vec<usize>> = (assumes && !may_assume && path.subject == Subject::Role).then(|| {
-            let mut v: Vec<usize> = self.open_trust.iter().chain(self.trusted_by_arn.get(actor.arn()).into_iter().flatten()).copied().collect();
-            v.sort_unstable();
-            v.dedup();
-            v
-        });
-        let subjects: Box<dyn Iterator<Item = Subj<'a, '_>>> = match &only {
-            Some(v) => Box::new(v.iter().filter_map(|&i| self.roles.get(i)).filter(|r| r.arn() != actor.arn() && !is_service_linked(r)).map(Subj::Other)),
-            None => self.subjects(actor, path),
+        let only = assumes && !may_assume && path.subject == Subject::Role;
+        let subjects: Box<dyn Iterator<Item = Subj<'a, '_>>> = if only {
+            let direct = self.trusted_by_arn.get(actor.arn()).into_iter().flatten();
+            Box::new(direct.chain(self.open_trust.iter()).filter_map(|&i| self.roles.get(i)).filter(|r| r.arn() != actor.arn() && !is_service_linked(r)).map(Subj::Other))
+        } else {
+            self.subjects(actor, path)
         };
         for subject in subjects {
             let (result, why) = match self.result(actor, path, &subject) {
@@ -493,13 +502,26 @@ impl<'a> AccountView<'a> {
         }
     }
 
+    fn subject_admin_of(&self, who: &Actor, added: bool, f: impl FnOnce() -> Admin) -> Admin {
+        if let Some(Some(a)) = self.subject_admin.borrow().get(who.index).map(|x| &x[usize::from(added)]) {
+            return a.clone();
+        }
+        let a = f();
+        if let Some(slot) = self.subject_admin.borrow_mut().get_mut(who.index) {
+            slot[usize::from(added)] = Some(a.clone());
+        }
+        a
+    }
+
     /// Whether the path leaves an administrator behind, for this subject.
     fn result(&self, actor: &Actor, path: &EscalationPath, subject: &Subj) -> Admin {
         let g = &actor.gathered;
         let with_admin = |who: &Actor| {
-            let mut identity = who.gathered.policies.identity.clone();
-            identity.push(Named { name: "AdministratorAccess", document: self.admin_policy });
-            self.admin(who, &identity, who.gathered.policies.boundary, &who.gathered.limit_gaps)
+            self.subject_admin_of(who, true, || {
+                let mut identity = who.gathered.policies.identity.clone();
+                identity.push(Named { name: "AdministratorAccess", document: self.admin_policy });
+                self.admin(who, &identity, who.gathered.policies.boundary, &who.gathered.limit_gaps)
+            })
         };
         match (path.subject, subject) {
             (Subject::Itself | Subject::OwnGroup | Subject::OwnPolicy, _) => with_admin(actor),
@@ -511,7 +533,7 @@ impl<'a> AccountView<'a> {
             }
             (_, Subj::Other(who)) => match path.result {
                 Some(Outcome::WithAddedPolicy) => with_admin(who),
-                _ => self.admin(who, &who.gathered.policies.identity, who.gathered.policies.boundary, &who.gathered.gaps),
+                _ => self.subject_admin_of(who, false, || self.admin(who, &who.gathered.policies.identity, who.gathered.policies.boundary, &who.gathered.gaps)),
             },
             _ => Admin::No,
         }
@@ -570,6 +592,7 @@ impl<'a> AccountView<'a> {
         if let Some((role, doc)) = trust {
             // Cited by the role's ARN: the trust policy is the role's resource policy.
             policies.resource = Some((Named { name: &role.arn, document: doc }, self.account_id));
+            policies.resource_required = true;
         }
         let mut best: Option<StepOutcome> = None;
         for (resource, region, policy_arn) in asks {
@@ -657,10 +680,12 @@ impl Subj<'_, '_> {
     }
 }
 
+/// `a`, for a principal some of whose policies are missing: then "no" and "yes" are only "maybe"
+/// (a missing policy may grant what the rest does not, or deny what it grants).
 fn with_gaps(a: Admin, gaps: &[String]) -> Admin {
     match (a, gaps.is_empty()) {
         (a, true) => a,
-        (Admin::No, false) => Admin::No,
+        (Admin::No, false) => Admin::Maybe(gaps.to_vec()),
         (Admin::Yes, false) => Admin::Maybe(gaps.to_vec()),
         (Admin::Maybe(mut w), false) => {
             w.extend(gaps.iter().cloned());

@@ -4,5 +4,6 @@
 //! [`escalation`] finds its paths in an account.
 
 pub mod aws;
+pub mod blast;
 pub mod escalation;
 pub mod paths;

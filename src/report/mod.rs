@@ -1,5 +1,6 @@
 //! Outputs. Each renders a finished [`Scan`](crate::engine::Scan); none recomputes a verdict.
 
+pub mod blast;
 pub mod compliance;
 pub mod html;
 pub mod json;

@@ -28,6 +28,18 @@ pub struct IncidentFile {
     pub restored: Vec<Restored>,
     #[serde(default)]
     pub fixes: Fixes,
+    /// Principals whose blast radius (what they can reach, `portcullis blast-radius`) goes into the
+    /// report: usually the compromised ones.
+    #[serde(default)]
+    pub blast_radius: BlastRadiusList,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BlastRadiusList {
+    /// AWS user or role ARNs (assumed-role session ARNs name their role).
+    #[serde(default)]
+    pub principals: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -259,6 +271,12 @@ principal = "arn:aws:iam::111122223333:user/jenkins-ci"
 # Structural fixes: checks that must now pass everywhere in scope (see `portcullis checks list`).
 [fixes]
 checks = ["aws_organizations_scp_protects_cloudtrail"]
+
+# What these principals could reach (their permissions by risk, the roles they can assume across
+# the organization, their privilege-escalation paths), for the report: the scope of the damage.
+# AWS users and roles; informational, it does not change the verdict.
+# [blast_radius]
+# principals = ["arn:aws:iam::111122223333:user/jenkins-ci"]
 "#;
 
 #[cfg(test)]

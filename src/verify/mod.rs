@@ -64,6 +64,9 @@ pub struct Verification {
     pub sources: Vec<String>,
     /// What this verification could not look at (the APIs do not show it).
     pub notes: Vec<String>,
+    /// The blast radius of each principal the incident file names under `[blast_radius]`, or why
+    /// it could not be drawn.
+    pub blast: Vec<(String, Result<crate::reach::blast::BlastRadius, String>)>,
 }
 
 impl Verification {
@@ -97,7 +100,19 @@ pub fn verify(inc: IncidentFile, inv: &Inventory, opts: &ScanOptions) -> Result<
     items.extend(azure);
     items.extend(gcp);
     items.extend(fixes(&inc, inv, opts)?);
-    Ok(Verification { incident: inc, items, generated_at: now, sources: inv.sources.clone(), notes })
+    let blast = inc
+        .blast_radius
+        .principals
+        .iter()
+        .map(|p| {
+            let r = crate::reach::paths::aws().map_err(|e| e.to_string()).and_then(|catalogue| {
+                let arn = crate::reach::blast::resolve(&inv.aws, p).map_err(|e| e.to_string())?;
+                crate::reach::blast::blast_radius(&inv.aws, &arn, catalogue).map_err(|e| e.to_string())
+            });
+            (p.clone(), r)
+        })
+        .collect();
+    Ok(Verification { incident: inc, items, generated_at: now, sources: inv.sources.clone(), notes, blast })
 }
 
 /// What the items of this incident read, beyond the AWS datasets every verify asks for.
@@ -164,6 +179,10 @@ pub fn to_json(v: &Verification) -> serde_json::Value {
         "result": if v.exit_code() == 0 { "verified" } else { "not_verified" },
         "items": v.items,
         "notes": v.notes,
+        "blast_radius": v.blast.iter().map(|(p, r)| match r {
+            Ok(b) => crate::report::blast::json(b),
+            Err(e) => serde_json::json!({"principal": p, "error": e}),
+        }).collect::<Vec<_>>(),
     })
 }
 
@@ -208,6 +227,24 @@ pub fn render(v: &Verification, markdown: bool) -> String {
             out.push('\n');
         }
     }
+    if !v.blast.is_empty() {
+        let _ = writeln!(out, "{}", if markdown { "### Blast radius\n" } else { "\nBlast radius" });
+        for (p, r) in &v.blast {
+            match r {
+                Ok(b) => {
+                    let text = crate::report::blast::text(b);
+                    if markdown {
+                        let _ = writeln!(out, "~~~text\n{}~~~\n", text.replace("~~~", "~ ~ ~"));
+                    } else {
+                        out.push_str(&text);
+                    }
+                }
+                Err(e) => {
+                    let _ = writeln!(out, "{} {}: {}", if markdown { "-" } else { "  -" }, clean(p), clean(e));
+                }
+            }
+        }
+    }
     if !v.notes.is_empty() {
         let _ = writeln!(out, "{}", if markdown { "### Not covered\n" } else { "\nNot covered" });
         for n in &v.notes {
@@ -223,7 +260,7 @@ mod tests {
 
     #[test]
     fn nothing_to_check_is_not_verified() {
-        let v = Verification { incident: IncidentFile::parse(incident::TEMPLATE, "t").unwrap(), items: Vec::new(), generated_at: Timestamp::now(), sources: Vec::new(), notes: Vec::new() };
+        let v = Verification { incident: IncidentFile::parse(incident::TEMPLATE, "t").unwrap(), items: Vec::new(), generated_at: Timestamp::now(), sources: Vec::new(), notes: Vec::new(), blast: Vec::new() };
         assert_eq!(v.exit_code(), 1);
     }
 }

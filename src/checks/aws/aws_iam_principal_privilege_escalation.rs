@@ -1,19 +1,21 @@
 //! No principal that is not an administrator can make itself one, by any path of the escalation
 //! catalogue ([`crate::reach::paths`]), as [`crate::reach::escalation`] decides it.
 
-use serde_json::json;
-
 use super::{account_resource, AwsContext};
 use crate::checks::Cx;
 use crate::finding::Resource;
 use crate::inventory::aws::{AuthorizationDetails, AwsAccount};
 use crate::inventory::{Dataset, Missing};
 use crate::reach::aws::GatherError;
+use crate::reach::blast::hit_json;
 use crate::reach::escalation::{describe, AccountView, Actor, Hit, Verdict};
 use crate::reach::paths;
 
 pub const DATASETS: &[Dataset] = &[Dataset::AwsAuthorizationDetails, Dataset::AwsOrganization];
 pub const PARAMS: &[&str] = &[];
+
+/// How many paths a finding's evidence details.
+const EVIDENCE_PATHS: usize = 3;
 
 pub fn run<'a>(acct: &'a AwsAccount, aws: &AwsContext<'a>, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
     let details = acct.authorization_details.require(Dataset::AwsAuthorizationDetails)?;
@@ -51,7 +53,10 @@ pub fn run<'a>(acct: &'a AwsAccount, aws: &AwsContext<'a>, cx: &mut Cx<'_, 'a>) 
             }
             Verdict::Paths(hits) => {
                 let found: Vec<&Hit> = hits.iter().filter(|h| h.found).collect();
-                let evidence = serde_json::Value::Array(hits.iter().map(hit_json).collect());
+                // The paths found (else the undecided ones), at most EVIDENCE_PATHS of them: the
+                // message counts the rest.
+                let shown: Vec<&Hit> = if found.is_empty() { hits.iter().collect() } else { found.clone() };
+                let evidence = serde_json::Value::Array(shown.iter().take(EVIDENCE_PATHS).map(|h| hit_json(h)).collect());
                 if let Some(first) = found.first() {
                     let more = match found.len() {
                         1 => String::new(),
@@ -91,33 +96,4 @@ fn caveat(view: &AccountView, actor: &Actor) -> String {
     } else {
         format!(", unless a policy the inventory lacks denies a step ({})", gaps.join("; "))
     }
-}
-
-fn hit_json(h: &Hit) -> serde_json::Value {
-    let steps: Vec<serde_json::Value> = h
-        .steps
-        .iter()
-        .map(|s| {
-            let by: Vec<String> = s.because.iter().map(|c| format!("{} {} statement {}", c.layer.label(), c.policy, c.statement)).collect();
-            json!({"action": s.action, "resource": s.resource, "decision": format!("{:?}", s.decision), "granted_by": by})
-        })
-        .collect();
-    let mut v = json!({
-        "id": h.path.id,
-        "title": h.path.title,
-        "category": h.path.category.as_str(),
-        "via": h.subject,
-        "found": h.found,
-        "steps": steps,
-    });
-    if let Some(p) = &h.path.pathfinding {
-        v["pathfinding"] = json!(p);
-    }
-    if let Some(r) = &h.requires {
-        v["requires"] = json!(r);
-    }
-    if !h.undecided.is_empty() {
-        v["undecided"] = json!(h.undecided);
-    }
-    v
 }

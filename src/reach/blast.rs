@@ -1,0 +1,408 @@
+//! Blast radius of one AWS principal: what it may do (sensitive actions grouped by risk and
+//! service), which roles it can assume, transitively and across the organization's accounts, and
+//! its escalation paths. Decided from the inventory alone with [`crate::policy::eval`].
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use serde::Serialize;
+
+use super::escalation::{describe, AccountView, Actor, Admin, Hit, Verdict};
+use super::paths::EscalationPath;
+use crate::inventory::aws::{AwsInventory, IamRole};
+use crate::policy::arn::{account_of, Arn};
+use crate::policy::document::{Effect, Principal};
+use crate::policy::eval::{evaluate, Decision, Named, Policies, Request};
+
+/// Sensitive actions, by the risk they carry. Each is asked on every resource (`*`), then on the
+/// resources the principal's own grants name.
+pub const RISKS: &[(&str, &[&str])] = &[
+    (
+        "iam-write",
+        &[
+            "iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile", "iam:AttachUserPolicy", "iam:AttachRolePolicy",
+            "iam:AttachGroupPolicy", "iam:PutUserPolicy", "iam:PutRolePolicy", "iam:PutGroupPolicy", "iam:CreatePolicyVersion", "iam:UpdateAssumeRolePolicy",
+            "iam:AddUserToGroup", "iam:CreateRole", "iam:PassRole", "iam:DeleteRolePermissionsBoundary", "iam:DeleteUserPermissionsBoundary", "sts:AssumeRole",
+        ],
+    ),
+    (
+        "data-read",
+        &[
+            "s3:GetObject", "s3:ListBucket", "dynamodb:Scan", "dynamodb:GetItem", "secretsmanager:GetSecretValue", "ssm:GetParameter", "rds:CreateDBSnapshot",
+            "ec2:CreateSnapshot", "kms:Decrypt", "lambda:GetFunction",
+        ],
+    ),
+    ("key-management", &["kms:CreateKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:CreateGrant"]),
+    (
+        "logging",
+        &[
+            "cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail", "cloudtrail:PutEventSelectors", "logs:DeleteLogGroup",
+            "guardduty:DeleteDetector", "config:StopConfigurationRecorder", "securityhub:DisableSecurityHub",
+        ],
+    ),
+    ("compute", &["ec2:RunInstances", "lambda:CreateFunction", "lambda:UpdateFunctionCode", "ssm:SendCommand", "ssm:StartSession", "ecs:RunTask"]),
+    ("organization", &["organizations:LeaveOrganization", "organizations:DetachPolicy", "organizations:DeletePolicy", "account:CloseAccount"]),
+];
+
+/// The blast radius of one principal.
+#[derive(Debug, Clone, Serialize)]
+pub struct BlastRadius {
+    pub principal: String,
+    pub account: String,
+    pub kind: &'static str,
+    /// `yes`, `maybe` or `no`.
+    pub administrator: &'static str,
+    /// Policies that bear on it and the inventory lacks: what they grant is not counted.
+    pub gaps: Vec<String>,
+    pub permissions: Vec<Permission>,
+    /// Services its allows name, beyond the sensitive actions above.
+    pub services: Vec<String>,
+    pub assumable_roles: Vec<Assumable>,
+    pub escalations: Vec<serde_json::Value>,
+    pub escalation_summary: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Permission {
+    pub risk: &'static str,
+    pub service: String,
+    pub action: &'static str,
+    /// `allowed` (every resource), `allowed on some resources`, or `undecided`.
+    pub decision: String,
+    /// For some resources: which.
+    pub resources: Vec<String>,
+    pub granted_by: Vec<String>,
+    pub undecided: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Assumable {
+    pub role: String,
+    pub account: String,
+    /// The chain of roles assumed to get there, from the principal.
+    pub via: Vec<String>,
+    /// `allowed`, or `undecided` with the conditions.
+    pub decision: &'static str,
+    pub undecided: Vec<String>,
+    pub administrator: &'static str,
+    pub granted_by: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BlastError {
+    #[error("{0} is not a user or role of any account in the sources")]
+    NotFound(String),
+    #[error("account {account}: {why}")]
+    Unreadable { account: String, why: String },
+    #[error("{0:?} is neither an IAM user or role ARN nor an access key id")]
+    NotPrincipal(String),
+    #[error("access key {key} cannot be resolved: {why}")]
+    Unresolvable { key: String, why: String },
+}
+
+/// The principal's ARN: `p` itself when it is an IAM user or role ARN, or the user whose access
+/// key `p` is, from the per-user credentials the sources read (the credential report and the
+/// authorization details do not carry key ids).
+pub fn resolve(inv: &AwsInventory, p: &str) -> Result<String, BlastError> {
+    let p = p.trim();
+    if let Some(a) = Arn::parse(p) {
+        if a.service == "iam" && (a.resource.starts_with("user/") || a.resource.starts_with("role/")) {
+            return Ok(p.to_string());
+        }
+        if a.service == "sts" && a.resource.starts_with("assumed-role/") {
+            // arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION: the role behind the session.
+            let name = a.resource.trim_start_matches("assumed-role/").split('/').next().unwrap_or_default();
+            let role = inv.accounts.iter().filter(|x| x.account_id == a.account).filter_map(|x| x.authorization_details.get()).flat_map(|d| d.roles.iter()).find(|r| r.name == name);
+            return role.map(|r| r.arn.clone()).ok_or_else(|| BlastError::NotFound(p.to_string()));
+        }
+        return Err(BlastError::NotFound(p.to_string()));
+    }
+    let is_key = p.len() == 20 && (p.starts_with("AKIA") || p.starts_with("ASIA")) && p.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    if !is_key {
+        return Err(BlastError::NotPrincipal(p.to_string()));
+    }
+    if p.starts_with("ASIA") {
+        return Err(BlastError::Unresolvable { key: p.to_string(), why: "it is a temporary key (ASIA…): give the role's or assumed-role session's ARN".into() });
+    }
+    for a in &inv.accounts {
+        for u in a.user_credentials.get().into_iter().flatten() {
+            if u.access_keys.get().into_iter().flatten().any(|k| k.id == p) {
+                let arn = a.authorization_details.get().and_then(|d| d.users.iter().find(|x| x.name == u.user)).map(|x| x.arn.clone());
+                return arn.ok_or_else(|| BlastError::NotFound(format!("user {} (owner of {p})", u.user)));
+            }
+        }
+    }
+    Err(BlastError::Unresolvable {
+        key: p.to_string(),
+        why: "no per-user credentials in the sources name it (the credential report and the authorization details carry no key ids); give the user's ARN, or a snapshot that read the user's keys".into(),
+    })
+}
+
+/// The blast radius of the user or role `arn`.
+pub fn blast_radius(inv: &AwsInventory, arn: &str, catalogue: &[EscalationPath]) -> Result<BlastRadius, BlastError> {
+    let account_id = account_of(arn).ok_or_else(|| BlastError::NotFound(arn.to_string()))?;
+    let account = inv.accounts.iter().find(|a| a.account_id == account_id).ok_or_else(|| BlastError::NotFound(arn.to_string()))?;
+    let mut views: HashMap<&str, AccountView> = HashMap::new();
+    let view = AccountView::new(&inv.organization, account).map_err(|e| BlastError::Unreadable { account: account_id.to_string(), why: e.to_string() })?;
+    let actor = view.actor(arn).ok_or_else(|| BlastError::NotFound(arn.to_string()))?;
+    let kind = if actor.user.is_some() { "user" } else { "role" };
+    let g = &actor.gathered;
+    let mut gaps = g.gaps.clone();
+    gaps.extend(g.limit_gaps.iter().cloned());
+    gaps.extend(view.scp_gaps.iter().cloned());
+    let administrator = label(&view.admin(actor, &g.policies.identity, g.policies.boundary, &g.gaps));
+    let permissions = permissions(&view, actor);
+    let services = services(actor);
+    let (escalations, escalation_summary) = match view.escalations(actor, catalogue) {
+        Verdict::Admin => (Vec::new(), "an administrator already".to_string()),
+        Verdict::None => (Vec::new(), format!("none of the {} catalogued paths", catalogue.len())),
+        Verdict::NotEvaluated(why) => (Vec::new(), format!("not evaluated: {}", why.join("; "))),
+        Verdict::Paths(hits) => {
+            let found = hits.iter().filter(|h| h.found).count();
+            let summary = match hits.iter().find(|h| h.found) {
+                Some(h) => format!("{found} path(s) found, first: {}", describe(h)),
+                None => format!("{} path(s) undecided, first: {}", hits.len(), describe(&hits[0])),
+            };
+            (hits.iter().map(hit_json).collect(), summary)
+        }
+    };
+    // Roles, transitively, across every account of the sources.
+    let roles = RoleIndex::new(inv);
+    let mut assumable = Vec::new();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    seen.insert(arn.to_string());
+    let mut queue: VecDeque<(String, Vec<String>)> = VecDeque::new();
+    queue.push_back((arn.to_string(), Vec::new()));
+    let mut admin_of: HashMap<String, &'static str> = HashMap::new();
+    while let Some((caller_arn, chain)) = queue.pop_front() {
+        let Some(caller_acct_id) = account_of(&caller_arn).map(str::to_string) else { continue };
+        if !views.contains_key(caller_acct_id.as_str()) && caller_acct_id != account_id {
+            if let Some(a) = inv.accounts.iter().find(|a| a.account_id == caller_acct_id) {
+                if let Ok(v) = AccountView::new(&inv.organization, a) {
+                    views.insert(a.account_id.as_str(), v);
+                }
+            }
+        }
+        let cv = if caller_acct_id == account_id { Some(&view) } else { views.get(caller_acct_id.as_str()) };
+        let Some(cv) = cv else { continue };
+        let Some(caller) = cv.actor(&caller_arn) else { continue };
+        let ctx = cv.context(caller).with("aws:RequestedRegion", &["us-east-1"]);
+        let cg = &caller.gathered;
+        for (role_account, role) in roles.candidates(&caller_arn, &caller_acct_id) {
+            if seen.contains(&role.arn) {
+                continue;
+            }
+            let Some(trust) = &role.trust_policy else { continue };
+            let policies = Policies {
+                identity: cg.policies.identity.clone(),
+                boundary: cg.policies.boundary,
+                scps: cv.scps().clone(),
+                resource: Some((Named { name: &role.arn, document: trust }, role_account)),
+                resource_required: true,
+                ..Default::default()
+            };
+            let e = evaluate(&cg.caller, &Request { action: "sts:AssumeRole", resource: &role.arn, context: &ctx }, &policies);
+            let decision = match e.decision {
+                Decision::Allowed => "allowed",
+                Decision::Undecided => "undecided",
+                _ => continue,
+            };
+            seen.insert(role.arn.clone());
+            let mut via = chain.clone();
+            if caller_arn != arn {
+                via.push(caller_arn.clone());
+            }
+            let admin = *admin_of.entry(role.arn.clone()).or_insert_with(|| role_admin(inv, &role.arn));
+            assumable.push(Assumable {
+                role: role.arn.clone(),
+                account: role_account.to_string(),
+                via: via.clone(),
+                decision,
+                undecided: e.undecided.clone(),
+                administrator: admin,
+                granted_by: e.because.iter().map(|c| format!("{} {} statement {}", c.layer.label(), c.policy, c.statement)).collect(),
+            });
+            if decision == "allowed" {
+                queue.push_back((role.arn.clone(), via));
+            }
+        }
+    }
+    Ok(BlastRadius { principal: arn.to_string(), account: account_id.to_string(), kind, administrator, gaps, permissions, services, assumable_roles: assumable, escalations, escalation_summary })
+}
+
+fn label(a: &Admin) -> &'static str {
+    match a {
+        Admin::Yes => "yes",
+        Admin::Maybe(_) => "maybe",
+        Admin::No => "no",
+    }
+}
+
+fn role_admin(inv: &AwsInventory, arn: &str) -> &'static str {
+    let Some(acct) = account_of(arn).and_then(|id| inv.accounts.iter().find(|a| a.account_id == id)) else { return "maybe" };
+    let Ok(v) = AccountView::new(&inv.organization, acct) else { return "maybe" };
+    match v.actor(arn) {
+        Some(r) => label(&v.admin(r, &r.gathered.policies.identity, r.gathered.policies.boundary, &r.gathered.gaps)),
+        None => "maybe",
+    }
+}
+
+/// Roles indexed by who their trust policy names: an ARN, an account, or anyone.
+struct RoleIndex<'a> {
+    by_arn: HashMap<&'a str, Vec<(&'a str, &'a IamRole)>>,
+    by_account: HashMap<String, Vec<(&'a str, &'a IamRole)>>,
+    open: Vec<(&'a str, &'a IamRole)>,
+}
+
+impl<'a> RoleIndex<'a> {
+    fn new(inv: &'a AwsInventory) -> RoleIndex<'a> {
+        let mut ix = RoleIndex { by_arn: HashMap::new(), by_account: HashMap::new(), open: Vec::new() };
+        for a in &inv.accounts {
+            let Some(d) = a.authorization_details.get() else { continue };
+            for r in &d.roles {
+                let Some(doc) = &r.trust_policy else { continue };
+                let entry = (a.account_id.as_str(), r);
+                let mut open = false;
+                for s in doc.statements.iter().filter(|s| s.effect == Effect::Allow && s.covers_action("sts:AssumeRole")) {
+                    match (&s.principal, &s.not_principal) {
+                        (Some(Principal::Any), _) | (None, Some(_)) => open = true,
+                        (Some(Principal::Map { aws, .. }), _) => {
+                            for p in aws {
+                                if p == "*" {
+                                    open = true;
+                                } else if crate::policy::arn::is_account_id(p) {
+                                    ix.by_account.entry(p.clone()).or_default().push(entry);
+                                } else if let Some(x) = Arn::parse(p) {
+                                    if x.resource == "root" {
+                                        ix.by_account.entry(x.account.to_string()).or_default().push(entry);
+                                    } else {
+                                        ix.by_arn.entry(p.as_str()).or_default().push(entry);
+                                    }
+                                }
+                            }
+                        }
+                        (None, None) => {}
+                    }
+                }
+                if open {
+                    ix.open.push(entry);
+                }
+            }
+        }
+        ix
+    }
+
+    fn candidates(&self, arn: &str, account: &str) -> Vec<(&'a str, &'a IamRole)> {
+        let mut v: Vec<(&'a str, &'a IamRole)> = self.by_arn.get(arn).into_iter().flatten().chain(self.by_account.get(account).into_iter().flatten()).chain(self.open.iter()).copied().collect();
+        v.sort_by(|a, b| a.1.arn.cmp(&b.1.arn));
+        v.dedup_by(|a, b| a.1.arn == b.1.arn);
+        v
+    }
+}
+
+fn permissions<'a>(view: &AccountView<'a>, actor: &Actor<'a>) -> Vec<Permission> {
+    let g = &actor.gathered;
+    let ctx = view.context(actor).with("aws:RequestedRegion", &["us-east-1"]);
+    let policies = Policies { identity: g.policies.identity.clone(), boundary: g.policies.boundary, scps: view.scps().clone(), ..Default::default() };
+    let mut out = Vec::new();
+    for (risk, actions) in RISKS {
+        for action in *actions {
+            let service = action.split(':').next().unwrap_or_default().to_string();
+            let e = evaluate(&g.caller, &Request { action, resource: "*", context: &ctx }, &policies);
+            let cite = |e: &crate::policy::eval::Evaluation| e.because.iter().map(|c| format!("{} {} statement {}", c.layer.label(), c.policy, c.statement)).collect::<Vec<_>>();
+            match e.decision {
+                Decision::Allowed => out.push(Permission { risk, service, action, decision: "allowed".into(), resources: Vec::new(), granted_by: cite(&e), undecided: Vec::new() }),
+                Decision::Undecided => out.push(Permission { risk, service, action, decision: "undecided".into(), resources: Vec::new(), granted_by: cite(&e), undecided: e.undecided.clone() }),
+                _ => {
+                    // The resources its own grants name for the action.
+                    let mut some = Vec::new();
+                    let mut by = Vec::new();
+                    for s in g.policies.identity.iter().flat_map(|n| n.document.statements.iter()).filter(|s| s.effect == Effect::Allow && s.covers_action(action)) {
+                        for pattern in s.resource.iter().flatten().filter(|p| p.as_str() != "*") {
+                            let concrete = pattern.replace(['*', '?'], "x");
+                            let e = evaluate(&g.caller, &Request { action, resource: &concrete, context: &ctx }, &policies);
+                            if e.decision == Decision::Allowed && !some.contains(pattern) {
+                                some.push(pattern.clone());
+                                by.extend(cite(&e));
+                            }
+                        }
+                    }
+                    if !some.is_empty() {
+                        by.sort();
+                        by.dedup();
+                        out.push(Permission { risk, service, action, decision: "allowed on some resources".into(), resources: some, granted_by: by, undecided: Vec::new() });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Services the principal's allows name (an action prefix, or every service for `*`).
+fn services(actor: &Actor) -> Vec<String> {
+    let mut set: BTreeMap<String, ()> = BTreeMap::new();
+    for s in actor.gathered.policies.identity.iter().flat_map(|n| n.document.statements.iter()).filter(|s| s.effect == Effect::Allow) {
+        match (&s.action, &s.not_action) {
+            (Some(list), _) => {
+                for a in list {
+                    let svc = if a == "*" { "*" } else { a.split(':').next().unwrap_or_default() };
+                    set.insert(svc.to_ascii_lowercase(), ());
+                }
+            }
+            (None, Some(_)) => {
+                set.insert("* (NotAction)".into(), ());
+            }
+            _ => {}
+        }
+    }
+    set.into_keys().collect()
+}
+
+/// One escalation hit as JSON (the check's evidence and the blast radius share it).
+pub fn hit_json(h: &Hit) -> serde_json::Value {
+    let steps: Vec<serde_json::Value> = h
+        .steps
+        .iter()
+        .map(|s| {
+            let by: Vec<String> = s.because.iter().map(|c| format!("{} {} statement {}", c.layer.label(), c.policy, c.statement)).collect();
+            serde_json::json!({"action": s.action, "resource": s.resource, "decision": format!("{:?}", s.decision), "granted_by": by})
+        })
+        .collect();
+    let mut v = serde_json::json!({
+        "id": h.path.id,
+        "title": h.path.title,
+        "category": h.path.category.as_str(),
+        "via": h.subject,
+        "found": h.found,
+        "steps": steps,
+    });
+    if let Some(p) = &h.path.pathfinding {
+        v["pathfinding"] = serde_json::json!(p);
+    }
+    if let Some(r) = &h.requires {
+        v["requires"] = serde_json::json!(r);
+    }
+    if !h.undecided.is_empty() {
+        v["undecided"] = serde_json::json!(h.undecided);
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_administrator_reaches_its_accounts_roles() {
+        let inv = crate::demo::inventory().expect("demo");
+        let catalogue = crate::reach::paths::aws().expect("catalogue");
+        let b = blast_radius(&inv.aws, "arn:aws:iam::111122223333:user/alice", catalogue).expect("alice");
+        assert_eq!((b.kind, b.administrator), ("user", "yes"));
+        assert!(b.permissions.iter().any(|p| p.action == "iam:CreateAccessKey" && p.decision == "allowed"));
+        // The root's SCP denies leaving the organization to everyone in the account.
+        assert!(!b.permissions.iter().any(|p| p.action == "organizations:LeaveOrganization"), "{:?}", b.permissions);
+        assert!(!b.assumable_roles.is_empty(), "an administrator may assume the roles that trust its account");
+        assert!(b.assumable_roles.iter().all(|r| r.role != b.principal));
+        assert_eq!(blast_radius(&inv.aws, "arn:aws:iam::111122223333:user/nobody", catalogue).unwrap_err(), BlastError::NotFound("arn:aws:iam::111122223333:user/nobody".into()));
+    }
+}
