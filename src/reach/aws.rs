@@ -204,10 +204,12 @@ mod tests {
     fn a_policy_the_inventory_lacks_is_a_gap() {
         let inv = demo();
         let acct = inv.aws.accounts.iter().find(|a| a.account_id == "111122223333").expect("demo account");
-        // bob's group holds PowerUserAccess, which the export's Policies list does not include.
-        let g = gather(&inv.aws.organization, acct, "arn:aws:iam::111122223333:user/bob").expect("bob");
+        // The Support service-linked role holds AWSSupportServiceRolePolicy, which the export's
+        // Policies list does not include.
+        let arn = "arn:aws:iam::111122223333:role/aws-service-role/support.amazonaws.com/AWSServiceRoleForSupport";
+        let g = gather(&inv.aws.organization, acct, arn).expect("the support role");
         assert!(g.policies.identity.is_empty());
-        assert_eq!(g.gaps, vec!["managed policy arn:aws:iam::aws:policy/PowerUserAccess is not in the authorization details".to_string()]);
+        assert_eq!(g.gaps, vec!["managed policy arn:aws:iam::aws:policy/aws-service-role/AWSSupportServiceRolePolicy is not in the authorization details".to_string()]);
         assert_eq!(
             gather(&inv.aws.organization, acct, "arn:aws:iam::111122223333:user/nobody").unwrap_err(),
             GatherError::NoSuchPrincipal("arn:aws:iam::111122223333:user/nobody".into())
