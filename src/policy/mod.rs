@@ -3,6 +3,7 @@
 //! that bears on it ([`eval`]).
 
 pub mod arn;
+pub mod azure_condition;
 pub mod condition;
 pub mod document;
 pub mod eval;
