@@ -41,7 +41,7 @@ fn demo_prints_the_table_and_exits_zero_without_a_gate() {
     let out = stdout(&o);
     assert!(out.contains("aws_iam_root_access_key_absent"), "{out}");
     // The totals go to stderr, the table to stdout.
-    assert!(stderr(&o).contains("57 failing, 84 passing, 1 not evaluated."), "{}", stderr(&o));
+    assert!(stderr(&o).contains("58 failing, 89 passing, 1 not evaluated."), "{}", stderr(&o));
     assert!(!out.contains("52 failing, 70 passing"), "{out}");
     // Three clouds: the AWS account, the Azure tenant with its two subscriptions, a GCP organization with three projects.
     assert!(out.contains("over 1 AWS account(s), 3 Azure tenant/subscription scope(s), 4 GCP scope(s)"), "{out}");
@@ -206,9 +206,9 @@ fn findings_json_follows_the_v1_contract() {
     assert_eq!(j["tool"]["name"], "portcullis");
     assert!(j["generated_at"].as_str().unwrap().ends_with('Z'));
     let findings = j["findings"].as_array().unwrap();
-    assert_eq!(findings.len(), 142);
-    assert_eq!(findings.iter().filter(|f| f["cloud"] == "azure").count(), 33);
-    assert_eq!(findings.iter().filter(|f| f["cloud"] == "gcp").count(), 29);
+    assert_eq!(findings.len(), 148);
+    assert_eq!(findings.iter().filter(|f| f["cloud"] == "azure").count(), 35);
+    assert_eq!(findings.iter().filter(|f| f["cloud"] == "gcp").count(), 33);
     for f in findings {
         for key in ["check_id", "status", "severity", "category", "cloud", "account", "region", "resource", "message", "fingerprint", "evidence", "fixes"] {
             assert!(f.get(key).is_some(), "missing {key} in {f}");
@@ -241,7 +241,7 @@ fn sarif_locations_are_repository_relative_and_rules_come_from_metadata() {
         assert!(r["help"]["markdown"].as_str().unwrap().contains("**How to fix.**"));
     }
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), 57, "only failing findings are results");
+    assert_eq!(results.len(), 58, "only failing findings are results");
     for r in results {
         let loc = &r["locations"][0];
         let uri = loc["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap();
@@ -427,7 +427,7 @@ fn markdown_summary_for_pull_requests() {
     let o = run(&["scan", "--demo", "--markdown", "-", "--fail-on", "high"]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let md = stdout(&o);
-    assert!(md.starts_with("## Portcullis: 57 failing, 84 passing, 1 not evaluated"), "{md}");
+    assert!(md.starts_with("## Portcullis: 58 failing, 89 passing, 1 not evaluated"), "{md}");
     assert!(md.contains("**Gate:** exit 1"), "{md}");
     assert!(md.contains("| critical | `aws_iam_root_access_key_absent` |"), "{md}");
     assert!(md.contains("contractor\\_gmail.com#EXT#&#64;contoso.example") || md.contains("contractor\\_gmail.com\\#EXT\\#&#64;contoso.example"), "{md}");
@@ -453,7 +453,7 @@ fn summary_and_gate_lines_go_to_stderr_even_with_json_on_stdout_or_quiet() {
         let o = run(args);
         assert_eq!(code(&o), 1);
         let err = stderr(&o);
-        assert!(err.contains("57 failing, 84 passing, 1 not evaluated.") && err.contains("Gate: exit 1"), "{args:?}: {err}");
+        assert!(err.contains("58 failing, 89 passing, 1 not evaluated.") && err.contains("Gate: exit 1"), "{args:?}: {err}");
         assert!(!stdout(&o).contains("Gate: exit"), "{args:?}");
     }
     // --json - keeps stdout pure JSON.
@@ -523,7 +523,7 @@ fn severity_service_and_status_filters() {
     assert!(iam.iter().all(|f| f["check_id"].as_str().unwrap().contains("_iam_")), "{iam:?}");
     assert!(iam.iter().any(|f| f["cloud"] == "gcp") && iam.iter().any(|f| f["cloud"] == "aws"));
     let fails = findings(&json(&["--status", "fail"]));
-    assert_eq!(fails.len(), 57);
+    assert_eq!(fails.len(), 58);
     assert!(fails.iter().all(|f| f["status"] == "fail"));
     let pattern = findings(&json(&["--checks", "aws_iam_root_*"]));
     assert!(pattern.iter().all(|f| f["check_id"].as_str().unwrap().starts_with("aws_iam_root_")) && !pattern.is_empty());

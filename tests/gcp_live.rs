@@ -27,6 +27,8 @@ fn planted() -> Vec<(String, String)> {
         ("gcp_iam_members_in_allowed_domains", "prod-payments"),
         ("gcp_iam_members_in_allowed_domains", "prod-web"),
         ("gcp_iam_no_public_access", "prod-web"),
+        // The vendor's token creator grant on prod-payments reaches its Editor service account.
+        ("gcp_iam_principal_privilege_escalation", "deployer@prod-payments.iam.gserviceaccount.com"),
         ("gcp_iam_service_account_key_rotated", "deployer@prod-payments.iam.gserviceaccount.com"),
         ("gcp_iam_service_account_not_privileged", "prod-payments"),
         ("gcp_iam_service_account_not_privileged", "prod-web"),
@@ -100,7 +102,12 @@ fn a_denied_permission_makes_exactly_the_dependent_checks_not_evaluated() {
     checks.sort();
     assert_eq!(
         checks,
-        ["gcp_iam_impersonation_inside_organization", "gcp_iam_service_account_key_rotated", "gcp_iam_service_account_user_managed_key_absent"],
+        [
+            "gcp_iam_impersonation_inside_organization",
+            "gcp_iam_principal_privilege_escalation",
+            "gcp_iam_service_account_key_rotated",
+            "gcp_iam_service_account_user_managed_key_absent"
+        ],
         "the checks that read service accounts, for prod-web only: {ne:#?}"
     );
     for f in &ne {

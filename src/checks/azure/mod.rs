@@ -13,6 +13,7 @@ pub mod azure_lighthouse_delegation_restricted;
 pub mod azure_monitor_activity_log_exported;
 pub mod azure_rbac_custom_role_no_wildcard;
 pub mod azure_rbac_guest_privileged_role_absent;
+pub mod azure_rbac_principal_privilege_escalation;
 pub mod azure_rbac_subscription_owner_count_limited;
 
 use std::collections::BTreeMap;

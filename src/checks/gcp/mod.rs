@@ -7,6 +7,7 @@
 
 pub mod gcp_iam_impersonation_inside_organization;
 pub mod gcp_iam_members_in_allowed_domains;
+pub mod gcp_iam_principal_privilege_escalation;
 pub mod gcp_iam_no_public_access;
 pub mod gcp_iam_service_account_key_rotated;
 pub mod gcp_iam_service_account_not_privileged;
