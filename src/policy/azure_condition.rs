@@ -7,7 +7,10 @@
 //! request is allowed), `False` (it is refused), `Unknown` (it depends on something the scan
 //! cannot decide: an attribute or operator this reader does not know, or a mix of `AND` and `OR`
 //! without parentheses). Anything this reader cannot parse is `Unknown` as a whole, never `False`:
-//! a condition it does not understand must not turn into a pass.
+//! a condition it does not understand must not turn into a pass. Only the role decides `False`: a
+//! condition that limits the principal (to named ones, or to groups or service principals) and
+//! leaves the holder out is `Unknown`, since the holder may assign the role to a principal it
+//! belongs to, owns or creates.
 
 use crate::policy::arn::wildcard_match_ci;
 
@@ -355,12 +358,14 @@ impl Eval<'_> {
         if values.is_empty() {
             return Truth::Unknown;
         }
-        match (hit, attr_l.ends_with(":principalid")) {
+        match (hit, attr_l.ends_with(":roledefinitionid")) {
             (true, _) => Truth::True,
-            // Not to itself: to another principal it may own or belong to, which the scan does
-            // not follow.
-            (false, true) => Truth::Unknown,
-            (false, false) => Truth::False,
+            // The role is the request's own: a role refused is refused.
+            (false, true) => Truth::False,
+            // Not to itself, or not to its own kind of principal: to another principal it may
+            // own, belong to or create (a group, an application's service principal), which the
+            // scan does not follow.
+            (false, false) => Truth::Unknown,
         }
     }
 }
@@ -444,6 +449,13 @@ mod tests {
         assert_eq!(allows(both, &req(OWNER)), Truth::False);
         let to_self = to_groups.replace("22222222-0000-4000-8000-000000000002", "11111111-0000-4000-8000-000000000001");
         assert_eq!(allows(&to_self, &req(OWNER)), Truth::True);
+        // Any role, to service principals only: a user may register an application and give its
+        // service principal Owner, so a user is not stopped.
+        let to_apps = "(!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR (@Request[Microsoft.Authorization/roleAssignments:PrincipalType] ForAnyOfAnyValues:StringEqualsIgnoreCase {'ServicePrincipal'})";
+        assert_eq!(allows(to_apps, &req(OWNER)), Truth::Unknown);
+        // Privileged roles refused, and only to groups: the role decides.
+        let both_kinds = "(!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR (@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAllValues:GuidNotEquals {8e3af657-a8ff-443c-a75c-2fe8c4bcb635, 18d7d88d-d35e-4fb5-a5c3-7773c20a72d9, f58310d9-a9f6-439a-9e8d-f62e7b41a168} AND @Request[Microsoft.Authorization/roleAssignments:PrincipalType] StringEqualsIgnoreCase 'Group')";
+        assert_eq!(allows(both_kinds, &req(OWNER)), Truth::False);
     }
 
     #[test]
