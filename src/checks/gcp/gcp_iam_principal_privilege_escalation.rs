@@ -4,9 +4,14 @@
 //! admin, service account admin, workload identity user, or service account user with a role that
 //! runs code as it).
 //!
+//! Editors act as every service account below their grant and create what runs code, so an
+//! editor reaches them all. A custom role whose administrator (`roles/iam.roleAdmin`,
+//! `roles/iam.organizationRoleAdmin`) holds it can be rewritten to set the allow policy.
+//!
 //! Grants on the project, its folders and organization count, and so do grants on each service
-//! account itself. A conditional grant on the way, a custom role that may run code, or a service
-//! account whose own policy was not read, leaves the principals that depend on it not evaluated.
+//! account itself. Custom roles' permissions are not read: a custom role held by someone who is
+//! not an owner, a conditional grant on the way, or a service account whose own policy was not
+//! read, leaves the principals that depend on it not evaluated.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -135,7 +140,7 @@ impl<'a> World<'a> {
         Some(found.map_err(|p| format!("{email} belongs to project {p}, which the scan did not read")))
     }
 
-    fn edges_from(&self, bindings: &[IamBinding], at: &str, disabled: bool, out: &mut Vec<Edge>) {
+    fn edges_from(&self, bindings: &[IamBinding], at: &str, on_account: bool, disabled: bool, out: &mut Vec<Edge>) {
         for b in bindings {
             let cond = b.condition_expression.as_ref().map(|c| format!("the grant of {} on {at} has the condition `{c}`", b.role));
             if let Some((_, what)) = ACT_AS.iter().find(|(r, _)| *r == b.role) {
@@ -146,7 +151,23 @@ impl<'a> World<'a> {
                 for m in &b.members {
                     out.push(Edge { member: m.clone(), how: format!("{} on {at}: {what}", b.role), undecided: cond.clone() });
                 }
-            } else if b.role == "roles/iam.serviceAccountUser" && !disabled {
+            } else if b.role == "roles/editor" && !on_account {
+                // Editor holds iam.serviceAccounts.actAs on every account below the grant, and
+                // creates what runs code (a VM, a function) as one.
+                for m in &b.members {
+                    let undecided = cond.clone().or_else(|| disabled.then(|| "{sa} is disabled, and whether the editor role may enable it is not decided".to_string()));
+                    out.push(Edge { member: m.clone(), how: format!("{} on {at}: run code as {{sa}} (the role acts as service accounts and creates VMs and functions)", b.role), undecided });
+                }
+            } else if custom_role(&b.role) {
+                // A custom role's permissions are not read: it may get tokens for the account.
+                for m in &b.members {
+                    out.push(Edge {
+                        member: m.clone(),
+                        how: format!("{} on {at}", b.role),
+                        undecided: Some(cond.clone().unwrap_or_else(|| format!("{} is a custom role whose permissions were not read; it may act as {{sa}} or get tokens for it", b.role))),
+                    });
+                }
+            } else if (b.role == "roles/iam.serviceAccountUser" || b.role == "roles/editor") && !disabled {
                 for m in &b.members {
                     let how = format!("{} on {at}: attach {{sa}} to what it creates", b.role);
                     if self.runs_code.contains(m.as_str()) {
@@ -187,14 +208,14 @@ impl<'a> World<'a> {
             Ok(levels) => {
                 for (level, pol) in levels {
                     let at = if level == home.name { format!("project {}", home.project_id) } else { level.to_string() };
-                    self.edges_from(&pol.bindings, &at, disabled, &mut out);
+                    self.edges_from(&pol.bindings, &at, false, disabled, &mut out);
                 }
             }
             Err(m) => gaps.push((format!("the allow policies over {}: {m}", home.project_id), Some(m))),
         }
         if let Some(sa) = sa {
             match &sa.iam_policy {
-                Collected::Collected(pol) => self.edges_from(&pol.bindings, "the account itself", disabled, &mut out),
+                Collected::Collected(pol) => self.edges_from(&pol.bindings, "the account itself", true, disabled, &mut out),
                 other => {
                     if let Err(m) = other.require(Dataset::GcpServiceAccounts) {
                         gaps.push((format!("who may act as {email}: {m}"), Some(m)));
@@ -243,6 +264,25 @@ impl<'a> World<'a> {
     }
 }
 
+/// The role-administrator grant (unconditioned) that lets `member` change `custom`, a custom role
+/// defined in this project or in its organization: `roles/iam.roleAdmin` anywhere over the project
+/// for a project role, `roles/iam.organizationRoleAdmin` for either, and `roles/iam.roleAdmin` on
+/// the organization for an organization role.
+fn role_admin(levels: &[(&str, &IamPolicy)], member: &str, custom: &str, project_id: &str) -> Option<String> {
+    let org_role = custom.strip_prefix("organizations/").and_then(|r| r.split_once("/roles/")).map(|(org, _)| format!("organizations/{org}"));
+    let project_role = custom.strip_prefix("projects/").and_then(|r| r.split_once("/roles/")).is_some_and(|(id, _)| id == project_id);
+    levels.iter().find_map(|(level, pol)| {
+        pol.bindings.iter().filter(|b| b.condition_expression.is_none() && b.members.iter().any(|m| m == member)).find_map(|b| {
+            let covers = match b.role.as_str() {
+                "roles/iam.organizationRoleAdmin" => project_role || org_role.is_some(),
+                "roles/iam.roleAdmin" => project_role || org_role.as_deref() == Some(*level),
+                _ => false,
+            };
+            covers.then(|| format!("{} on {level}", b.role))
+        })
+    })
+}
+
 /// Something not read on the way, with the dataset's coverage when that is the cause.
 type Gap = (String, Option<Missing>);
 
@@ -288,6 +328,18 @@ pub fn run<'a>(p: &'a GcpProject, inv: &'a GcpInventory, cx: &mut Cx<'_, 'a>) ->
                     match &b.condition_expression {
                         None => setters.entry(m).or_default().push(what),
                         Some(c) => undecided_setters.entry(m).or_default().push(format!("{what} with the condition `{c}`")),
+                    }
+                }
+            }
+            if custom_role(&b.role) {
+                for m in b.members.iter().filter(|m| !is_owner(m)) {
+                    let what = format!("{}{}", b.role, at(level));
+                    let cond = b.condition_expression.as_ref().map(|c| format!(" with the condition `{c}`")).unwrap_or_default();
+                    match role_admin(&levels, m, &b.role, &p.project_id) {
+                        Some(admin) if b.condition_expression.is_none() => setters.entry(m).or_default().push(format!(
+                            "custom role {what} and {admin}: it can add resourcemanager.projects.setIamPolicy to that role"
+                        )),
+                        _ => undecided_setters.entry(m).or_default().push(format!("custom role {what}{cond}, whose permissions were not read (it may include resourcemanager.projects.setIamPolicy)")),
                     }
                 }
             }
@@ -362,4 +414,39 @@ pub fn run<'a>(p: &'a GcpProject, inv: &'a GcpInventory, cx: &mut Cx<'_, 'a>) ->
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(bindings: &[(&str, &str, bool)]) -> IamPolicy {
+        IamPolicy {
+            bindings: bindings
+                .iter()
+                .map(|(role, m, cond)| IamBinding { role: role.to_string(), members: vec![m.to_string()], condition_expression: cond.then(|| "request.time < timestamp('2027-01-01T00:00:00Z')".into()) })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn role_administrators_reach_the_custom_roles_their_grant_covers() {
+        let org = policy(&[("roles/iam.organizationRoleAdmin", "user:o@example.com", false), ("roles/iam.roleAdmin", "user:r@example.com", false)]);
+        let project = policy(&[("roles/iam.roleAdmin", "user:p@example.com", false), ("roles/iam.roleAdmin", "user:c@example.com", true)]);
+        let levels: Vec<(&str, &IamPolicy)> = vec![("organizations/1", &org), ("projects/300", &project)];
+        let project_role = "projects/prod/roles/release";
+        let org_role = "organizations/1/roles/responder";
+        // A project role: any role administrator over the project.
+        for m in ["user:o@example.com", "user:r@example.com", "user:p@example.com"] {
+            assert!(role_admin(&levels, m, project_role, "prod").is_some(), "{m}");
+        }
+        // Another project's role, or a conditional grant: no.
+        assert!(role_admin(&levels, "user:p@example.com", "projects/other/roles/release", "prod").is_none());
+        assert!(role_admin(&levels, "user:c@example.com", project_role, "prod").is_none());
+        // An organization role: the organization's role administrators only.
+        assert!(role_admin(&levels, "user:o@example.com", org_role, "prod").is_some());
+        assert!(role_admin(&levels, "user:r@example.com", org_role, "prod").is_some());
+        assert!(role_admin(&levels, "user:p@example.com", org_role, "prod").is_none());
+    }
 }
