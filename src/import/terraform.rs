@@ -732,14 +732,15 @@ fn map(rtype: &str, cx: &Ctx) -> Option<(Item, String, Vec<UnknownAttr>)> {
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{}", v.known_str("role_definition_id").unwrap_or(cx.address)));
             let checks = ["azure_rbac_custom_role_no_wildcard"];
-            let (mut actions, mut not_actions) = (Vec::new(), Vec::new());
+            let (mut actions, mut not_actions, mut blocks) = (Vec::new(), Vec::new(), Vec::new());
             match v.blocks("permissions") {
                 Ok(perms) => {
                     for p in perms {
                         match (p.strings("actions"), p.strings("not_actions")) {
                             (Ok(a), Ok(n)) => {
-                                actions.extend(a);
-                                not_actions.extend(n);
+                                actions.extend(a.iter().cloned());
+                                not_actions.extend(n.iter().cloned());
+                                blocks.push(crate::inventory::azure::RolePermissions { actions: a, not_actions: n });
                             }
                             _ => unknown.push(cx.omitted("permissions", &checks)),
                         }
@@ -755,7 +756,8 @@ fn map(rtype: &str, cx: &Ctx) -> Option<(Item, String, Vec<UnknownAttr>)> {
             if assignable_scopes.is_empty() && !scope.is_empty() {
                 assignable_scopes.push(scope.to_string());
             }
-            let definition = AzureRoleDefinition { id: id.clone(), role_name: name, role_type: "CustomRole".into(), assignable_scopes, actions, not_actions };
+            let permission_blocks = if blocks.len() > 1 { blocks } else { Vec::new() };
+            let definition = AzureRoleDefinition { id: id.clone(), role_name: name, role_type: "CustomRole".into(), assignable_scopes, actions, not_actions, permission_blocks };
             Some((Item::AzureRoleDefinition { subscription, definition }, id, unknown))
         }
         "azurerm_lighthouse_definition" => {

@@ -559,11 +559,63 @@ pub struct AzureRoleDefinition {
     pub actions: Vec<String>,
     #[serde(default)]
     pub not_actions: Vec<String>,
+    /// The role's permission blocks, kept when it has more than one: `notActions` take back only
+    /// the `actions` of their own block, so the flat lists above (every block's, together) can
+    /// understate what the role grants.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub permission_blocks: Vec<RolePermissions>,
+}
+
+/// One permission block of a role definition.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RolePermissions {
+    #[serde(default)]
+    pub actions: Vec<String>,
+    #[serde(default)]
+    pub not_actions: Vec<String>,
+}
+
+impl RolePermissions {
+    pub fn grants(&self, action: &str) -> bool {
+        Self::grants_lists(&self.actions, &self.not_actions, action)
+    }
 }
 
 impl AzureRoleDefinition {
     pub fn is_custom(&self) -> bool {
         self.role_type.eq_ignore_ascii_case("CustomRole")
+    }
+
+    /// The role's blocks: the kept ones, or the flat lists as one.
+    pub fn blocks(&self) -> Vec<RolePermissions> {
+        if self.permission_blocks.is_empty() {
+            vec![RolePermissions { actions: self.actions.clone(), not_actions: self.not_actions.clone() }]
+        } else {
+            self.permission_blocks.clone()
+        }
+    }
+
+    /// Does some block grant `action` (its actions match it and its notActions do not)?
+    pub fn grants(&self, action: &str) -> bool {
+        if self.permission_blocks.is_empty() {
+            RolePermissions::grants_lists(&self.actions, &self.not_actions, action)
+        } else {
+            self.permission_blocks.iter().any(|b| b.grants(action))
+        }
+    }
+
+    /// Some block grants `*` and takes nothing back from `Microsoft.Authorization`.
+    pub fn grants_everything(&self) -> bool {
+        self.blocks().iter().any(|b| {
+            b.actions.iter().any(|a| a.trim() == "*") && !b.not_actions.iter().any(|n| n.trim() == "*" || n.trim().to_ascii_lowercase().starts_with("microsoft.authorization"))
+        })
+    }
+}
+
+impl RolePermissions {
+    fn grants_lists(actions: &[String], not_actions: &[String], action: &str) -> bool {
+        use crate::policy::arn::wildcard_match_ci;
+        actions.iter().any(|a| wildcard_match_ci(a.trim(), action)) && !not_actions.iter().any(|n| wildcard_match_ci(n.trim(), action))
     }
 }
 

@@ -12,7 +12,6 @@ use crate::checks::Cx;
 use crate::finding::Resource;
 use crate::inventory::azure::{role_guid, AzureRoleAssignment, AzureRoleDefinition, AzureSubscription, AzureTenant};
 use crate::inventory::{Dataset, Missing};
-use crate::policy::arn::wildcard_match_ci;
 use crate::policy::azure_condition::{allows, AssignmentRequest, Truth};
 
 use super::azure_rbac_guest_privileged_role_absent::subscription_resource;
@@ -57,17 +56,14 @@ impl<'a> Roles<'a> {
     /// the role's definition is unknown.
     fn grants(&self, guid: &str, action: &str) -> Option<bool> {
         match self.def(guid) {
-            Some(d) => Some(d.actions.iter().any(|a| wildcard_match_ci(a.trim(), action)) && !d.not_actions.iter().any(|n| wildcard_match_ci(n.trim(), action))),
+            Some(d) => Some(d.grants(action)),
             None => builtin_grants(guid, action),
         }
     }
 
     /// Owner or as strong: every action, nothing taken back from `Microsoft.Authorization`.
     fn is_owner(&self, guid: &str) -> bool {
-        guid == OWNER
-            || self.def(guid).is_some_and(|d| {
-                d.actions.iter().any(|a| a.trim() == "*") && !d.not_actions.iter().any(|n| n.trim().to_ascii_lowercase().starts_with("microsoft.authorization") || n.trim() == "*")
-            })
+        guid == OWNER || self.def(guid).is_some_and(AzureRoleDefinition::grants_everything)
     }
 
     fn name(&self, guid: &str) -> String {

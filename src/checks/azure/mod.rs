@@ -74,10 +74,8 @@ pub fn azure_role_privilege(guid: &str, definitions: Option<&[AzureRoleDefinitio
 /// Actions that make a role an administrator: everything (`*`, whatever it leaves out), or
 /// writing role assignments (granting any role to anyone) that `notActions` does not take back.
 pub fn custom_role_is_privileged(d: &AzureRoleDefinition) -> bool {
-    use crate::policy::arn::wildcard_match_ci;
     const GRANT: &str = "Microsoft.Authorization/roleAssignments/write";
-    d.actions.iter().any(|a| a.trim() == "*")
-        || (d.actions.iter().any(|a| wildcard_match_ci(a.trim(), GRANT)) && !d.not_actions.iter().any(|n| wildcard_match_ci(n.trim(), GRANT)))
+    d.actions.iter().any(|a| a.trim() == "*") || d.grants(GRANT)
 }
 
 /// Does an assignment at `scope` apply to the whole subscription (it, a management group above

@@ -153,6 +153,11 @@ pub fn role_definitions(items: &[Value]) -> MapResult<Vec<AzureRoleDefinition>> 
             assignable_scopes: p.assignable_scopes,
             actions: p.permissions.iter().flat_map(|x| x.actions.iter().cloned()).collect(),
             not_actions: p.permissions.iter().flat_map(|x| x.not_actions.iter().cloned()).collect(),
+            permission_blocks: if p.permissions.len() > 1 {
+                p.permissions.iter().map(|x| crate::inventory::azure::RolePermissions { actions: x.actions.clone(), not_actions: x.not_actions.clone() }).collect()
+            } else {
+                Vec::new()
+            },
         })
     })
 }
@@ -504,6 +509,20 @@ mod tests {
         assert_eq!(u[0].account_enabled, Some(true));
         assert_eq!(s[0].last_sign_in, None);
         assert!(s[0].latest().is_some());
+    }
+
+    #[test]
+    fn a_block_s_not_actions_take_back_only_its_own_actions() {
+        let d = role_definitions(&[json!({"id":"/providers/Microsoft.Authorization/roleDefinitions/c1","properties":{"roleName":"Ops","type":"CustomRole","permissions":[
+            {"actions":["*"],"notActions":["Microsoft.Authorization/*/Write"]},
+            {"actions":["Microsoft.Authorization/roleAssignments/write"],"notActions":[]}]}})])
+        .unwrap();
+        assert!(d[0].grants("Microsoft.Authorization/roleAssignments/write"));
+        assert!(!d[0].grants("Microsoft.Authorization/roleDefinitions/write"));
+        // One block: the flat lists are the role.
+        let one = role_definitions(&[json!({"id":"c2","properties":{"roleName":"Contrib","permissions":[{"actions":["*"],"notActions":["Microsoft.Authorization/*/Write"]}]}})]).unwrap();
+        assert!(one[0].permission_blocks.is_empty());
+        assert!(!one[0].grants("microsoft.authorization/roleassignments/write"));
     }
 
     #[test]
