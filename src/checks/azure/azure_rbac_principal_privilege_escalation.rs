@@ -136,7 +136,12 @@ pub fn run<'a>(sub: &'a AzureSubscription, t: &'a AzureTenant, cx: &mut Cx<'_, '
     let roles = Roles { defs: sub.role_definitions.get().map(Vec::as_slice), missing: sub.role_definitions.require(Dataset::AzureRoleDefinitions).err() };
     let chain = subscription_chain(t, sub);
     let targets = roles.targets();
-    let whole: Vec<&(&AzureRoleAssignment, bool)> = assignments.iter().filter(|(a, _)| at_subscription_or_above(&a.scope, sub)).collect();
+    // A management group off the subscription's path (when the path is known) grants nothing in it.
+    let on_path = |scope: &str| {
+        let s = scope.trim_end_matches('/').to_ascii_lowercase();
+        !s.starts_with("/providers/microsoft.management/managementgroups/") || chain.as_ref().is_none_or(|c| c.contains(&s))
+    };
+    let whole: Vec<&(&AzureRoleAssignment, bool)> = assignments.iter().filter(|(a, _)| at_subscription_or_above(&a.scope, sub) && on_path(&a.scope)).collect();
 
     let mut by_principal: BTreeMap<&str, Vec<&(&AzureRoleAssignment, bool)>> = BTreeMap::new();
     for a in &whole {
