@@ -75,6 +75,12 @@ const SETS_POLICY: &[&str] = &[
     "roles/resourcemanager.organizationAdmin",
 ];
 
+/// Members that can still act: a `deleted:` member is a principal that no longer exists (one
+/// created again under the same name does not inherit its grants).
+fn live(members: &[String]) -> impl Iterator<Item = &String> {
+    members.iter().filter(|m| !m.starts_with("deleted:"))
+}
+
 fn custom_role(role: &str) -> bool {
     role.starts_with("projects/") || role.starts_with("organizations/")
 }
@@ -148,19 +154,19 @@ impl<'a> World<'a> {
                 if disabled && !matches!(b.role.as_str(), "roles/owner" | "roles/iam.serviceAccountAdmin") {
                     continue;
                 }
-                for m in &b.members {
+                for m in live(&b.members) {
                     out.push(Edge { member: m.clone(), how: format!("{} on {at}: {what}", b.role), undecided: cond.clone() });
                 }
             } else if b.role == "roles/editor" && !on_account {
                 // Editor holds iam.serviceAccounts.actAs on every account below the grant, and
                 // creates what runs code (a VM, a function) as one.
-                for m in &b.members {
+                for m in live(&b.members) {
                     let undecided = cond.clone().or_else(|| disabled.then(|| "{sa} is disabled, and whether the editor role may enable it is not decided".to_string()));
                     out.push(Edge { member: m.clone(), how: format!("{} on {at}: run code as {{sa}} (the role acts as service accounts and creates VMs and functions)", b.role), undecided });
                 }
             } else if custom_role(&b.role) {
                 // A custom role's permissions are not read: it may get tokens for the account.
-                for m in &b.members {
+                for m in live(&b.members) {
                     out.push(Edge {
                         member: m.clone(),
                         how: format!("{} on {at}", b.role),
@@ -168,7 +174,7 @@ impl<'a> World<'a> {
                     });
                 }
             } else if (b.role == "roles/iam.serviceAccountUser" || b.role == "roles/editor") && !disabled {
-                for m in &b.members {
+                for m in live(&b.members) {
                     let how = format!("{} on {at}: attach {{sa}} to what it creates", b.role);
                     if self.runs_code.contains(m.as_str()) {
                         out.push(Edge { member: m.clone(), how: format!("{how}, with a role that runs code"), undecided: cond.clone() });
@@ -323,7 +329,7 @@ pub fn run<'a>(p: &'a GcpProject, inv: &'a GcpInventory, cx: &mut Cx<'_, 'a>) ->
     for (level, pol) in &levels {
         for b in &pol.bindings {
             if SETS_POLICY.contains(&b.role.as_str()) {
-                for m in b.members.iter().filter(|m| !is_owner(m)) {
+                for m in live(&b.members).filter(|m| !is_owner(m)) {
                     let what = format!("{}{}", b.role, at(level));
                     match &b.condition_expression {
                         None => setters.entry(m).or_default().push(what),
@@ -332,7 +338,7 @@ pub fn run<'a>(p: &'a GcpProject, inv: &'a GcpInventory, cx: &mut Cx<'_, 'a>) ->
                 }
             }
             if custom_role(&b.role) {
-                for m in b.members.iter().filter(|m| !is_owner(m)) {
+                for m in live(&b.members).filter(|m| !is_owner(m)) {
                     let what = format!("{}{}", b.role, at(level));
                     let cond = b.condition_expression.as_ref().map(|c| format!(" with the condition `{c}`")).unwrap_or_default();
                     match role_admin(&levels, m, &b.role, &p.project_id) {
