@@ -65,7 +65,9 @@ fn blast_radius(a: crate::cli::BlastRadiusArgs) -> Result<u8, AppError> {
     let datasets = [crate::inventory::Dataset::AwsAuthorizationDetails, crate::inventory::Dataset::AwsOrganization, crate::inventory::Dataset::AwsUserCredentials]
         .into_iter()
         .collect();
-    let inv = load_sources(&a.sources, a.quiet, datasets, None, &Wanted::default())?;
+    let key = a.principal.trim();
+    let wanted = Wanted { access_keys: if key.starts_with("AKIA") { vec![key.to_string()] } else { Vec::new() }, ..Wanted::default() };
+    let inv = load_sources(&a.sources, a.quiet, datasets, None, &wanted)?;
     let arn = crate::reach::blast::resolve(&inv.aws, &a.principal).map_err(|e| AppError::Usage(e.to_string()))?;
     let catalogue = crate::reach::paths::aws().map_err(|e| AppError::Usage(e.to_string()))?;
     let b = crate::reach::blast::blast_radius(&inv.aws, &arn, catalogue).map_err(|e| AppError::Usage(e.to_string()))?;
@@ -255,6 +257,7 @@ fn aws_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inven
         deadline: std::time::Duration::from_secs(s.timeout),
         datasets,
         users: users.names.clone(),
+        access_keys: users.access_keys.clone(),
         fresh_after: users.fresh_after,
         window: users.window,
         shard: users.shard,
@@ -353,6 +356,8 @@ struct Wanted {
     window: Option<(Timestamp, Timestamp)>,
     /// The Entra principals (object ids, appIds, UPNs) read one by one.
     azure: Vec<String>,
+    /// AWS access key ids whose owners are looked up and read one by one.
+    access_keys: Vec<String>,
     shard: Option<crate::inventory::shard::Shard>,
 }
 

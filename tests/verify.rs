@@ -534,3 +534,26 @@ fn gcp_each_gap_in_the_response_is_named() {
         assert_gap_named(what, &doc, code, kind, part, needle);
     }
 }
+
+/// `blast-radius KEY` against a live account: the key's owner is found with
+/// `iam:GetAccessKeyLastUsed` and read user by user; an unknown key says how it was looked for.
+#[test]
+fn blast_radius_resolves_a_live_access_key_with_read_calls_only() {
+    let Some(moto) = Moto::start() else { return };
+    let seeded = moto.seed(&["incident", "setup"]);
+    let key = seeded["old_key"].as_str().expect("the setup names the CI user's key");
+    moto.reset_recording();
+    let out = portcullis_routed(&moto.endpoint(), &[], &["blast-radius", key, "--aws", "--aws-regions", "us-east-1", "--json", "-", "-q"]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(doc["schema"], "portcullis.blast-radius/v1");
+    assert!(doc["principal"].as_str().unwrap().ends_with(":user/jenkins-ci"), "{doc:#}");
+    let calls = moto.recorded();
+    assert!(calls.iter().any(|(_, a)| a == "GetAccessKeyLastUsed"), "{calls:?}");
+    assert!(calls.iter().any(|(_, a)| a == "ListAccessKeys"), "{calls:?}");
+    let writes: Vec<_> = calls.iter().filter(|(_, a)| !is_read_only(a)).collect();
+    assert!(writes.is_empty(), "blast-radius made non-read calls: {writes:?}");
+    // A key no account owns: a usage error that names how it was looked for.
+    let out = portcullis_routed(&moto.endpoint(), &[], &["blast-radius", "AKIAZZZZZZZZZZZZZZZZ", "--aws", "--aws-regions", "us-east-1", "-q"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("iam:GetAccessKeyLastUsed"), "{}", String::from_utf8_lossy(&out.stderr));
+}

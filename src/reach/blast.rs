@@ -133,7 +133,7 @@ pub fn resolve(inv: &AwsInventory, p: &str) -> Result<String, BlastError> {
     }
     Err(BlastError::Unresolvable {
         key: p.to_string(),
-        why: "no per-user credentials in the sources name it (the credential report and the authorization details carry no key ids); give the user's ARN, or a snapshot that read the user's keys".into(),
+        why: "no user of the accounts read owns it: a live read asks iam:GetAccessKeyLastUsed in each account (-v shows a refusal), and files need a snapshot that read the user's keys (the credential report and the authorization details carry no key ids); or give the user's ARN".into(),
     })
 }
 

@@ -197,6 +197,27 @@ pub async fn account_summary(client: &Client) -> Result<AccountSummary, ApiError
     Ok(AccountSummary(map))
 }
 
+/// The users of this account that own the access keys `keys`, by `iam:GetAccessKeyLastUsed` (one
+/// read per key). A key of another account is `NoSuchEntity` (or, for some, AccessDenied) and is
+/// left out; a refusal is the error.
+pub async fn key_owners(client: &Client, keys: &[String]) -> Result<Vec<String>, ApiError> {
+    let mut owners = Vec::new();
+    for key in keys {
+        match client.get_access_key_last_used().access_key_id(key).send().await.api("iam:GetAccessKeyLastUsed") {
+            Ok(out) => {
+                if let Some(user) = out.user_name().filter(|u| !u.is_empty()) {
+                    if !owners.iter().any(|o| o == user) {
+                        owners.push(user.to_string());
+                    }
+                }
+            }
+            Err(e) if e.is_code("NoSuchEntity") || e.is_code("ValidationError") => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(owners)
+}
+
 /// Users' credentials, read user by user: every layer for the `full` users (`verify`'s compromised
 /// and restored ones), access keys, login profile and MFA devices for the `light` ones (every other
 /// user, when the credential report predates the containment). Eight users at a time. A user IAM

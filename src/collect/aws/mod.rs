@@ -60,6 +60,9 @@ pub struct AwsOptions {
     /// Account id → IAM user names whose credentials are read one by one
     /// (`Dataset::AwsUserCredentials`: `verify`'s compromised and restored users).
     pub users: std::collections::BTreeMap<String, Vec<String>>,
+    /// With `Dataset::AwsUserCredentials`: access key ids whose owners (found with
+    /// `iam:GetAccessKeyLastUsed` in each account) are read one by one too (`blast-radius KEY`).
+    pub access_keys: Vec<String>,
     /// With `Dataset::AwsUserCredentials`: a credential report generated before this time cannot
     /// show the present, so every user's keys, login profile and MFA are read directly too.
     pub fresh_after: Option<Timestamp>,
@@ -81,6 +84,7 @@ impl Default for AwsOptions {
             deadline: Duration::from_secs(3600),
             datasets: Dataset::ALL.iter().copied().filter(|d| d.cloud() == crate::inventory::Cloud::Aws && *d != Dataset::AwsUserCredentials).collect(),
             users: Default::default(),
+            access_keys: Vec::new(),
             fresh_after: None,
             window: None,
             shard: None,
@@ -370,7 +374,13 @@ async fn account(base: SdkConfig, account_id: String, own: bool, opts: &AwsOptio
     let iam = aws_sdk_iam::Client::new(&config);
     let mut acct = AwsAccount::new(&account_id);
     // IAM and the regions at once: neither waits on the other.
-    let names = opts.users.get(&account_id).cloned().unwrap_or_default();
+    let mut names = opts.users.get(&account_id).cloned().unwrap_or_default();
+    if want.contains(&Dataset::AwsUserCredentials) && !opts.access_keys.is_empty() {
+        match iam::key_owners(&iam, &opts.access_keys).await {
+            Ok(owners) => names.extend(owners.into_iter().filter(|o| !names.contains(o)).collect::<Vec<_>>()),
+            Err(e) => tracing::warn!(account = %account_id, "the owner of an access key could not be looked up: {e}"),
+        }
+    }
     let ((details, report, summary, policy, idps, mfa, users), (enabled, regions)) = tokio::join!(
         async {
             tokio::join!(
