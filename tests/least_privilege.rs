@@ -311,6 +311,7 @@ fn gcp_each_missing_permission_is_named() {
         (&["--deny-re", "/keys$", "--deny-permission", "iam.serviceAccountKeys.list"], "iam.serviceAccountKeys.list", &["gcp_service_accounts"]),
         (&["--deny-re", ":getEffectivePolicy$", "--deny-permission", "orgpolicy.policies.getEffectivePolicy"], "orgpolicy.policies.getEffectivePolicy", &["gcp_org_policies"]),
         (&["--deny-re", "/sinks$", "--deny-permission", "logging.sinks.list"], "logging.sinks.list", &["gcp_logging"]),
+        (&["--deny-re", "/roles$", "--deny-permission", "iam.roles.list"], "iam.roles.list", &["gcp_custom_roles"]),
     ];
     one_permission_at_a_time(cases, &|flags, extra| {
         let fake = support::gcp::GcpFake::start("org.json", flags)?;

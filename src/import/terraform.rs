@@ -1285,6 +1285,7 @@ fn gcp_project_mut<'a>(inv: &'a mut Inventory, project: &str, plan_only: bool) -
         service_accounts: Collected::NotRequested,
         org_policies: Collected::NotRequested,
         sinks: Collected::NotRequested,
+        custom_roles: Collected::NotRequested,
     });
     inv.gcp.projects.last_mut()
 }

@@ -56,12 +56,17 @@ pub struct GcpNode {
     /// Aggregated sinks set here (with `include_children`, they cover the projects below).
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
     pub sinks: Collected<Vec<LogSink>>,
+    /// The custom roles defined here (organizations only; folders cannot hold them), deleted
+    /// ones included.
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub custom_roles: Collected<Vec<CustomRole>>,
 }
 
 impl GcpNode {
     fn merge(&mut self, o: GcpNode) -> Result<(), MergeError> {
-        let GcpNode { name: _, iam_policy, sinks } = o;
+        let GcpNode { name: _, iam_policy, sinks, custom_roles } = o;
         self.iam_policy.merge(iam_policy, &self.name, Dataset::GcpIamPolicy)?;
+        self.custom_roles.merge(custom_roles, &self.name, Dataset::GcpCustomRoles)?;
         self.sinks.merge(sinks, &self.name, Dataset::GcpLogging)
     }
 }
@@ -99,6 +104,26 @@ impl GcpInventory {
         Ok(out)
     }
 
+    /// The definition of the custom role a binding names (`projects/<id>/roles/<r>` or
+    /// `organizations/<n>/roles/<r>`). `Err` when the roles of the project or organization that
+    /// defines it were not read, or it is not among them: its grants are then unknown.
+    pub fn custom_role(&self, role: &str) -> Result<&CustomRole, Missing> {
+        let owner = role.rsplit_once("/roles/").map(|(o, _)| o).unwrap_or(role);
+        let partial = |missing: String| Missing { dataset: Dataset::GcpCustomRoles, state: CoverageState::Partial { missing } };
+        let roles = if let Some(id) = owner.strip_prefix("projects/") {
+            match self.projects.iter().find(|p| p.project_id == id) {
+                Some(p) => p.custom_roles.require(Dataset::GcpCustomRoles)?,
+                None => return Err(partial(format!("the custom role {role} is defined in project {id}, which the scan did not read"))),
+            }
+        } else {
+            match self.nodes.iter().find(|n| n.name == owner) {
+                Some(n) => n.custom_roles.require(Dataset::GcpCustomRoles)?,
+                None => return Err(partial(format!("the custom role {role} is defined in {owner}, which the scan did not read"))),
+            }
+        };
+        roles.iter().find(|r| r.name == role).ok_or_else(|| partial(format!("the custom role {role} is not among the {} custom roles read from {owner}", roles.len())))
+    }
+
     pub(crate) fn coverage(&self, out: &mut Vec<CoverageEntry>) {
         let push = |out: &mut Vec<CoverageEntry>, scope: &str, dataset: Dataset, state: CoverageState| {
             out.push(CoverageEntry { cloud: Cloud::Gcp, scope: scope.to_string(), service: dataset.service().to_string(), dataset, state });
@@ -110,14 +135,16 @@ impl GcpInventory {
             push(out, "organization", Dataset::GcpAssetSearch, self.asset_search.state());
         }
         for n in &self.nodes {
-            let GcpNode { name, iam_policy, sinks } = n;
+            let GcpNode { name, iam_policy, sinks, custom_roles } = n;
             push(out, name, Dataset::GcpIamPolicy, iam_policy.state());
             push(out, name, Dataset::GcpLogging, sinks.state());
+            push(out, name, Dataset::GcpCustomRoles, custom_roles.state());
         }
         for p in &self.projects {
-            let GcpProject { project_id, name: _, parent: _, iam_policy, service_accounts, org_policies, sinks } = p;
+            let GcpProject { project_id, name: _, parent: _, iam_policy, service_accounts, org_policies, sinks, custom_roles } = p;
             push(out, project_id, Dataset::GcpIamPolicy, iam_policy.state());
             push(out, project_id, Dataset::GcpServiceAccounts, service_accounts.state());
+            push(out, project_id, Dataset::GcpCustomRoles, custom_roles.state());
             push(out, project_id, Dataset::GcpOrgPolicies, org_policies.state());
             push(out, project_id, Dataset::GcpLogging, sinks.state());
         }
@@ -136,12 +163,14 @@ impl GcpInventory {
         for n in &mut self.nodes {
             drop(&mut n.iam_policy, Dataset::GcpIamPolicy, keep);
             drop(&mut n.sinks, Dataset::GcpLogging, keep);
+            drop(&mut n.custom_roles, Dataset::GcpCustomRoles, keep);
         }
         for p in &mut self.projects {
             drop(&mut p.iam_policy, Dataset::GcpIamPolicy, keep);
             drop(&mut p.service_accounts, Dataset::GcpServiceAccounts, keep);
             drop(&mut p.org_policies, Dataset::GcpOrgPolicies, keep);
             drop(&mut p.sinks, Dataset::GcpLogging, keep);
+            drop(&mut p.custom_roles, Dataset::GcpCustomRoles, keep);
         }
     }
 
@@ -175,6 +204,9 @@ pub struct GcpProject {
     pub org_policies: Collected<Vec<OrgPolicy>>,
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
     pub sinks: Collected<Vec<LogSink>>,
+    /// The custom roles defined in the project, deleted ones included.
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub custom_roles: Collected<Vec<CustomRole>>,
 }
 
 impl GcpProject {
@@ -191,18 +223,20 @@ impl GcpProject {
             service_accounts: g(gap, Dataset::GcpServiceAccounts, want),
             org_policies: g(gap, Dataset::GcpOrgPolicies, want),
             sinks: g(gap, Dataset::GcpLogging, want),
+            custom_roles: g(gap, Dataset::GcpCustomRoles, want),
         }
     }
 
     fn merge(&mut self, o: GcpProject) -> Result<(), MergeError> {
         let id = self.project_id.clone();
-        let GcpProject { project_id: _, name: _, parent, iam_policy, service_accounts, org_policies, sinks } = o;
+        let GcpProject { project_id: _, name: _, parent, iam_policy, service_accounts, org_policies, sinks, custom_roles } = o;
         if self.parent.is_none() {
             self.parent = parent;
         }
         self.iam_policy.merge(iam_policy, &id, Dataset::GcpIamPolicy)?;
         self.service_accounts.merge(service_accounts, &id, Dataset::GcpServiceAccounts)?;
         self.org_policies.merge(org_policies, &id, Dataset::GcpOrgPolicies)?;
+        self.custom_roles.merge(custom_roles, &id, Dataset::GcpCustomRoles)?;
         self.sinks.merge(sinks, &id, Dataset::GcpLogging)
     }
 }
@@ -237,6 +271,32 @@ pub struct IamBinding {
     pub members: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub condition_expression: Option<String>,
+}
+
+/// A custom role's definition (IAM `roles.list` with the full view): the permissions it grants.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CustomRole {
+    /// `projects/<id>/roles/<role>` or `organizations/<number>/roles/<role>`, as bindings name it.
+    pub name: String,
+    #[serde(default)]
+    pub permissions: Vec<String>,
+    /// `GA`, `BETA`, `ALPHA`, `DEPRECATED`, `EAP` or `DISABLED`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+}
+
+impl CustomRole {
+    /// The permissions its grants carry today: none when the role is deleted or disabled (its
+    /// bindings stay in policies but grant nothing until an administrator restores it).
+    pub fn effective_permissions(&self) -> &[String] {
+        if self.deleted || self.stage.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("DISABLED")) {
+            &[]
+        } else {
+            &self.permissions
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -310,8 +370,8 @@ mod tests {
                 node("folders/2", super::super::ScopeKind::GcpFolder, Some("organizations/1")),
             ]),
             nodes: vec![
-                GcpNode { name: "organizations/1".into(), iam_policy: Collected::Collected(policy("roles/owner")), sinks: Collected::NotRequested },
-                GcpNode { name: "folders/2".into(), iam_policy: folder_policy, sinks: Collected::NotRequested },
+                GcpNode { name: "organizations/1".into(), iam_policy: Collected::Collected(policy("roles/owner")), sinks: Collected::NotRequested, custom_roles: Collected::NotRequested },
+                GcpNode { name: "folders/2".into(), iam_policy: folder_policy, sinks: Collected::NotRequested, custom_roles: Collected::NotRequested },
             ],
             projects: vec![GcpProject {
                 project_id: "p".into(),
@@ -321,6 +381,7 @@ mod tests {
                 service_accounts: Collected::NotRequested,
                 org_policies: Collected::NotRequested,
                 sinks: Collected::NotRequested,
+                custom_roles: Collected::NotRequested,
             }],
         }
     }

@@ -361,10 +361,11 @@ pub enum Dataset {
     GcpServiceAccounts,
     GcpOrgPolicies,
     GcpLogging,
+    GcpCustomRoles,
 }
 
 impl Dataset {
-    pub const ALL: [Dataset; 36] = {
+    pub const ALL: [Dataset; 37] = {
         use Dataset::*;
         [
             AwsAuthorizationDetails, AwsCredentialReport, AwsAccountSummary, AwsPasswordPolicy, AwsIdentityProviders,
@@ -373,7 +374,7 @@ impl Dataset {
             AzureApplications, AzureServicePrincipals, AzureDirectoryRoles, AzureDirectoryRoleEligibility,
             AzureGroupMembers, AzureDirectoryReads, AzureRoleAssignments, AzureRoleEligibility, AzureRoleDefinitions, AzurePolicyAssignments,
             AzureDiagnosticSettings, AzureLighthouse, GcpHierarchy, GcpAssetSearch, GcpIamPolicy, GcpServiceAccounts, GcpOrgPolicies,
-            GcpLogging,
+            GcpLogging, GcpCustomRoles,
         ]
     };
 
@@ -393,7 +394,7 @@ impl Dataset {
             | AzureServicePrincipals | AzureDirectoryRoles | AzureDirectoryRoleEligibility | AzureGroupMembers | AzureDirectoryReads
             | AzureRoleAssignments | AzureRoleEligibility | AzureRoleDefinitions | AzurePolicyAssignments
             | AzureDiagnosticSettings | AzureLighthouse => Cloud::Azure,
-            GcpHierarchy | GcpAssetSearch | GcpIamPolicy | GcpServiceAccounts | GcpOrgPolicies | GcpLogging => Cloud::Gcp,
+            GcpHierarchy | GcpAssetSearch | GcpIamPolicy | GcpServiceAccounts | GcpOrgPolicies | GcpLogging | GcpCustomRoles => Cloud::Gcp,
         }
     }
 
@@ -416,7 +417,7 @@ impl Dataset {
             GcpHierarchy | GcpIamPolicy => "resourcemanager",
             GcpAssetSearch => "cloudasset",
             GcpOrgPolicies => "orgpolicy",
-            GcpServiceAccounts => "iam",
+            GcpServiceAccounts | GcpCustomRoles => "iam",
             GcpLogging => "logging",
         }
     }
@@ -461,6 +462,7 @@ impl Dataset {
             GcpServiceAccounts => "the GCP service accounts and keys",
             GcpOrgPolicies => "the GCP organization policies",
             GcpLogging => "the GCP log sinks",
+            GcpCustomRoles => "the GCP custom role definitions",
         }
     }
 
@@ -523,6 +525,7 @@ impl Dataset {
             GcpServiceAccounts => "a live GCP scan (--gcp) with iam.serviceAccounts.list and iam.serviceAccountKeys.list",
             GcpOrgPolicies => "a live GCP scan (--gcp) with orgpolicy.policies.getEffectivePolicy",
             GcpLogging => "a live GCP scan (--gcp) with logging.sinks.list",
+            GcpCustomRoles => "a live GCP scan (--gcp) with iam.roles.list",
         }
     }
 }

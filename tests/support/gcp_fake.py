@@ -191,6 +191,27 @@ def make_handler(state):
                 p = state.project(path[len("/v1/"):-len("/serviceAccounts")])
                 accounts = [self.account_json(p, a) for a in s.get("service_accounts", {}).get(p["projectId"], [])] if p else []
                 return self.page(accounts, query, "accounts")
+            if path == "/v1/roles" or (path.startswith("/v1/") and path.endswith("/roles")):
+                # IAM roles.list: `GET /v1/roles?parent=projects/<id>` (how Google's Rust client
+                # sends it) or `GET /v1/projects/<id>/roles`. BASIC (the default) leaves out the
+                # permissions, and deleted roles come only with showDeleted=true. No parent: the
+                # predefined roles, which this fake does not serve.
+                parent = query.get("parent", "") if path == "/v1/roles" else path[len("/v1/"):-len("/roles")]
+                if parent.startswith("projects/"):
+                    p = state.project(parent)
+                    if p is None:
+                        return self.error(403, "PERMISSION_DENIED", "The caller does not have permission")
+                    parent = "projects/" + p["projectId"]
+                roles = s.get("custom_roles", {}).get(parent, [])
+                if query.get("showDeleted") != "true":
+                    roles = [r for r in roles if not r.get("deleted")]
+                # Google's clients ask for enums as numbers (`$alt=json;enum-encoding=int`).
+                if query.get("view") not in ("FULL", "1"):
+                    roles = [{k: v for k, v in r.items() if k != "includedPermissions"} for r in roles]
+                if "enum-encoding=int" in query.get("$alt", ""):
+                    stages = {"ALPHA": 0, "BETA": 1, "GA": 2, "DEPRECATED": 4, "DISABLED": 5, "EAP": 6}
+                    roles = [dict(r, stage=stages[r["stage"]]) if r.get("stage") in stages else r for r in roles]
+                return self.page(roles, query, "roles")
             if path.startswith("/v1/projects/") and path.endswith("/keys"):
                 sa = self.service_account(path[len("/v1/"):-len("/keys")])
                 if sa is None:

@@ -9,9 +9,13 @@
 //! `roles/iam.organizationRoleAdmin`) holds it can be rewritten to set the allow policy.
 //!
 //! Grants on the project, its folders and organization count, and so do grants on each service
-//! account itself. Custom roles' permissions are not read: a custom role held by someone who is
-//! not an owner, a conditional grant on the way, or a service account whose own policy was not
-//! read, leaves the principals that depend on it not evaluated.
+//! account itself. A custom role counts by the permissions its definition grants (none while it is
+//! deleted or disabled): `resourcemanager.*.setIamPolicy`, the token permissions
+//! (`getAccessToken`, `signJwt`, `signBlob`, key creation, the account's `setIamPolicy`),
+//! `actAs` with a permission that creates something running code, and `iam.roles.update` (it
+//! rewrites roles, like `roles/iam.roleAdmin`). A custom role whose definition was not read, a
+//! conditional grant on the way, or a service account whose own policy was not read, leaves the
+//! principals that depend on it not evaluated.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -23,7 +27,7 @@ use crate::inventory::{Collected, Dataset, Missing};
 
 use super::{privileged_role, project_resource};
 
-pub const DATASETS: &[Dataset] = &[Dataset::GcpIamPolicy, Dataset::GcpHierarchy, Dataset::GcpServiceAccounts];
+pub const DATASETS: &[Dataset] = &[Dataset::GcpIamPolicy, Dataset::GcpHierarchy, Dataset::GcpServiceAccounts, Dataset::GcpCustomRoles];
 pub const PARAMS: &[&str] = &[];
 
 /// Roles that let their holder get a token for a service account (or give itself a role that
@@ -66,6 +70,81 @@ const RUNS_CODE: &[&str] = &[
     "roles/appengine.appAdmin",
 ];
 
+/// Permissions (in a custom role) that get a token for a service account, or give their holder
+/// a role that does: what each lets it do.
+const TOKEN_PERMISSIONS: &[(&str, &str)] = &[
+    ("iam.serviceAccounts.getAccessToken", "get tokens for {sa}"),
+    ("iam.serviceAccounts.signJwt", "sign a token request as {sa}"),
+    ("iam.serviceAccounts.signBlob", "sign a token request as {sa}"),
+    ("iam.serviceAccountKeys.create", "create a key for {sa}"),
+    ("iam.serviceAccounts.setIamPolicy", "grant itself the token creator role on {sa}"),
+];
+
+/// Permissions (in a custom role) that create or change something that runs code as the service
+/// account attached to it (with `iam.serviceAccounts.actAs`), or that calls Google APIs with its
+/// token (a scheduler job, a task, a workflow).
+const RUNS_CODE_PERMISSIONS: &[&str] = &[
+    "compute.instances.create",
+    "compute.instances.setServiceAccount",
+    "compute.instanceTemplates.create",
+    "cloudfunctions.functions.create",
+    "cloudfunctions.functions.update",
+    "run.services.create",
+    "run.services.update",
+    "run.jobs.create",
+    "run.jobs.update",
+    "cloudbuild.builds.create",
+    "dataflow.jobs.create",
+    "dataproc.clusters.create",
+    "composer.environments.create",
+    "container.clusters.create",
+    "notebooks.instances.create",
+    "aiplatform.customJobs.create",
+    "cloudscheduler.jobs.create",
+    "cloudtasks.tasks.create",
+    "workflows.workflows.create",
+    "deploymentmanager.deployments.create",
+    "appengine.versions.create",
+];
+
+/// What the check knows of a role's grants.
+enum Known<'a> {
+    /// A predefined role: known by its name.
+    Predefined,
+    /// A custom role: the permissions its definition grants today.
+    Custom(&'a [String]),
+    /// A custom role whose definition was not read.
+    Unknown(Missing),
+}
+
+fn known<'a>(inv: &'a GcpInventory, role: &str) -> Known<'a> {
+    if !custom_role(role) {
+        return Known::Predefined;
+    }
+    match inv.custom_role(role) {
+        Ok(r) => Known::Custom(r.effective_permissions()),
+        Err(m) => Known::Unknown(m),
+    }
+}
+
+fn grants(perms: &[String], permission: &str) -> bool {
+    perms.iter().any(|p| p == permission)
+}
+
+/// The permission of a custom role bound at `levels[at]` that sets the allow policy of the
+/// project `levels[0]` (directly, or through a folder or the organization above it).
+fn sets_policy_permission(perms: &[String], levels: &[(&str, &IamPolicy)], at: usize) -> Option<&'static str> {
+    let below = &levels[..=at.min(levels.len().saturating_sub(1))];
+    let mut wanted = vec!["resourcemanager.projects.setIamPolicy"];
+    if below.iter().any(|(l, _)| l.starts_with("folders/")) {
+        wanted.push("resourcemanager.folders.setIamPolicy");
+    }
+    if below.iter().any(|(l, _)| l.starts_with("organizations/")) {
+        wanted.push("resourcemanager.organizations.setIamPolicy");
+    }
+    wanted.into_iter().find(|w| grants(perms, w))
+}
+
 /// Roles that set a project's allow policy (on it, or on a folder or the organization above).
 const SETS_POLICY: &[&str] = &[
     "roles/resourcemanager.projectIamAdmin",
@@ -103,26 +182,32 @@ struct Route {
 
 struct World<'a> {
     inv: &'a GcpInventory,
-    /// Members that hold a role that runs code, and members that hold a custom role, anywhere.
+    /// Members that hold a role that runs code, and members that may (a conditional grant, or a
+    /// custom role whose definition was not read), anywhere.
     runs_code: BTreeSet<&'a str>,
-    custom: BTreeSet<&'a str>,
+    maybe_runs_code: BTreeSet<&'a str>,
 }
 
 impl<'a> World<'a> {
     fn new(inv: &'a GcpInventory) -> Self {
         let mut runs_code = BTreeSet::new();
-        let mut custom = BTreeSet::new();
+        let mut maybe_runs_code = BTreeSet::new();
         let policies = inv.projects.iter().filter_map(|p| p.iam_policy.get()).chain(inv.nodes.iter().filter_map(|n| n.iam_policy.get()));
         for pol in policies {
             for b in &pol.bindings {
-                if RUNS_CODE.contains(&b.role.as_str()) && b.condition_expression.is_none() {
-                    runs_code.extend(b.members.iter().map(String::as_str));
-                } else if custom_role(&b.role) || RUNS_CODE.contains(&b.role.as_str()) {
-                    custom.extend(b.members.iter().map(String::as_str));
+                let runs = match known(inv, &b.role) {
+                    Known::Predefined => Some(RUNS_CODE.contains(&b.role.as_str())),
+                    Known::Custom(perms) => Some(perms.iter().any(|p| RUNS_CODE_PERMISSIONS.contains(&p.as_str()))),
+                    Known::Unknown(_) => None,
+                };
+                match runs {
+                    Some(true) if b.condition_expression.is_none() => runs_code.extend(b.members.iter().map(String::as_str)),
+                    Some(true) | None => maybe_runs_code.extend(b.members.iter().map(String::as_str)),
+                    Some(false) => {}
                 }
             }
         }
-        World { inv, runs_code, custom }
+        World { inv, runs_code, maybe_runs_code }
     }
 
     /// The project a user-managed service account lives in, by its email; `None` for Google's own
@@ -165,27 +250,57 @@ impl<'a> World<'a> {
                     out.push(Edge { member: m.clone(), how: format!("{} on {at}: run code as {{sa}} (the role acts as service accounts and creates VMs and functions)", b.role), undecided });
                 }
             } else if custom_role(&b.role) {
-                // A custom role's permissions are not read: it may get tokens for the account.
-                for m in live(&b.members) {
-                    out.push(Edge {
-                        member: m.clone(),
-                        how: format!("{} on {at}", b.role),
-                        undecided: Some(cond.clone().unwrap_or_else(|| format!("{} is a custom role whose permissions were not read; it may act as {{sa}} or get tokens for it", b.role))),
-                    });
+                match known(self.inv, &b.role) {
+                    Known::Custom(perms) => {
+                        let token = TOKEN_PERMISSIONS.iter().find(|(p, _)| grants(perms, p));
+                        // A disabled account gives no tokens until its holder may enable it.
+                        let usable = !disabled || grants(perms, "iam.serviceAccounts.enable");
+                        if let Some((p, what)) = token.filter(|_| usable) {
+                            for m in live(&b.members) {
+                                out.push(Edge { member: m.clone(), how: format!("{} on {at} (it grants {p}): {what}", b.role), undecided: cond.clone() });
+                            }
+                        } else if grants(perms, "iam.serviceAccounts.implicitDelegation") && usable {
+                            for m in live(&b.members) {
+                                out.push(Edge {
+                                    member: m.clone(),
+                                    how: format!("{} on {at} (it grants iam.serviceAccounts.implicitDelegation)", b.role),
+                                    undecided: Some(cond.clone().unwrap_or_else(|| "delegation through {sa} reaches what {sa} can act as, not {sa}'s own roles; the check does not follow it".to_string())),
+                                });
+                            }
+                        } else if grants(perms, "iam.serviceAccounts.actAs") && !disabled {
+                            let how = format!("{} on {at} (it grants iam.serviceAccounts.actAs): attach {{sa}} to what it creates", b.role);
+                            self.attach(&b.members, &how, &cond, out);
+                        }
+                    }
+                    Known::Unknown(missing) => {
+                        for m in live(&b.members) {
+                            out.push(Edge {
+                                member: m.clone(),
+                                how: format!("{} on {at}", b.role),
+                                undecided: Some(cond.clone().unwrap_or_else(|| format!("{} is a custom role whose permissions are unknown ({missing}); it may act as {{sa}} or get tokens for it", b.role))),
+                            });
+                        }
+                    }
+                    Known::Predefined => {}
                 }
             } else if (b.role == "roles/iam.serviceAccountUser" || b.role == "roles/editor") && !disabled {
-                for m in live(&b.members) {
-                    let how = format!("{} on {at}: attach {{sa}} to what it creates", b.role);
-                    if self.runs_code.contains(m.as_str()) {
-                        out.push(Edge { member: m.clone(), how: format!("{how}, with a role that runs code"), undecided: cond.clone() });
-                    } else if self.custom.contains(m.as_str()) {
-                        out.push(Edge {
-                            member: m.clone(),
-                            how: how.clone(),
-                            undecided: Some(cond.clone().unwrap_or_else(|| format!("{m} holds a custom or conditional role that may run code as it"))),
-                        });
-                    }
-                }
+                let how = format!("{} on {at}: attach {{sa}} to what it creates", b.role);
+                self.attach(&b.members, &how, &cond, out);
+            }
+        }
+    }
+
+    /// Members that may attach the account to what they create: a step when they also run code.
+    fn attach(&self, members: &[String], how: &str, cond: &Option<String>, out: &mut Vec<Edge>) {
+        for m in live(members) {
+            if self.runs_code.contains(m.as_str()) {
+                out.push(Edge { member: m.clone(), how: format!("{how}, with a role that runs code"), undecided: cond.clone() });
+            } else if self.maybe_runs_code.contains(m.as_str()) {
+                out.push(Edge {
+                    member: m.clone(),
+                    how: how.to_string(),
+                    undecided: Some(cond.clone().unwrap_or_else(|| format!("{m} holds a conditional role, or a custom role whose permissions are unknown, that may run code as it"))),
+                });
             }
         }
     }
@@ -273,8 +388,9 @@ impl<'a> World<'a> {
 /// The role-administrator grant (unconditioned) that lets `member` change `custom`, a custom role
 /// defined in this project or in its organization: `roles/iam.roleAdmin` anywhere over the project
 /// for a project role, `roles/iam.organizationRoleAdmin` for either, and `roles/iam.roleAdmin` on
-/// the organization for an organization role.
-fn role_admin(levels: &[(&str, &IamPolicy)], member: &str, custom: &str, project_id: &str) -> Option<String> {
+/// the organization for an organization role. A custom role that grants `iam.roles.update`
+/// counts as `roles/iam.roleAdmin` where it is bound.
+fn role_admin(inv: &GcpInventory, levels: &[(&str, &IamPolicy)], member: &str, custom: &str, project_id: &str) -> Option<String> {
     let org_role = custom.strip_prefix("organizations/").and_then(|r| r.split_once("/roles/")).map(|(org, _)| format!("organizations/{org}"));
     let project_role = custom.strip_prefix("projects/").and_then(|r| r.split_once("/roles/")).is_some_and(|(id, _)| id == project_id);
     levels.iter().find_map(|(level, pol)| {
@@ -282,9 +398,13 @@ fn role_admin(levels: &[(&str, &IamPolicy)], member: &str, custom: &str, project
             let covers = match b.role.as_str() {
                 "roles/iam.organizationRoleAdmin" => project_role || org_role.is_some(),
                 "roles/iam.roleAdmin" => project_role || org_role.as_deref() == Some(*level),
+                r if custom_role(r) => {
+                    matches!(known(inv, r), Known::Custom(p) if grants(p, "iam.roles.update")) && (project_role || org_role.as_deref() == Some(*level))
+                }
                 _ => false,
             };
-            covers.then(|| format!("{} on {level}", b.role))
+            let via = if custom_role(&b.role) { " (it grants iam.roles.update)" } else { "" };
+            covers.then(|| format!("{}{via} on {level}", b.role))
         })
     })
 }
@@ -324,9 +444,11 @@ pub fn run<'a>(p: &'a GcpProject, inv: &'a GcpInventory, cx: &mut Cx<'_, 'a>) ->
     // Principals that can set the project's allow policy.
     let mut setters: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     let mut undecided_setters: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    // The first custom role definition missing on the way, for the findings' coverage fields.
+    let mut setter_gap: Option<Missing> = None;
     // Service accounts that hold a privileged role here, with the roles.
     let mut targets: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (level, pol) in &levels {
+    for (i, (level, pol)) in levels.iter().enumerate() {
         for b in &pol.bindings {
             if SETS_POLICY.contains(&b.role.as_str()) {
                 for m in live(&b.members).filter(|m| !is_owner(m)) {
@@ -338,14 +460,39 @@ pub fn run<'a>(p: &'a GcpProject, inv: &'a GcpInventory, cx: &mut Cx<'_, 'a>) ->
                 }
             }
             if custom_role(&b.role) {
+                let role = known(inv, &b.role);
                 for m in live(&b.members).filter(|m| !is_owner(m)) {
                     let what = format!("{}{}", b.role, at(level));
                     let cond = b.condition_expression.as_ref().map(|c| format!(" with the condition `{c}`")).unwrap_or_default();
-                    match role_admin(&levels, m, &b.role, &p.project_id) {
-                        Some(admin) if b.condition_expression.is_none() => setters.entry(m).or_default().push(format!(
-                            "custom role {what} and {admin}: it can add resourcemanager.projects.setIamPolicy to that role"
-                        )),
-                        _ => undecided_setters.entry(m).or_default().push(format!("custom role {what}{cond}, whose permissions were not read (it may include resourcemanager.projects.setIamPolicy)")),
+                    let admin = role_admin(inv, &levels, m, &b.role, &p.project_id);
+                    let sets = match &role {
+                        Known::Custom(perms) => sets_policy_permission(perms, &levels, i),
+                        _ => None,
+                    };
+                    let line = match (&admin, sets, &role) {
+                        (_, Some(perm), _) => format!("custom role {what}, which grants {perm}"),
+                        (Some(admin), None, _) => format!("custom role {what} and {admin}: it can add resourcemanager.projects.setIamPolicy to that role"),
+                        (None, None, Known::Unknown(missing)) => {
+                            setter_gap.get_or_insert_with(|| missing.clone());
+                            format!("custom role {what}{cond}, whose permissions are unknown (it may include resourcemanager.projects.setIamPolicy): {missing}")
+                        }
+                        (None, None, _) => continue,
+                    };
+                    match (&b.condition_expression, &role) {
+                        (None, Known::Custom(_)) => setters.entry(m).or_default().push(line),
+                        (None, _) if admin.is_some() => setters.entry(m).or_default().push(line),
+                        (Some(_), _) if admin.is_some() || !matches!(role, Known::Unknown(_)) => undecided_setters.entry(m).or_default().push(format!("{line}{cond}")),
+                        _ => undecided_setters.entry(m).or_default().push(line),
+                    }
+                }
+                // A service account that can set the policy is a privileged target too.
+                if let Known::Custom(perms) = &role {
+                    if let Some(perm) = sets_policy_permission(perms, &levels, i) {
+                        for m in &b.members {
+                            if let Some(email) = m.strip_prefix("serviceAccount:") {
+                                targets.entry(email.to_ascii_lowercase()).or_default().insert(format!("{} (it grants {perm})", b.role));
+                            }
+                        }
                     }
                 }
             }
@@ -365,7 +512,14 @@ pub fn run<'a>(p: &'a GcpProject, inv: &'a GcpInventory, cx: &mut Cx<'_, 'a>) ->
     }
     for (m, how) in undecided_setters.iter().filter(|(m, _)| !setters.contains_key(*m)) {
         undecided += 1;
-        cx.not_evaluated(project_resource(p), format!("{}: {m} may be able to set the project's allow policy: it holds {}", p.project_id, how.join(", ")));
+        let f = cx.not_evaluated(project_resource(p), format!("{}: {m} may be able to set the project's allow policy: it holds {}", p.project_id, how.join(", ")));
+        if let Some(m) = &setter_gap {
+            let permission = match &m.state {
+                crate::inventory::CoverageState::Denied { action, .. } => Some(action.clone()),
+                _ => None,
+            };
+            f.with("dataset", m.dataset.to_string()).with("coverage", m.state.label()).with("missing_permission", permission);
+        }
     }
 
     let world = World::new(inv);
@@ -441,18 +595,90 @@ mod tests {
         let org = policy(&[("roles/iam.organizationRoleAdmin", "user:o@example.com", false), ("roles/iam.roleAdmin", "user:r@example.com", false)]);
         let project = policy(&[("roles/iam.roleAdmin", "user:p@example.com", false), ("roles/iam.roleAdmin", "user:c@example.com", true)]);
         let levels: Vec<(&str, &IamPolicy)> = vec![("organizations/1", &org), ("projects/300", &project)];
+        let inv = GcpInventory::default();
         let project_role = "projects/prod/roles/release";
         let org_role = "organizations/1/roles/responder";
         // A project role: any role administrator over the project.
         for m in ["user:o@example.com", "user:r@example.com", "user:p@example.com"] {
-            assert!(role_admin(&levels, m, project_role, "prod").is_some(), "{m}");
+            assert!(role_admin(&inv, &levels, m, project_role, "prod").is_some(), "{m}");
         }
         // Another project's role, or a conditional grant: no.
-        assert!(role_admin(&levels, "user:p@example.com", "projects/other/roles/release", "prod").is_none());
-        assert!(role_admin(&levels, "user:c@example.com", project_role, "prod").is_none());
+        assert!(role_admin(&inv, &levels, "user:p@example.com", "projects/other/roles/release", "prod").is_none());
+        assert!(role_admin(&inv, &levels, "user:c@example.com", project_role, "prod").is_none());
         // An organization role: the organization's role administrators only.
-        assert!(role_admin(&levels, "user:o@example.com", org_role, "prod").is_some());
-        assert!(role_admin(&levels, "user:r@example.com", org_role, "prod").is_some());
-        assert!(role_admin(&levels, "user:p@example.com", org_role, "prod").is_none());
+        assert!(role_admin(&inv, &levels, "user:o@example.com", org_role, "prod").is_some());
+        assert!(role_admin(&inv, &levels, "user:r@example.com", org_role, "prod").is_some());
+        assert!(role_admin(&inv, &levels, "user:p@example.com", org_role, "prod").is_none());
+    }
+
+    fn with_roles(roles: Vec<crate::inventory::gcp::CustomRole>) -> GcpInventory {
+        let mut inv = GcpInventory::default();
+        inv.projects.push(GcpProject {
+            project_id: "prod".into(),
+            name: "projects/300".into(),
+            parent: Some("organizations/1".into()),
+            iam_policy: Collected::NotRequested,
+            service_accounts: Collected::NotRequested,
+            org_policies: Collected::NotRequested,
+            sinks: Collected::NotRequested,
+            custom_roles: Collected::Collected(roles),
+        });
+        inv
+    }
+
+    fn role(name: &str, perms: &[&str]) -> crate::inventory::gcp::CustomRole {
+        crate::inventory::gcp::CustomRole { name: name.into(), permissions: perms.iter().map(|p| p.to_string()).collect(), stage: Some("GA".into()), deleted: false }
+    }
+
+    #[test]
+    fn a_custom_role_with_iam_roles_update_administers_roles_where_it_is_bound() {
+        let inv = with_roles(vec![role("projects/prod/roles/editorOfRoles", &["iam.roles.update", "iam.roles.get"]), role("projects/prod/roles/reader", &["iam.roles.get"])]);
+        let project = policy(&[("projects/prod/roles/editorOfRoles", "user:u@example.com", false), ("projects/prod/roles/reader", "user:v@example.com", false)]);
+        let levels: Vec<(&str, &IamPolicy)> = vec![("projects/300", &project)];
+        let admin = role_admin(&inv, &levels, "user:u@example.com", "projects/prod/roles/release", "prod");
+        assert!(admin.is_some_and(|a| a.contains("iam.roles.update")));
+        assert!(role_admin(&inv, &levels, "user:v@example.com", "projects/prod/roles/release", "prod").is_none());
+        // Bound on the project, it does not reach the organization's roles.
+        assert!(role_admin(&inv, &levels, "user:u@example.com", "organizations/1/roles/responder", "prod").is_none());
+    }
+
+    #[test]
+    fn a_folder_policy_permission_counts_only_where_a_folder_is_above_the_project() {
+        let empty = IamPolicy::default();
+        let perms = vec!["resourcemanager.folders.setIamPolicy".to_string()];
+        let under_folder: Vec<(&str, &IamPolicy)> = vec![("projects/1", &empty), ("folders/2", &empty), ("organizations/3", &empty)];
+        let under_org: Vec<(&str, &IamPolicy)> = vec![("projects/1", &empty), ("organizations/3", &empty)];
+        assert_eq!(sets_policy_permission(&perms, &under_folder, 2), Some("resourcemanager.folders.setIamPolicy"));
+        assert_eq!(sets_policy_permission(&perms, &under_folder, 1), Some("resourcemanager.folders.setIamPolicy"));
+        assert_eq!(sets_policy_permission(&perms, &under_folder, 0), None);
+        assert_eq!(sets_policy_permission(&perms, &under_org, 1), None);
+        let org = vec!["resourcemanager.organizations.setIamPolicy".to_string()];
+        assert_eq!(sets_policy_permission(&org, &under_org, 1), Some("resourcemanager.organizations.setIamPolicy"));
+        assert_eq!(sets_policy_permission(&org, &under_folder, 1), None);
+    }
+
+    #[test]
+    fn a_deleted_or_disabled_custom_role_grants_nothing_and_an_unread_one_is_unknown() {
+        let mut deleted = role("projects/prod/roles/gone", &["resourcemanager.projects.setIamPolicy"]);
+        deleted.deleted = true;
+        let mut disabled = role("projects/prod/roles/off", &["resourcemanager.projects.setIamPolicy"]);
+        disabled.stage = Some("DISABLED".into());
+        let inv = with_roles(vec![deleted, disabled, role("projects/prod/roles/on", &["resourcemanager.projects.setIamPolicy"])]);
+        assert!(matches!(known(&inv, "projects/prod/roles/gone"), Known::Custom(p) if p.is_empty()));
+        assert!(matches!(known(&inv, "projects/prod/roles/off"), Known::Custom(p) if p.is_empty()));
+        assert!(matches!(known(&inv, "projects/prod/roles/on"), Known::Custom(p) if p.len() == 1));
+        // Not among those read, defined in a project not read, or never read: unknown, and why.
+        for (r, says) in [("projects/prod/roles/other", "not among"), ("projects/elsewhere/roles/x", "did not read"), ("organizations/1/roles/x", "did not read")] {
+            match known(&inv, r) {
+                Known::Unknown(m) => assert!(m.to_string().contains(says), "{r}: {m}"),
+                _ => panic!("{r} should be unknown"),
+            }
+        }
+        let mut unread = with_roles(vec![]);
+        unread.projects[0].custom_roles = Collected::Denied { action: "iam.roles.list".into(), message: None };
+        match known(&unread, "projects/prod/roles/on") {
+            Known::Unknown(m) => assert!(m.to_string().contains("iam.roles.list"), "{m}"),
+            _ => panic!("unread roles are unknown"),
+        }
     }
 }

@@ -93,6 +93,17 @@ pub fn project(p: &google_cloud_resourcemanager_v3::model::Project) -> GcpProjec
         service_accounts: Collected::NotRequested,
         org_policies: Collected::NotRequested,
         sinks: Collected::NotRequested,
+        custom_roles: Collected::NotRequested,
+    }
+}
+
+pub fn custom_role(r: &google_cloud_iam_admin_v1::model::Role) -> crate::inventory::gcp::CustomRole {
+    crate::inventory::gcp::CustomRole {
+        name: r.name.clone(),
+        permissions: r.included_permissions.clone(),
+        // An ALPHA role's stage is left out of the response (it is the enum's zero value).
+        stage: r.stage.name().map(str::to_string),
+        deleted: r.deleted,
     }
 }
 

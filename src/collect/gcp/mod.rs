@@ -191,7 +191,7 @@ async fn collect_async(opts: &GcpOptions, progress: &Progress) -> Result<(GcpInv
         inv.nodes = tree
             .iter()
             .filter(|n| n.kind != ScopeKind::GcpProject)
-            .map(|n| GcpNode { name: n.id.clone(), iam_policy: Collected::NotRequested, sinks: Collected::NotRequested })
+            .map(|n| GcpNode { name: n.id.clone(), iam_policy: Collected::NotRequested, sinks: Collected::NotRequested, custom_roles: Collected::NotRequested })
             .collect();
     }
 
@@ -246,6 +246,9 @@ async fn collect_async(opts: &GcpOptions, progress: &Progress) -> Result<(GcpInv
                 if wants(Dataset::GcpLogging) {
                     p.sinks = late.gap();
                 }
+                if wants(Dataset::GcpCustomRoles) {
+                    p.custom_roles = late.gap();
+                }
             }
             progress.end(&p.project_id);
         }
@@ -255,6 +258,14 @@ async fn collect_async(opts: &GcpOptions, progress: &Progress) -> Result<(GcpInv
         let sinks = futures::future::join_all(inv.nodes.iter().map(|n| list_sinks(&c, n.name.clone()))).await;
         for (n, s) in inv.nodes.iter_mut().zip(sinks) {
             n.sinks = s;
+        }
+    }
+    if wants(Dataset::GcpCustomRoles) {
+        // Custom roles are defined in projects (read with each project) and organizations.
+        let orgs: Vec<usize> = (0..inv.nodes.len()).filter(|&i| inv.nodes[i].name.starts_with("organizations/")).collect();
+        let roles = futures::future::join_all(orgs.iter().map(|&i| custom_roles(&c, inv.nodes[i].name.clone()))).await;
+        for (i, r) in orgs.into_iter().zip(roles) {
+            inv.nodes[i].custom_roles = r;
         }
     }
     if !wants(Dataset::GcpHierarchy) && !wants(Dataset::GcpIamPolicy) {
@@ -318,7 +329,7 @@ async fn named_projects(c: &Clients, ids: &[String]) -> (Collected<Vec<ScopeNode
                 projects.push(map::project(&p));
             }
             Err(e) => {
-                let mut p = GcpProject { project_id: id.clone(), name: format!("projects/{id}"), parent: None, iam_policy: Collected::NotRequested, service_accounts: Collected::NotRequested, org_policies: Collected::NotRequested, sinks: Collected::NotRequested };
+                let mut p = GcpProject { project_id: id.clone(), name: format!("projects/{id}"), parent: None, iam_policy: Collected::NotRequested, service_accounts: Collected::NotRequested, org_policies: Collected::NotRequested, sinks: Collected::NotRequested, custom_roles: Collected::NotRequested };
                 p.iam_policy = map::gap(&e, "resourcemanager.projects.get");
                 projects.push(p);
             }
@@ -428,7 +439,7 @@ async fn read_project(c: &Clients, p: &mut GcpProject, opts: &GcpOptions) {
     let wants = |d: Dataset| opts.datasets.contains(&d);
     let name = p.name.clone();
     let id = p.project_id.clone();
-    let (sas, policies, sinks) = tokio::join!(
+    let (sas, policies, sinks, roles) = tokio::join!(
         async {
             if wants(Dataset::GcpServiceAccounts) {
                 service_accounts(c, &id).await
@@ -449,11 +460,19 @@ async fn read_project(c: &Clients, p: &mut GcpProject, opts: &GcpOptions) {
             } else {
                 Collected::NotRequested
             }
+        },
+        async {
+            if wants(Dataset::GcpCustomRoles) {
+                custom_roles(c, format!("projects/{id}")).await
+            } else {
+                Collected::NotRequested
+            }
         }
     );
     p.service_accounts = sas;
     p.org_policies = policies;
     p.sinks = sinks;
+    p.custom_roles = roles;
 }
 
 async fn service_accounts(c: &Clients, project_id: &str) -> Collected<Vec<ServiceAccount>> {
@@ -519,6 +538,28 @@ async fn list_sinks(c: &Clients, parent: String) -> Collected<Vec<crate::invento
         match s {
             Ok(s) => out.push(map::sink(&s)),
             Err(e) => return map::gap(&e, "logging.sinks.list"),
+        }
+    }
+    Collected::Collected(out)
+}
+
+/// The custom roles defined on `parent` (`projects/<id>` or `organizations/<n>`), with their
+/// permissions (the full view) and deleted ones (a deleted role can be restored for 37 days).
+async fn custom_roles(c: &Clients, parent: String) -> Collected<Vec<crate::inventory::gcp::CustomRole>> {
+    let mut it = c
+        .iam
+        .list_roles()
+        .set_parent(&parent)
+        .set_view(google_cloud_iam_admin_v1::model::RoleView::Full)
+        .set_show_deleted(true)
+        .set_page_size(1000)
+        .by_item();
+    c.count();
+    let mut out = Vec::new();
+    while let Some(r) = it.next().await {
+        match r {
+            Ok(r) => out.push(map::custom_role(&r)),
+            Err(e) => return map::gap(&e, "iam.roles.list"),
         }
     }
     Collected::Collected(out)
