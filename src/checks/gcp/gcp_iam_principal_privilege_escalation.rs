@@ -2,7 +2,8 @@
 //! role it does not hold: by setting the project's allow policy, or by acting as a service account
 //! that holds the role, directly or through a chain of service accounts (token creator, key
 //! admin, service account admin, workload identity user, or service account user with a role that
-//! runs code as it).
+//! runs code as it), or by creating what runs as a Google-managed account by default (a build as
+//! the legacy Cloud Build account, a Deployment Manager deployment as the Google APIs service agent).
 //!
 //! Editors act as every service account below their grant and create what runs code, so an
 //! editor reaches them all. A custom role whose administrator (`roles/iam.roleAdmin`,
@@ -105,6 +106,26 @@ const RUNS_CODE_PERMISSIONS: &[&str] = &[
     "workflows.workflows.create",
     "deploymentmanager.deployments.create",
     "appengine.versions.create",
+];
+
+/// Google-managed accounts that run what a project's members create, with no `actAs` asked: the
+/// legacy Cloud Build account (`<number>@cloudbuild.gserviceaccount.com`) runs builds by default,
+/// and the Google APIs service agent (`<number>@cloudservices.gserviceaccount.com`, Editor by
+/// default) runs Deployment Manager deployments. Its domain, the permission, the predefined roles
+/// that hold it, and the step in the finding's words.
+const RUNS_BY_DEFAULT: &[(&str, &str, &[&str], &str)] = &[
+    (
+        "cloudbuild.gserviceaccount.com",
+        "cloudbuild.builds.create",
+        &["roles/owner", "roles/editor", "roles/cloudbuild.builds.editor", "roles/cloudbuild.builds.builder"],
+        "create a build, which runs as {sa} by default",
+    ),
+    (
+        "cloudservices.gserviceaccount.com",
+        "deploymentmanager.deployments.create",
+        &["roles/owner", "roles/editor", "roles/deploymentmanager.editor"],
+        "create a Deployment Manager deployment, which runs as {sa}",
+    ),
 ];
 
 /// What the check knows of a role's grants.
@@ -290,6 +311,40 @@ impl<'a> World<'a> {
         }
     }
 
+    /// Everyone who can create what runs as a Google-managed account of project number `number`.
+    #[allow(clippy::too_many_arguments)]
+    fn runs_by_default(&self, email: &str, number: &str, permission: &str, roles: &[&str], what: &str, out: &mut Vec<Edge>, gaps: &mut Vec<Gap>) {
+        let Some(home) = self.inv.projects.iter().find(|p| p.name == format!("projects/{number}")) else {
+            gaps.push((format!("{email} belongs to project number {number}, which the scan did not read"), None));
+            return;
+        };
+        let levels = match self.inv.effective_iam(home) {
+            Ok(levels) => levels,
+            Err(m) => {
+                gaps.push((format!("the allow policies over {}: {m}", home.project_id), Some(m)));
+                return;
+            }
+        };
+        for (level, pol) in levels {
+            let at = if level == home.name { format!("project {}", home.project_id) } else { level.to_string() };
+            for b in &pol.bindings {
+                let cond = b.condition_expression.as_ref().map(|c| format!("the grant of {} on {at} has the condition `{c}`", b.role));
+                let (how, undecided) = match known(self.inv, &b.role) {
+                    Known::Predefined if roles.contains(&b.role.as_str()) => (format!("{} on {at}: {what}", b.role), cond),
+                    Known::Custom(perms) if grants(perms, permission) => (format!("{} on {at} (it grants {permission}): {what}", b.role), cond),
+                    Known::Unknown(m) => (
+                        format!("{} on {at}", b.role),
+                        Some(cond.unwrap_or_else(|| format!("{} is a custom role whose permissions are unknown ({m}); it may include {permission}", b.role))),
+                    ),
+                    _ => continue,
+                };
+                for m in live(&b.members) {
+                    out.push(Edge { member: m.clone(), how: how.clone(), undecided: undecided.clone() });
+                }
+            }
+        }
+    }
+
     /// Members that may attach the account to what they create: a step when they also run code.
     fn attach(&self, members: &[String], how: &str, cond: &Option<String>, out: &mut Vec<Edge>) {
         for m in live(members) {
@@ -309,6 +364,12 @@ impl<'a> World<'a> {
     fn incoming(&self, email: &str) -> (Vec<Edge>, Vec<Gap>) {
         let mut out = Vec::new();
         let mut gaps = Vec::new();
+        if let Some((local, domain)) = email.rsplit_once('@') {
+            if let Some((_, permission, roles, what)) = RUNS_BY_DEFAULT.iter().find(|(d, ..)| domain.eq_ignore_ascii_case(d)) {
+                self.runs_by_default(email, local, permission, roles, what, &mut out, &mut gaps);
+                return (out, gaps);
+            }
+        }
         let home = match self.home(email) {
             None => return (out, gaps),
             Some(Err(why)) => {
