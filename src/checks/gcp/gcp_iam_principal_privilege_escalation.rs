@@ -207,12 +207,15 @@ struct World<'a> {
     /// custom role whose definition was not read), anywhere.
     runs_code: BTreeSet<&'a str>,
     maybe_runs_code: BTreeSet<&'a str>,
+    /// Members with a grant somewhere that may enable a disabled service account.
+    may_enable: BTreeSet<&'a str>,
 }
 
 impl<'a> World<'a> {
     fn new(inv: &'a GcpInventory) -> Self {
         let mut runs_code = BTreeSet::new();
         let mut maybe_runs_code = BTreeSet::new();
+        let mut may_enable = BTreeSet::new();
         let policies = inv.projects.iter().filter_map(|p| p.iam_policy.get()).chain(inv.nodes.iter().filter_map(|n| n.iam_policy.get()));
         for pol in policies {
             for b in &pol.bindings {
@@ -226,9 +229,17 @@ impl<'a> World<'a> {
                     Some(true) | None => maybe_runs_code.extend(b.members.iter().map(String::as_str)),
                     Some(false) => {}
                 }
+                let enables = match known(inv, &b.role) {
+                    Known::Predefined => matches!(b.role.as_str(), "roles/owner" | "roles/editor" | "roles/iam.serviceAccountAdmin"),
+                    Known::Custom(perms) => grants(perms, "iam.serviceAccounts.enable"),
+                    Known::Unknown(_) => true,
+                };
+                if enables {
+                    may_enable.extend(b.members.iter().map(String::as_str));
+                }
             }
         }
-        World { inv, runs_code, maybe_runs_code }
+        World { inv, runs_code, maybe_runs_code, may_enable }
     }
 
     /// The project a user-managed service account lives in, by its email; `None` for Google's own
@@ -257,11 +268,14 @@ impl<'a> World<'a> {
             let cond = b.condition_expression.as_ref().map(|c| format!("the grant of {} on {at} has the condition `{c}`", b.role));
             if let Some((_, what)) = ACT_AS.iter().find(|(r, _)| *r == b.role) {
                 // A disabled account gives no tokens, but its administrator can enable it.
-                if disabled && !matches!(b.role.as_str(), "roles/owner" | "roles/iam.serviceAccountAdmin") {
-                    continue;
-                }
+                let enabled_here = !disabled || matches!(b.role.as_str(), "roles/owner" | "roles/iam.serviceAccountAdmin");
                 for m in live(&b.members) {
-                    out.push(Edge { member: m.clone(), how: format!("{} on {at}: {what}", b.role), undecided: cond.clone() });
+                    let how = format!("{} on {at}: {what}", b.role);
+                    if enabled_here {
+                        out.push(Edge { member: m.clone(), how, undecided: cond.clone() });
+                    } else {
+                        self.once_enabled(m, how, out);
+                    }
                 }
             } else if b.role == "roles/editor" && !on_account {
                 // Editor holds iam.serviceAccounts.actAs on every account below the grant, and
@@ -276,9 +290,14 @@ impl<'a> World<'a> {
                         let token = TOKEN_PERMISSIONS.iter().find(|(p, _)| grants(perms, p));
                         // A disabled account gives no tokens until its holder may enable it.
                         let usable = !disabled || grants(perms, "iam.serviceAccounts.enable");
-                        if let Some((p, what)) = token.filter(|_| usable) {
+                        if let Some((p, what)) = token {
                             for m in live(&b.members) {
-                                out.push(Edge { member: m.clone(), how: format!("{} on {at} (it grants {p}): {what}", b.role), undecided: cond.clone() });
+                                let how = format!("{} on {at} (it grants {p}): {what}", b.role);
+                                if usable {
+                                    out.push(Edge { member: m.clone(), how, undecided: cond.clone() });
+                                } else {
+                                    self.once_enabled(m, how, out);
+                                }
                             }
                         } else if grants(perms, "iam.serviceAccounts.implicitDelegation") && usable {
                             for m in live(&b.members) {
@@ -342,6 +361,19 @@ impl<'a> World<'a> {
                     out.push(Edge { member: m.clone(), how: how.clone(), undecided: undecided.clone() });
                 }
             }
+        }
+    }
+
+    /// A step into a disabled account: undecided when the member holds a grant somewhere that may
+    /// enable it (an owner, editor or service account administrator role, or a custom role with
+    /// `iam.serviceAccounts.enable` or unread permissions), none otherwise.
+    fn once_enabled(&self, member: &str, how: String, out: &mut Vec<Edge>) {
+        if self.may_enable.contains(member) {
+            out.push(Edge {
+                member: member.to_string(),
+                how,
+                undecided: Some(format!("{{sa}} is disabled, and {member} holds a grant that may enable it")),
+            });
         }
     }
 
