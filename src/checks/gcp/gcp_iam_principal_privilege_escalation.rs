@@ -19,11 +19,11 @@
 //! principals that depend on it not evaluated.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use crate::checks::Cx;
 use crate::finding::Resource;
-use crate::inventory::gcp::{GcpInventory, GcpProject, IamBinding, IamPolicy, ServiceAccount};
+use crate::inventory::gcp::{CustomRole, GcpInventory, GcpProject, IamBinding, IamPolicy, ServiceAccount};
 use crate::inventory::{Collected, Dataset, Missing};
 
 use super::{privileged_role, project_resource};
@@ -138,13 +138,30 @@ enum Known<'a> {
     Unknown(Missing),
 }
 
-fn known<'a>(inv: &'a GcpInventory, role: &str) -> Known<'a> {
-    if !custom_role(role) {
-        return Known::Predefined;
+/// Every custom role definition read, by name: looked up for each binding the search meets.
+struct Defs<'a> {
+    inv: &'a GcpInventory,
+    by_name: HashMap<&'a str, &'a CustomRole>,
+}
+
+impl<'a> Defs<'a> {
+    fn new(inv: &'a GcpInventory) -> Self {
+        let read = inv.projects.iter().filter_map(|p| p.custom_roles.get()).chain(inv.nodes.iter().filter_map(|n| n.custom_roles.get()));
+        Defs { inv, by_name: read.flatten().map(|r| (r.name.as_str(), r)).collect() }
     }
-    match inv.custom_role(role) {
-        Ok(r) => Known::Custom(r.effective_permissions()),
-        Err(m) => Known::Unknown(m),
+
+    fn known(&self, role: &str) -> Known<'a> {
+        if !custom_role(role) {
+            return Known::Predefined;
+        }
+        match self.by_name.get(role) {
+            Some(r) => Known::Custom(r.effective_permissions()),
+            // Not read: the inventory says why (which project or organization, which permission).
+            None => match self.inv.custom_role(role) {
+                Ok(r) => Known::Custom(r.effective_permissions()),
+                Err(m) => Known::Unknown(m),
+            },
+        }
     }
 }
 
@@ -203,6 +220,7 @@ struct Route {
 
 struct World<'a> {
     inv: &'a GcpInventory,
+    defs: Defs<'a>,
     /// Members that hold a role that runs code, and members that may (a conditional grant, or a
     /// custom role whose definition was not read), anywhere.
     runs_code: BTreeSet<&'a str>,
@@ -216,10 +234,11 @@ impl<'a> World<'a> {
         let mut runs_code = BTreeSet::new();
         let mut maybe_runs_code = BTreeSet::new();
         let mut may_enable = BTreeSet::new();
+        let defs = Defs::new(inv);
         let policies = inv.projects.iter().filter_map(|p| p.iam_policy.get()).chain(inv.nodes.iter().filter_map(|n| n.iam_policy.get()));
         for pol in policies {
             for b in &pol.bindings {
-                let runs = match known(inv, &b.role) {
+                let runs = match defs.known(&b.role) {
                     Known::Predefined => Some(RUNS_CODE.contains(&b.role.as_str())),
                     Known::Custom(perms) => Some(perms.iter().any(|p| RUNS_CODE_PERMISSIONS.contains(&p.as_str()))),
                     Known::Unknown(_) => None,
@@ -229,7 +248,7 @@ impl<'a> World<'a> {
                     Some(true) | None => maybe_runs_code.extend(b.members.iter().map(String::as_str)),
                     Some(false) => {}
                 }
-                let enables = match known(inv, &b.role) {
+                let enables = match defs.known(&b.role) {
                     Known::Predefined => matches!(b.role.as_str(), "roles/owner" | "roles/editor" | "roles/iam.serviceAccountAdmin"),
                     Known::Custom(perms) => grants(perms, "iam.serviceAccounts.enable"),
                     Known::Unknown(_) => true,
@@ -239,7 +258,7 @@ impl<'a> World<'a> {
                 }
             }
         }
-        World { inv, runs_code, maybe_runs_code, may_enable }
+        World { inv, defs, runs_code, maybe_runs_code, may_enable }
     }
 
     /// The project a user-managed service account lives in, by its email; `None` for Google's own
@@ -269,14 +288,7 @@ impl<'a> World<'a> {
             if let Some((_, what)) = ACT_AS.iter().find(|(r, _)| *r == b.role) {
                 // A disabled account gives no tokens, but its administrator can enable it.
                 let enabled_here = !disabled || matches!(b.role.as_str(), "roles/owner" | "roles/iam.serviceAccountAdmin");
-                for m in live(&b.members) {
-                    let how = format!("{} on {at}: {what}", b.role);
-                    if enabled_here {
-                        out.push(Edge { member: m.clone(), how, undecided: cond.clone() });
-                    } else {
-                        self.once_enabled(m, how, out);
-                    }
-                }
+                self.token_steps(&b.members, format!("{} on {at}: {what}", b.role), enabled_here, &cond, out);
             } else if b.role == "roles/editor" && !on_account {
                 // Editor holds iam.serviceAccounts.actAs on every account below the grant, and
                 // creates what runs code (a VM, a function) as one.
@@ -285,20 +297,13 @@ impl<'a> World<'a> {
                     out.push(Edge { member: m.clone(), how: format!("{} on {at}: run code as {{sa}} (the role acts as service accounts and creates VMs and functions)", b.role), undecided });
                 }
             } else if custom_role(&b.role) {
-                match known(self.inv, &b.role) {
+                match self.defs.known(&b.role) {
                     Known::Custom(perms) => {
                         let token = TOKEN_PERMISSIONS.iter().find(|(p, _)| grants(perms, p));
                         // A disabled account gives no tokens until its holder may enable it.
                         let usable = !disabled || grants(perms, "iam.serviceAccounts.enable");
                         if let Some((p, what)) = token {
-                            for m in live(&b.members) {
-                                let how = format!("{} on {at} (it grants {p}): {what}", b.role);
-                                if usable {
-                                    out.push(Edge { member: m.clone(), how, undecided: cond.clone() });
-                                } else {
-                                    self.once_enabled(m, how, out);
-                                }
-                            }
+                            self.token_steps(&b.members, format!("{} on {at} (it grants {p}): {what}", b.role), usable, &cond, out);
                         } else if grants(perms, "iam.serviceAccounts.implicitDelegation") && usable {
                             for m in live(&b.members) {
                                 out.push(Edge {
@@ -348,7 +353,7 @@ impl<'a> World<'a> {
             let at = if level == home.name { format!("project {}", home.project_id) } else { level.to_string() };
             for b in &pol.bindings {
                 let cond = b.condition_expression.as_ref().map(|c| format!("the grant of {} on {at} has the condition `{c}`", b.role));
-                let (how, undecided) = match known(self.inv, &b.role) {
+                let (how, undecided) = match self.defs.known(&b.role) {
                     Known::Predefined if roles.contains(&b.role.as_str()) => (format!("{} on {at}: {what}", b.role), cond),
                     Known::Custom(perms) if grants(perms, permission) => (format!("{} on {at} (it grants {permission}): {what}", b.role), cond),
                     Known::Unknown(m) => (
@@ -360,6 +365,18 @@ impl<'a> World<'a> {
                 for m in live(&b.members) {
                     out.push(Edge { member: m.clone(), how: how.clone(), undecided: undecided.clone() });
                 }
+            }
+        }
+    }
+
+    /// A token step for each member: as conditioned where the account is usable; into a disabled
+    /// one, only for the members that may enable it.
+    fn token_steps(&self, members: &[String], how: String, usable: bool, cond: &Option<String>, out: &mut Vec<Edge>) {
+        for m in live(members) {
+            if usable {
+                out.push(Edge { member: m.clone(), how: how.clone(), undecided: cond.clone() });
+            } else {
+                self.once_enabled(m, how.clone(), out);
             }
         }
     }
@@ -483,7 +500,7 @@ impl<'a> World<'a> {
 /// for a project role, `roles/iam.organizationRoleAdmin` for either, and `roles/iam.roleAdmin` on
 /// the organization for an organization role. A custom role that grants `iam.roles.update`
 /// counts as `roles/iam.roleAdmin` where it is bound.
-fn role_admin(inv: &GcpInventory, levels: &[(&str, &IamPolicy)], member: &str, custom: &str, project_id: &str) -> Option<String> {
+fn role_admin(defs: &Defs, levels: &[(&str, &IamPolicy)], member: &str, custom: &str, project_id: &str) -> Option<String> {
     let org_role = custom.strip_prefix("organizations/").and_then(|r| r.split_once("/roles/")).map(|(org, _)| format!("organizations/{org}"));
     let project_role = custom.strip_prefix("projects/").and_then(|r| r.split_once("/roles/")).is_some_and(|(id, _)| id == project_id);
     levels.iter().find_map(|(level, pol)| {
@@ -492,7 +509,7 @@ fn role_admin(inv: &GcpInventory, levels: &[(&str, &IamPolicy)], member: &str, c
                 "roles/iam.organizationRoleAdmin" => project_role || org_role.is_some(),
                 "roles/iam.roleAdmin" => project_role || org_role.as_deref() == Some(*level),
                 r if custom_role(r) => {
-                    matches!(known(inv, r), Known::Custom(p) if grants(p, "iam.roles.update")) && (project_role || org_role.as_deref() == Some(*level))
+                    matches!(defs.known(r), Known::Custom(p) if grants(p, "iam.roles.update")) && (project_role || org_role.as_deref() == Some(*level))
                 }
                 _ => false,
             };
@@ -529,6 +546,7 @@ fn account_resource<'a>(email: &str) -> Resource<'a> {
 
 pub fn run<'a>(p: &'a GcpProject, inv: &'a GcpInventory, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
     let levels = inv.effective_iam(p)?;
+    let world = World::new(inv);
     let roles = held(&levels);
     // Owners, and the organization's administrators (who set every project's policy by design).
     let is_owner = |m: &str| roles.get(m).is_some_and(|r| r.contains("roles/owner") || r.contains("roles/resourcemanager.organizationAdmin"));
@@ -553,11 +571,11 @@ pub fn run<'a>(p: &'a GcpProject, inv: &'a GcpInventory, cx: &mut Cx<'_, 'a>) ->
                 }
             }
             if custom_role(&b.role) {
-                let role = known(inv, &b.role);
+                let role = world.defs.known(&b.role);
                 for m in live(&b.members).filter(|m| !is_owner(m)) {
                     let what = format!("{}{}", b.role, at(level));
                     let cond = b.condition_expression.as_ref().map(|c| format!(" with the condition `{c}`")).unwrap_or_default();
-                    let admin = role_admin(inv, &levels, m, &b.role, &p.project_id);
+                    let admin = role_admin(&world.defs, &levels, m, &b.role, &p.project_id);
                     let sets = match &role {
                         Known::Custom(perms) => sets_policy_permission(perms, &levels, i),
                         _ => None,
@@ -615,7 +633,6 @@ pub fn run<'a>(p: &'a GcpProject, inv: &'a GcpInventory, cx: &mut Cx<'_, 'a>) ->
         }
     }
 
-    let world = World::new(inv);
     let mut clean = Vec::new();
     for (email, privileged) in &targets {
         let (reached, gaps) = world.reach(email);
@@ -693,15 +710,15 @@ mod tests {
         let org_role = "organizations/1/roles/responder";
         // A project role: any role administrator over the project.
         for m in ["user:o@example.com", "user:r@example.com", "user:p@example.com"] {
-            assert!(role_admin(&inv, &levels, m, project_role, "prod").is_some(), "{m}");
+            assert!(role_admin(&Defs::new(&inv), &levels, m, project_role, "prod").is_some(), "{m}");
         }
         // Another project's role, or a conditional grant: no.
-        assert!(role_admin(&inv, &levels, "user:p@example.com", "projects/other/roles/release", "prod").is_none());
-        assert!(role_admin(&inv, &levels, "user:c@example.com", project_role, "prod").is_none());
+        assert!(role_admin(&Defs::new(&inv), &levels, "user:p@example.com", "projects/other/roles/release", "prod").is_none());
+        assert!(role_admin(&Defs::new(&inv), &levels, "user:c@example.com", project_role, "prod").is_none());
         // An organization role: the organization's role administrators only.
-        assert!(role_admin(&inv, &levels, "user:o@example.com", org_role, "prod").is_some());
-        assert!(role_admin(&inv, &levels, "user:r@example.com", org_role, "prod").is_some());
-        assert!(role_admin(&inv, &levels, "user:p@example.com", org_role, "prod").is_none());
+        assert!(role_admin(&Defs::new(&inv), &levels, "user:o@example.com", org_role, "prod").is_some());
+        assert!(role_admin(&Defs::new(&inv), &levels, "user:r@example.com", org_role, "prod").is_some());
+        assert!(role_admin(&Defs::new(&inv), &levels, "user:p@example.com", org_role, "prod").is_none());
     }
 
     fn with_roles(roles: Vec<crate::inventory::gcp::CustomRole>) -> GcpInventory {
@@ -728,11 +745,11 @@ mod tests {
         let inv = with_roles(vec![role("projects/prod/roles/editorOfRoles", &["iam.roles.update", "iam.roles.get"]), role("projects/prod/roles/reader", &["iam.roles.get"])]);
         let project = policy(&[("projects/prod/roles/editorOfRoles", "user:u@example.com", false), ("projects/prod/roles/reader", "user:v@example.com", false)]);
         let levels: Vec<(&str, &IamPolicy)> = vec![("projects/300", &project)];
-        let admin = role_admin(&inv, &levels, "user:u@example.com", "projects/prod/roles/release", "prod");
+        let admin = role_admin(&Defs::new(&inv), &levels, "user:u@example.com", "projects/prod/roles/release", "prod");
         assert!(admin.is_some_and(|a| a.contains("iam.roles.update")));
-        assert!(role_admin(&inv, &levels, "user:v@example.com", "projects/prod/roles/release", "prod").is_none());
+        assert!(role_admin(&Defs::new(&inv), &levels, "user:v@example.com", "projects/prod/roles/release", "prod").is_none());
         // Bound on the project, it does not reach the organization's roles.
-        assert!(role_admin(&inv, &levels, "user:u@example.com", "organizations/1/roles/responder", "prod").is_none());
+        assert!(role_admin(&Defs::new(&inv), &levels, "user:u@example.com", "organizations/1/roles/responder", "prod").is_none());
     }
 
     #[test]
@@ -757,19 +774,19 @@ mod tests {
         let mut disabled = role("projects/prod/roles/off", &["resourcemanager.projects.setIamPolicy"]);
         disabled.stage = Some("DISABLED".into());
         let inv = with_roles(vec![deleted, disabled, role("projects/prod/roles/on", &["resourcemanager.projects.setIamPolicy"])]);
-        assert!(matches!(known(&inv, "projects/prod/roles/gone"), Known::Custom(p) if p.is_empty()));
-        assert!(matches!(known(&inv, "projects/prod/roles/off"), Known::Custom(p) if p.is_empty()));
-        assert!(matches!(known(&inv, "projects/prod/roles/on"), Known::Custom(p) if p.len() == 1));
+        assert!(matches!(Defs::new(&inv).known("projects/prod/roles/gone"), Known::Custom(p) if p.is_empty()));
+        assert!(matches!(Defs::new(&inv).known("projects/prod/roles/off"), Known::Custom(p) if p.is_empty()));
+        assert!(matches!(Defs::new(&inv).known("projects/prod/roles/on"), Known::Custom(p) if p.len() == 1));
         // Not among those read, defined in a project not read, or never read: unknown, and why.
         for (r, says) in [("projects/prod/roles/other", "not among"), ("projects/elsewhere/roles/x", "did not read"), ("organizations/1/roles/x", "did not read")] {
-            match known(&inv, r) {
+            match Defs::new(&inv).known(r) {
                 Known::Unknown(m) => assert!(m.to_string().contains(says), "{r}: {m}"),
                 _ => panic!("{r} should be unknown"),
             }
         }
         let mut unread = with_roles(vec![]);
         unread.projects[0].custom_roles = Collected::Denied { action: "iam.roles.list".into(), message: None };
-        match known(&unread, "projects/prod/roles/on") {
+        match Defs::new(&unread).known("projects/prod/roles/on") {
             Known::Unknown(m) => assert!(m.to_string().contains("iam.roles.list"), "{m}"),
             _ => panic!("unread roles are unknown"),
         }
