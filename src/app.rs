@@ -293,6 +293,7 @@ fn azure_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inv
         datasets: datasets.into_iter().filter(|d| d.cloud() == Cloud::Azure).collect(),
         principals: users.azure.clone(),
         shard: users.shard,
+        graph_beta: !s.azure_graph_v1_only,
     })
 }
 

@@ -171,6 +171,12 @@ pub struct SourceArgs {
     /// Microsoft Graph endpoint (sovereign clouds: https://graph.microsoft.us, …).
     #[arg(long, value_name = "URL", env = "PORTCULLIS_AZURE_GRAPH_ENDPOINT", default_value = "https://graph.microsoft.com")]
     pub azure_graph_endpoint: String,
+    /// Read Microsoft Graph v1.0 only. By default the directory role definitions are read from
+    /// Graph beta, the only version that gives Microsoft's own `isPrivileged`; with this flag
+    /// directory-role privilege falls back to Microsoft's published list of privileged built-in
+    /// roles, and every finding judged so says it.
+    #[arg(long, env = "PORTCULLIS_AZURE_GRAPH_V1_ONLY")]
+    pub azure_graph_v1_only: bool,
     /// Read a live GCP organization or projects with Application Default Credentials
     /// (GOOGLE_APPLICATION_CREDENTIALS, `gcloud auth application-default login`, the metadata server,
     /// workload identity federation).

@@ -26,6 +26,7 @@
 //! oidc_subjects = ["repo:acme/infra:*"]
 //! azure_tenants = []
 //! gcp_domains = []
+//! gcp_projects = []                          # projects whose service accounts are inside
 //! ```
 
 use std::collections::BTreeMap;
@@ -157,6 +158,12 @@ impl Config {
         }) {
             return Err(err(format!("[trust] gcp_domains: {d:?} is not a domain (like partner.example)")));
         }
+        if let Some(p) = cfg.trust.gcp_projects.iter().find(|p| {
+            let p = p.trim();
+            p.len() < 6 || p.len() > 30 || !p.starts_with(|c: char| c.is_ascii_lowercase()) || !p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        }) {
+            return Err(err(format!("[trust] gcp_projects: {p:?} is not a project id (6 to 30 lower-case letters, digits and hyphens, like security-tools-prod)")));
+        }
         for (name, list) in [("oidc_subjects", &cfg.trust.oidc_subjects), ("azure_tenants", &cfg.trust.azure_tenants), ("gcp_domains", &cfg.trust.gcp_domains)] {
             if let Some(v) = list.iter().find(|v| v.trim().is_empty() || v.trim() == "*") {
                 return Err(err(format!("[trust] {name}: {v:?} would trust everyone")));
@@ -172,7 +179,7 @@ const SECTIONS: &[(&str, &[&str])] = &[
     ("scan", &["checks", "skip", "categories", "skip_categories", "severities", "skip_severities"]),
     ("checks", &[]),
     ("severity", &[]),
-    ("trust", &["aws_accounts", "aws_organizations", "oidc_subjects", "azure_tenants", "gcp_domains"]),
+    ("trust", &["aws_accounts", "aws_organizations", "oidc_subjects", "azure_tenants", "gcp_domains", "gcp_projects"]),
     ("fixes", &["break_glass_roles", "access_key_admin_roles"]),
     ("gate", &["fail_on", "allow_incomplete"]),
 ];

@@ -103,7 +103,9 @@ pub fn azure_response(data: &[u8]) {
     let _ = map::apps(&items, false);
     let _ = map::apps(&items, true);
     let _ = map::directory_roles(&items);
-    let _ = map::member_ids(&items);
+    let _ = map::members(&items);
+    let _ = map::group_eligibility(&items);
+    let _ = map::directory_role_definitions(&items);
 }
 
 /// Google API answers (as the client library decodes them) through every GCP mapper.

@@ -38,5 +38,9 @@ pub struct Trusted {
     /// Domains whose GCP identities are inside.
     #[serde(default)]
     pub gcp_domains: Vec<String>,
+    /// GCP project ids outside the scan whose service accounts are inside (a security-tooling
+    /// project, a central CI project).
+    #[serde(default)]
+    pub gcp_projects: Vec<String>,
 }
 

@@ -248,3 +248,103 @@ fn the_deadline_bounds_the_collection_and_says_so() {
     assert!(!failed.is_empty());
     assert!(failed.iter().all(|c| c["error"].as_str().unwrap().contains("--timeout")), "{failed:#?}");
 }
+
+/// The finding of `check` on the resource named `name` with `status`.
+fn finding<'a>(v: &'a Value, check: &str, name: &str, status: &str) -> &'a Value {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check_id"] == check && f["resource"]["name"] == name && f["status"] == status)
+        .unwrap_or_else(|| panic!("no {status} {check} finding on {name}: {:#?}", verdicts(v)))
+}
+
+const MFA: &str = "azure_entra_privileged_role_mfa_registered";
+const GUEST: &str = "azure_rbac_guest_privileged_role_absent";
+
+#[test]
+fn directory_role_privilege_is_microsofts_and_outside_identities_of_every_kind_are_found() {
+    // fixtures/azure/entra_outsiders.json: the tenant plus Global Reader (privileged, not among the
+    // 15 roles once kept by hand) held by judy, a custom role that resets passwords held by kim, a
+    // role whose definition does not exist held by alice, leo eligible for the helpdesk group
+    // through PIM for Groups, an invited guest without #EXT#, and a service principal of another
+    // tenant that holds Contributor through a group on prod and Owner directly on dev.
+    let Some(fake) = AzureFake::start("entra_outsiders.json", &[]) else { return };
+    let cfg = trust_config(fake.dir.path());
+    let (out, v) = fake.scan(&["--config", cfg.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let judy = finding(&v, MFA, "judy@contoso.example", "fail");
+    assert!(judy["message"].as_str().unwrap().contains("Global Reader"), "{judy:#}");
+    assert!(judy["evidence"]["privilege_source"].as_str().unwrap().starts_with("isPrivileged"), "{judy:#}");
+    let kim = finding(&v, MFA, "kim@contoso.example", "fail");
+    assert!(kim["message"].as_str().unwrap().contains("Password resetters"), "{kim:#}");
+    let leo = finding(&v, MFA, "leo@contoso.example", "fail");
+    assert_eq!(leo["evidence"]["eligible"], true, "{leo:#}");
+    let unknown = finding(&v, MFA, "alice@contoso.example", "not_evaluated");
+    assert!(unknown["message"].as_str().unwrap().contains("d00d0000-0000-4000-8000-00000000000d"), "{unknown:#}");
+    finding(&v, GUEST, "ivan@contoso.example", "fail");
+    let vendor: Vec<&Value> = v["findings"].as_array().unwrap().iter().filter(|f| f["check_id"] == GUEST && f["resource"]["name"] == "Third-party connector").collect();
+    assert_eq!(vendor.len(), 2, "through vendor-apps on prod, directly on dev: {vendor:#?}");
+    assert!(vendor.iter().all(|f| f["status"] == "fail" && f["evidence"]["outside_because"].as_str().unwrap().contains("29a4f813")), "{vendor:#?}");
+    // The definitions in one bulk read from beta; members of every type; PIM for Groups per group.
+    let reqs = fake.requests();
+    let graph: Vec<&str> = reqs.iter().filter(|(s, _, _)| s == "graph").map(|(_, _, p)| p.as_str()).collect();
+    assert_eq!(graph.iter().filter(|p| p.starts_with("/beta/roleManagement/directory/roleDefinitions?") && !p.contains("skiptoken")).count(), 1, "{graph:#?}");
+    assert!(graph.iter().all(|p| !p.starts_with("/beta/") || p.starts_with("/beta/roleManagement/directory/roleDefinitions")), "{graph:#?}");
+    assert!(graph.iter().any(|p| p.starts_with("/v1.0/groups/20000000-0000-4000-8000-000000000003/transitiveMembers?")), "{graph:#?}");
+    assert!(graph.iter().any(|p| p.starts_with("/v1.0/identityGovernance/privilegedAccess/group/eligibilityScheduleInstances?") && p.contains("20000000-0000-4000-8000-000000000002")), "{graph:#?}");
+
+    // Graph v1.0 only: no beta call; built-in roles by Microsoft's published list, and the finding
+    // says so; the custom role still by its permissions.
+    let before = fake.requests().len();
+    let (out, v) = fake.scan(&["--config", cfg.to_str().unwrap(), "--azure-graph-v1-only"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let later: Vec<_> = fake.requests().into_iter().skip(before).collect();
+    assert!(!later.iter().any(|(_, _, p)| p.starts_with("/beta/")), "{later:#?}");
+    assert!(later.iter().any(|(_, _, p)| p.starts_with("/v1.0/roleManagement/directory/roleDefinitions?")), "{later:#?}");
+    let judy = finding(&v, MFA, "judy@contoso.example", "fail");
+    assert!(judy["message"].as_str().unwrap().contains("published list"), "{judy:#}");
+    assert!(judy["evidence"]["privilege_source"].as_str().unwrap().contains("fallback"), "{judy:#}");
+    let kim = finding(&v, MFA, "kim@contoso.example", "fail");
+    assert!(kim["evidence"]["privilege_source"].as_str().unwrap().contains("custom role"), "{kim:#}");
+    finding(&v, MFA, "alice@contoso.example", "not_evaluated");
+}
+
+#[test]
+fn a_cloud_without_graph_beta_falls_back_to_v1_0_visibly() {
+    let Some(fake) = AzureFake::start("entra_outsiders.json", &["--no-beta"]) else { return };
+    let (out, v) = fake.scan(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let judy = finding(&v, MFA, "judy@contoso.example", "fail");
+    assert!(judy["message"].as_str().unwrap().contains("published list"), "{judy:#}");
+    let cov: Vec<&Value> = v["coverage"].as_array().unwrap().iter().filter(|c| c["dataset"] == "azure_directory_role_definitions").collect();
+    assert_eq!(cov.len(), 1);
+    assert_eq!(cov[0]["state"], "collected", "{cov:#?}");
+}
+
+#[test]
+fn role_definitions_arrive_whole_and_referenced_ones_are_read_by_id() {
+    let Some(fake) = AzureFake::start("tenant.json", &[]) else { return };
+    let inv = fake.dir.path().join("inv.json");
+    let out = fake.command(&["collect", "--azure", "--quiet", "--out", inv.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let snapshot: Value = serde_json::from_slice(&std::fs::read(&inv).unwrap()).unwrap();
+    let prod = snapshot["azure"]["tenants"][0]["subscriptions"].as_array().unwrap().iter().find(|s| s["display_name"] == PROD).unwrap().clone();
+    let defs = prod["role_definitions"]["collected"].as_array().unwrap();
+    let role = |name: &str| defs.iter().find(|d| d["role_name"] == name).unwrap_or_else(|| panic!("{name} not read: {defs:#?}")).clone();
+    // A listed built-in role keeps its data actions, per block.
+    let officer = role("Key Vault Secrets Officer");
+    assert_eq!(officer["permission_blocks"][0]["data_actions"], serde_json::json!(["Microsoft.KeyVault/vaults/secrets/*"]), "{officer:#}");
+    // A custom role the subscription's list leaves out (assignable only at a resource group) is
+    // read by its id because an assignment refers to it, every block whole.
+    let rg_role = role("Vault key user (vault-rg)");
+    assert_eq!(rg_role["permission_blocks"][1]["data_actions"], serde_json::json!(["Microsoft.KeyVault/vaults/keys/*"]), "{rg_role:#}");
+    assert_eq!(rg_role["permission_blocks"][1]["not_data_actions"], serde_json::json!(["Microsoft.KeyVault/vaults/keys/delete"]));
+    let reqs = fake.requests();
+    assert!(
+        reqs.iter().any(|(s, m, p)| s == "arm" && m == "GET" && p.starts_with("/subscriptions/a1000000-0000-4000-8000-000000000001/resourceGroups/vault-rg/providers/Microsoft.Authorization/roleDefinitions/c1000000-0000-4000-8000-000000000009?")),
+        "{reqs:#?}"
+    );
+    // Roles that were listed are not read again one by one.
+    assert!(!reqs.iter().any(|(_, _, p)| p.contains("roleDefinitions/8e3af657")), "{reqs:#?}");
+}

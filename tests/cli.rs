@@ -41,7 +41,7 @@ fn demo_prints_the_table_and_exits_zero_without_a_gate() {
     let out = stdout(&o);
     assert!(out.contains("aws_iam_root_access_key_absent"), "{out}");
     // The totals go to stderr, the table to stdout.
-    assert!(stderr(&o).contains("58 failing, 89 passing, 1 not evaluated."), "{}", stderr(&o));
+    assert!(stderr(&o).contains("60 failing, 86 passing, 2 not evaluated."), "{}", stderr(&o));
     assert!(!out.contains("52 failing, 70 passing"), "{out}");
     // Three clouds: the AWS account, the Azure tenant with its two subscriptions, a GCP organization with three projects.
     assert!(out.contains("over 1 AWS account(s), 3 Azure tenant/subscription scope(s), 4 GCP scope(s)"), "{out}");
@@ -241,7 +241,7 @@ fn sarif_locations_are_repository_relative_and_rules_come_from_metadata() {
         assert!(r["help"]["markdown"].as_str().unwrap().contains("**How to fix.**"));
     }
     let results = run["results"].as_array().unwrap();
-    assert_eq!(results.len(), 58, "only failing findings are results");
+    assert_eq!(results.len(), 60, "only failing findings are results");
     for r in results {
         let loc = &r["locations"][0];
         let uri = loc["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap();
@@ -427,7 +427,7 @@ fn markdown_summary_for_pull_requests() {
     let o = run(&["scan", "--demo", "--markdown", "-", "--fail-on", "high"]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let md = stdout(&o);
-    assert!(md.starts_with("## Portcullis: 58 failing, 89 passing, 1 not evaluated"), "{md}");
+    assert!(md.starts_with("## Portcullis: 60 failing, 86 passing, 2 not evaluated"), "{md}");
     assert!(md.contains("**Gate:** exit 1"), "{md}");
     assert!(md.contains("| critical | `aws_iam_root_access_key_absent` |"), "{md}");
     assert!(md.contains("contractor\\_gmail.com#EXT#&#64;contoso.example") || md.contains("contractor\\_gmail.com\\#EXT\\#&#64;contoso.example"), "{md}");
@@ -453,7 +453,7 @@ fn summary_and_gate_lines_go_to_stderr_even_with_json_on_stdout_or_quiet() {
         let o = run(args);
         assert_eq!(code(&o), 1);
         let err = stderr(&o);
-        assert!(err.contains("58 failing, 89 passing, 1 not evaluated.") && err.contains("Gate: exit 1"), "{args:?}: {err}");
+        assert!(err.contains("60 failing, 86 passing, 2 not evaluated.") && err.contains("Gate: exit 1"), "{args:?}: {err}");
         assert!(!stdout(&o).contains("Gate: exit"), "{args:?}");
     }
     // --json - keeps stdout pure JSON.

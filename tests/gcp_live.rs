@@ -54,6 +54,8 @@ fn check_scan(v: &Value) {
     // The inherited grant names its folder; Access Approval Config Editor is not Editor.
     let msgs = v["findings"].to_string();
     assert!(msgs.contains("inherited from folders/200000000001"), "{msgs}");
+    // A conditional rule that switches enforcement off is a carve-out, named with its condition.
+    assert!(msgs.contains("iam.disableServiceAccountKeyUpload not enforced when resource.matchTag('111111111111/env', 'legacy')"), "{msgs}");
     assert!(!msgs.contains("approver@prod-payments.iam.gserviceaccount.com has roles/accessapproval.configEditor"), "{msgs}");
     // Custom roles count by the permissions read: the release operator (actAs with a build) runs
     // code as the Editor deployer; clean-sandbox's incident reader, a deleted break-glass role and
@@ -77,9 +79,11 @@ fn scan_through_the_cloud_asset_bulk_read() {
     check_scan(&v);
     let reqs = fake.requests();
     assert!(reqs.iter().any(|(_, p)| p.contains(":searchAllIamPolicies")), "{reqs:#?}");
-    // Projects' policies come from the search; only the organization and folders (few, and the
-    // carriers of the audit configuration every project inherits) are read whole.
-    assert!(!reqs.iter().any(|(_, p)| p.starts_with("/v3/projects/") && p.contains(":getIamPolicy")), "no per-project reads: {reqs:#?}");
+    // Projects' bindings come from the search; the organization and folders are read whole, and
+    // each project's own policy once more for its audit configuration, which the search does not
+    // return (an exemption set on a project would otherwise go unseen).
+    let per_project = reqs.iter().filter(|(_, p)| p.starts_with("/v3/projects/") && p.contains(":getIamPolicy")).count();
+    assert_eq!(per_project, 3, "one audit-configuration read per project: {reqs:#?}");
     // Only reads: GETs, and the getIamPolicy POSTs that IAM defines as reads.
     assert!(reqs.iter().all(|(m, p)| m == "GET" || p.split('?').next().unwrap().ends_with(":getIamPolicy")), "{reqs:#?}");
     let cov = v["coverage"].as_array().unwrap();
@@ -90,6 +94,58 @@ fn scan_through_the_cloud_asset_bulk_read() {
         assert!(read.is_some_and(|(_, p)| (p.contains("view=FULL&") || p.contains("view=1&")) && p.contains("showDeleted=true")), "{parent}: {reqs:#?}");
     }
     assert!(cov.iter().any(|c| c["dataset"] == "gcp_custom_roles" && c["scope"] == "organizations/111111111111" && c["state"] == "collected"), "{cov:#?}");
+}
+
+/// Every role a binding of the scenario names: the organization's, folders', projects' and
+/// service accounts' own policies.
+fn roles_named_in(scenario: &Value) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    let policies = scenario["policies"].as_object().unwrap().values();
+    let accounts = scenario["service_accounts"].as_object().unwrap().values().flat_map(|l| l.as_array().unwrap()).map(|a| &a["policy"]);
+    for pol in policies.chain(accounts) {
+        for b in pol["bindings"].as_array().into_iter().flatten() {
+            out.insert(b["role"].as_str().unwrap().to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn predefined_roles_are_read_once_and_only_the_ones_bindings_name_are_kept() {
+    let Some(fake) = GcpFake::start("org.json", &[]) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("inventory.json");
+    let out = fake.command(&["collect", "--gcp", "--gcp-organization", support::gcp::ORG, "--out", snap.to_str().unwrap(), "--quiet"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // One paged list without a parent, with the permissions (FULL: `view=1` as the client's int
+    // enums send it), for the whole scan.
+    let reqs = fake.requests();
+    let predefined: Vec<&String> = reqs.iter().map(|(_, p)| p).filter(|p| p.starts_with("/v1/roles?") && !p.contains("parent=organizations") && !p.contains("parent=projects")).collect();
+    let first_pages: Vec<&&String> = predefined.iter().filter(|p| !p.contains("pageToken=") || p.contains("pageToken=&")).collect();
+    assert_eq!(first_pages.len(), 1, "read once: {predefined:#?}");
+    assert!(predefined.len() > 1, "paged (the fake serves 2 a page): {predefined:#?}");
+    assert!(predefined.iter().all(|p| p.contains("view=1&") || p.contains("view=FULL&")), "{predefined:#?}");
+    // Kept: exactly the predefined roles some binding names, with their whole permission lists;
+    // the rest only counted.
+    let scenario: Value = serde_json::from_str(&std::fs::read_to_string(support::root().join("fixtures/gcp/org.json")).unwrap()).unwrap();
+    let catalogue: Value = serde_json::from_str(&std::fs::read_to_string(support::root().join("fixtures/gcp/predefined_roles.json")).unwrap()).unwrap();
+    let named: Vec<String> = roles_named_in(&scenario).into_iter().filter(|r| r.starts_with("roles/")).collect();
+    let inv: Value = serde_json::from_str(&std::fs::read_to_string(&snap).unwrap()).unwrap();
+    let kept = inv["gcp"]["predefined_roles"]["collected"].as_array().unwrap_or_else(|| panic!("{}", inv["gcp"]["predefined_roles"]));
+    let kept_names: Vec<String> = kept.iter().map(|r| r["name"].as_str().unwrap().to_string()).collect();
+    assert_eq!(kept_names, named);
+    let total = catalogue.as_array().unwrap().len();
+    assert!(total > named.len());
+    assert_eq!(inv["gcp"]["predefined_roles_omitted"].as_u64(), Some((total - named.len()) as u64));
+    let editor = |v: &Value| v.as_array().unwrap().iter().find(|r| r["name"] == "roles/editor").cloned().unwrap();
+    assert_eq!(editor(&inv["gcp"]["predefined_roles"]["collected"])["permissions"], editor(&catalogue)["includedPermissions"]);
+    // A scan of that snapshot judges the same as the live scan.
+    let (_, live) = fake.scan(&[]);
+    let offline = fake.command(&["scan", "--inventory", snap.to_str().unwrap(), "--json", "-", "--quiet", "--now", "2026-11-30T12:00:00Z"]).output().unwrap();
+    let offline: Value = serde_json::from_slice(&offline.stdout).unwrap();
+    assert_eq!(failing(&offline), failing(&live));
+    let cov = live["coverage"].as_array().unwrap();
+    assert!(cov.iter().any(|c| c["dataset"] == "gcp_predefined_roles" && c["state"] == "collected"), "{cov:#?}");
 }
 
 #[test]
@@ -161,7 +217,11 @@ fn named_projects_are_read_with_their_ancestors() {
     want.sort();
     // The folder grant is inherited (the ancestors were read), and the organization's domain is
     // known (it was read as the last ancestor). A few named projects are read one by one: no
-    // search of the whole organization.
+    // search of the whole organization. The organization's sink sends its logs to a bucket of
+    // prod-payments, which this scan did not read: nothing shows that project is the
+    // organization's, so the logs are not shown to stay inside.
+    want.push(("gcp_logging_org_aggregated_sink".to_string(), "example.com".to_string()));
+    want.sort();
     assert_eq!(failing(&v), want);
     assert!(!verdicts(&v).iter().any(|(_, r, _)| r == "prod-payments" || r == "clean-sandbox"));
     let reqs = fake.requests();

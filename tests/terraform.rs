@@ -96,7 +96,12 @@ fn plans_give_the_verdicts_of_the_equivalent_live_inventory() {
         // Good and bad: every check the plan ran has at least one failing finding, and the plan
         // as a whole has passes too.
         for c in &checks {
-            assert!(findings.iter().any(|f| f["check_id"] == *c && f["status"] == "fail"), "{cloud}: no failing {c}");
+            let mine: Vec<&Value> = findings.iter().filter(|f| f["check_id"] == *c).collect();
+            // A plan carries no role's permissions: a check that asks the GCP role model about a
+            // planned grant is not evaluated on a plan alone, and says why.
+            let undecided: Vec<&&Value> = mine.iter().filter(|f| f["status"] != "pass").collect();
+            let wants_roles = !undecided.is_empty() && undecided.iter().all(|f| f["status"] == "not_evaluated" && f["message"].as_str().unwrap_or_default().contains("predefined role"));
+            assert!(mine.iter().any(|f| f["status"] == "fail") || wants_roles, "{cloud}: no failing {c}: {mine:#?}");
         }
         assert!(findings.iter().any(|f| f["status"] == "pass"), "{cloud}: no pass");
     }

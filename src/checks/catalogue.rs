@@ -31,7 +31,11 @@ pub fn check_markdown(c: &Check) -> String {
     if !planned.is_empty() {
         s.push_str(&format!("Runs on a Terraform plan alone (`--terraform-plan`), judging {}.\n\n", planned.join(", ")));
     }
-    s.push_str(&format!("{}\n\n**Why it matters.** {}\n\n**How to fix.** {}\n", m.description.trim(), m.risk.trim(), m.remediation.trim()));
+    s.push_str(&format!("{}\n\n", m.description.trim()));
+    for model in privilege_models(c) {
+        s.push_str(&format!("**Where privilege comes from.** {model}\n\n"));
+    }
+    s.push_str(&format!("**Why it matters.** {}\n\n**How to fix.** {}\n", m.risk.trim(), m.remediation.trim()));
     if !m.params.is_empty() {
         s.push_str(&format!("\n**Thresholds** (override in portcullis.toml under `[checks.{}]`):\n\n", m.id));
         for (k, v) in &m.params {
@@ -61,4 +65,33 @@ pub fn check_markdown(c: &Check) -> String {
         }
     }
     s
+}
+
+/// The one privilege model per cloud that a check asks, by the datasets it reads: no check keeps
+/// its own list of privileged roles.
+fn privilege_models(c: &Check) -> Vec<&'static str> {
+    use crate::inventory::Dataset;
+    let reads = |d: Dataset| c.datasets.contains(&d);
+    let mut out = Vec::new();
+    if reads(Dataset::AwsAuthorizationDetails) && c.meta.category == crate::finding::Category::Privilege {
+        out.push(
+            "the AWS policy evaluator: the principal's identity policies, groups, permissions boundary, the SCPs above its account and the resource policies read, with conditions decided three-valued; an undecided condition or a policy not read leaves the principal not evaluated.",
+        );
+    }
+    if reads(Dataset::AzureRoleDefinitions) {
+        out.push(
+            "the Azure RBAC model: each role definition read whole (every permission block's actions, notActions, dataActions and notDataActions), built-in and custom alike, with role-assignment conditions evaluated; a holder of a role whose definition was not read is not evaluated, naming the role.",
+        );
+    }
+    if reads(Dataset::AzureDirectoryRoleDefinitions) {
+        out.push(
+            "the Entra directory-role model: a role is privileged when Microsoft marks it so (`isPrivileged` of the role definition, or Microsoft's published list of privileged built-in roles when only Graph v1.0 was read, said so in the finding), and a custom directory role by the privileged resource actions it allows; an unknown role definition leaves its holders not evaluated.",
+        );
+    }
+    if reads(Dataset::GcpPredefinedRoles) || reads(Dataset::GcpCustomRoles) {
+        out.push(
+            "the GCP role model: a role's permissions decide (the predefined roles' `includedPermissions` and the custom roles' definitions, read from IAM), never its name; a holder of a role whose permissions were not read is not evaluated.",
+        );
+    }
+    out
 }

@@ -702,7 +702,7 @@ fn map(rtype: &str, cx: &Ctx) -> Option<(Item, String, Vec<UnknownAttr>)> {
                         enforced = Some(false);
                     }
                 }
-                Some(OrgPolicy { constraint: constraint.clone(), enforced, allowed_values: Vec::new(), denied_values: Vec::new() })
+                Some(OrgPolicy { constraint: constraint.clone(), enforced, allowed_values: Vec::new(), denied_values: Vec::new(), conditional_exceptions: Vec::new() })
             });
             let id = format!("//cloudresourcemanager.googleapis.com/projects/{project}");
             Some((Item::GcpOrgPolicy { project, constraint, policy }, id, unknown))
@@ -714,10 +714,10 @@ fn map(rtype: &str, cx: &Ctx) -> Option<(Item, String, Vec<UnknownAttr>)> {
             let constraint = constraint.trim_start_matches("constraints/").to_string();
             let policy = match v.block("boolean_policy") {
                 Ok(Some(b)) => match b.get("enforced") {
-                    Tv::Known(e) => Some(OrgPolicy { constraint: constraint.clone(), enforced: e.as_bool(), allowed_values: Vec::new(), denied_values: Vec::new() }),
+                    Tv::Known(e) => Some(OrgPolicy { constraint: constraint.clone(), enforced: e.as_bool(), allowed_values: Vec::new(), denied_values: Vec::new(), conditional_exceptions: Vec::new() }),
                     _ => None,
                 },
-                Ok(None) => Some(OrgPolicy { constraint: constraint.clone(), enforced: None, allowed_values: Vec::new(), denied_values: Vec::new() }),
+                Ok(None) => Some(OrgPolicy { constraint: constraint.clone(), enforced: None, allowed_values: Vec::new(), denied_values: Vec::new(), conditional_exceptions: Vec::new() }),
                 Err(()) => None,
             };
             let id = format!("//cloudresourcemanager.googleapis.com/projects/{project}");
@@ -733,14 +733,17 @@ fn map(rtype: &str, cx: &Ctx) -> Option<(Item, String, Vec<UnknownAttr>)> {
                 .unwrap_or_else(|| format!("/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{}", v.known_str("role_definition_id").unwrap_or(cx.address)));
             let checks = ["azure_rbac_custom_role_no_wildcard"];
             let (mut actions, mut not_actions, mut blocks) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut data_actions, mut not_data_actions) = (Vec::new(), Vec::new());
             match v.blocks("permissions") {
                 Ok(perms) => {
                     for p in perms {
-                        match (p.strings("actions"), p.strings("not_actions")) {
-                            (Ok(a), Ok(n)) => {
+                        match (p.strings("actions"), p.strings("not_actions"), p.strings("data_actions"), p.strings("not_data_actions")) {
+                            (Ok(a), Ok(n), Ok(da), Ok(nd)) => {
                                 actions.extend(a.iter().cloned());
                                 not_actions.extend(n.iter().cloned());
-                                blocks.push(crate::inventory::azure::RolePermissions { actions: a, not_actions: n });
+                                data_actions.extend(da.iter().cloned());
+                                not_data_actions.extend(nd.iter().cloned());
+                                blocks.push(crate::inventory::azure::RolePermissions { actions: a, not_actions: n, data_actions: da, not_data_actions: nd, condition: None });
                             }
                             _ => unknown.push(cx.omitted("permissions", &checks)),
                         }
@@ -757,7 +760,17 @@ fn map(rtype: &str, cx: &Ctx) -> Option<(Item, String, Vec<UnknownAttr>)> {
                 assignable_scopes.push(scope.to_string());
             }
             let permission_blocks = if blocks.len() > 1 { blocks } else { Vec::new() };
-            let definition = AzureRoleDefinition { id: id.clone(), role_name: name, role_type: "CustomRole".into(), assignable_scopes, actions, not_actions, permission_blocks };
+            let definition = AzureRoleDefinition {
+                id: id.clone(),
+                role_name: name,
+                role_type: "CustomRole".into(),
+                assignable_scopes,
+                actions,
+                not_actions,
+                data_actions,
+                not_data_actions,
+                permission_blocks,
+            };
             Some((Item::AzureRoleDefinition { subscription, definition }, id, unknown))
         }
         "azurerm_lighthouse_definition" => {
@@ -1276,6 +1289,14 @@ fn gcp_project_mut<'a>(inv: &'a mut Inventory, project: &str, plan_only: bool) -
     }
     if inv.gcp.hierarchy.is_not_requested() {
         inv.gcp.hierarchy = Collected::Collected(Vec::new());
+    }
+    // A plan alone says nothing of the folders and organization above a project: plan-only
+    // scans judge the planned project's own policy, placed at the top of its own tree (with
+    // `--inventory`, the project read there keeps its real place).
+    if let Collected::Collected(tree) = &mut inv.gcp.hierarchy {
+        if !tree.iter().any(|n| n.id == project) {
+            tree.push(crate::inventory::ScopeNode { id: project.to_string(), name: Some(project.to_string()), kind: crate::inventory::ScopeKind::GcpProject, parent: None, state: None });
+        }
     }
     inv.gcp.projects.push(GcpProject {
         project_id: project.to_string(),

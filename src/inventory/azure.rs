@@ -35,6 +35,7 @@ impl AzureInventory {
                 service_principals,
                 directory_roles,
                 directory_role_eligibility,
+                directory_role_definitions,
                 group_members,
                 directory_reads,
                 subscriptions,
@@ -47,6 +48,7 @@ impl AzureInventory {
             entry(out, tenant_id, Dataset::AzureServicePrincipals, service_principals);
             entry(out, tenant_id, Dataset::AzureDirectoryRoles, directory_roles);
             entry(out, tenant_id, Dataset::AzureDirectoryRoleEligibility, directory_role_eligibility);
+            entry(out, tenant_id, Dataset::AzureDirectoryRoleDefinitions, directory_role_definitions);
             entry(out, tenant_id, Dataset::AzureGroupMembers, group_members);
             entry(out, tenant_id, Dataset::AzureDirectoryReads, directory_reads);
             for s in subscriptions {
@@ -93,6 +95,7 @@ impl AzureInventory {
             drop(&mut t.service_principals, Dataset::AzureServicePrincipals, keep);
             drop(&mut t.directory_roles, Dataset::AzureDirectoryRoles, keep);
             drop(&mut t.directory_role_eligibility, Dataset::AzureDirectoryRoleEligibility, keep);
+            drop(&mut t.directory_role_definitions, Dataset::AzureDirectoryRoleDefinitions, keep);
             drop(&mut t.group_members, Dataset::AzureGroupMembers, keep);
             drop(&mut t.directory_reads, Dataset::AzureDirectoryReads, keep);
             for s in &mut t.subscriptions {
@@ -146,6 +149,11 @@ pub struct AzureTenant {
     /// Graph `RoleEligibilitySchedule.Read.Directory` (Entra ID P2): who may activate a directory role.
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
     pub directory_role_eligibility: Collected<Vec<DirectoryRoleAssignment>>,
+    /// Graph `RoleManagement.Read.Directory` (`roleManagement/directory/roleDefinitions`, read in
+    /// bulk): every built-in and custom directory role, with its permissions and, when read from
+    /// the beta endpoint, Microsoft's own `isPrivileged`.
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub directory_role_definitions: Collected<Vec<DirectoryRoleDefinition>>,
     /// Graph `GroupMember.Read.All`: the transitive user members of each group that holds a
     /// privileged directory or Azure role (a role given to a group is held by its members).
     #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
@@ -168,7 +176,7 @@ impl AzureTenant {
         }
         let AzureTenant {
             tenant_id: _, scopes, users, sign_in_activity, registration_details, applications, service_principals,
-            directory_roles, directory_role_eligibility, group_members, directory_reads, subscriptions: _,
+            directory_roles, directory_role_eligibility, directory_role_definitions, group_members, directory_reads, subscriptions: _,
         } = self;
         g(scopes, gap, Dataset::AzureScopes, want);
         g(users, gap, Dataset::AzureUsers, want);
@@ -178,6 +186,7 @@ impl AzureTenant {
         g(service_principals, gap, Dataset::AzureServicePrincipals, want);
         g(directory_roles, gap, Dataset::AzureDirectoryRoles, want);
         g(directory_role_eligibility, gap, Dataset::AzureDirectoryRoleEligibility, want);
+        g(directory_role_definitions, gap, Dataset::AzureDirectoryRoleDefinitions, want);
         g(group_members, gap, Dataset::AzureGroupMembers, want);
         g(directory_reads, gap, Dataset::AzureDirectoryReads, want);
     }
@@ -193,6 +202,7 @@ impl AzureTenant {
             service_principals: Collected::NotRequested,
             directory_roles: Collected::NotRequested,
             directory_role_eligibility: Collected::NotRequested,
+            directory_role_definitions: Collected::NotRequested,
             group_members: Collected::NotRequested,
             directory_reads: Collected::NotRequested,
             subscriptions: Vec::new(),
@@ -211,6 +221,7 @@ impl AzureTenant {
             service_principals,
             directory_roles,
             directory_role_eligibility,
+            directory_role_definitions,
             group_members,
             directory_reads,
             subscriptions,
@@ -223,24 +234,35 @@ impl AzureTenant {
         self.service_principals.merge(service_principals, &id, Dataset::AzureServicePrincipals)?;
         self.directory_roles.merge(directory_roles, &id, Dataset::AzureDirectoryRoles)?;
         self.directory_role_eligibility.merge(directory_role_eligibility, &id, Dataset::AzureDirectoryRoleEligibility)?;
+        self.directory_role_definitions.merge(directory_role_definitions, &id, Dataset::AzureDirectoryRoleDefinitions)?;
         self.group_members.merge(group_members, &id, Dataset::AzureGroupMembers)?;
         self.directory_reads.merge(directory_reads, &id, Dataset::AzureDirectoryReads)?;
         merge_keyed(&mut self.subscriptions, subscriptions, |s| s.subscription_id.clone(), AzureSubscription::merge)
     }
 
     /// The subscription's chain of scopes from the tenant root down (`/providers/Microsoft.Management/
-    /// managementGroups/<id>` …, then `/subscriptions/<id>`), when the tree was read.
+    /// managementGroups/<id>` …, then `/subscriptions/<id>`), when the tree was read and the chain is
+    /// whole. `None` when it is not known: the tree was not read, the subscription is not in it, a
+    /// parent link points at a group the tree does not hold, the chain loops, or it ends at a group
+    /// that is not the tenant root group (which bears the tenant's id).
+    /// A shorter chain would hide the grants of the groups that were lost.
     pub fn ancestors(&self, subscription_id: &str) -> Option<Vec<String>> {
         let nodes = self.scopes.get()?;
         let mut chain = Vec::new();
         let mut cur = nodes.iter().find(|n| n.kind == ScopeKind::AzureSubscription && n.id.eq_ignore_ascii_case(subscription_id))?;
+        // Every subscription sits under the tenant root group at least: one placed nowhere was not
+        // placed by the read.
+        cur.parent.as_ref()?;
         while let Some(p) = &cur.parent {
-            let Some(next) = nodes.iter().find(|n| &n.id == p) else { break };
+            let next = nodes.iter().find(|n| n.id.eq_ignore_ascii_case(p) && n.kind != ScopeKind::AzureSubscription)?;
             chain.push(format!("/providers/Microsoft.Management/managementGroups/{}", next.id));
-            cur = next;
             if chain.len() > 16 {
-                break; // Azure allows six levels below the root: a longer chain is a loop.
+                return None; // Azure allows six levels below the root: a longer chain is a loop.
             }
+            cur = next;
+        }
+        if !cur.id.eq_ignore_ascii_case(&self.tenant_id) {
+            return None; // the chain stops at a group with no parent that is not the root group
         }
         chain.reverse();
         Some(chain)
@@ -291,13 +313,60 @@ pub struct EntraUser {
     pub user_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<Timestamp>,
+    /// `creationType`: how the account was made. Absent (null) for an ordinary work account;
+    /// `Invitation` for a B2B invited external user, `SelfServiceSignUp` / `EmailVerified` for
+    /// self-service sign-ups, `LocalAccount` for an Azure AD B2C local account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creation_type: Option<String>,
+}
+
+/// Whether a user is one of the tenant's own people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Membership {
+    /// `userType` Member, made as an ordinary account of this tenant.
+    Member,
+    /// An identity from outside the tenant, and why (`userType` Guest, invited, self-signed-up).
+    Outside(&'static str),
+    /// Neither `userType` nor `creationType` says.
+    Unknown,
 }
 
 impl EntraUser {
-    /// A guest (B2B) account: `userType` Guest, or an `#EXT#` principal name.
+    /// Microsoft's documented semantics, never the principal name's shape:
+    /// - `userType` `Guest` is a guest, whatever the UPN (an invited user's UPN need not carry
+    ///   `#EXT#`, and a guest can be given any UPN).
+    /// - `creationType` `Invitation` (a B2B collaboration user, even one made `userType`
+    ///   `Member`: an "external member" still signs in at its home tenant), `SelfServiceSignUp`,
+    ///   `EmailVerified` or `LocalAccount` is an outside identity.
+    /// - `userType` `Member` with no such `creationType` is one of ours, even with an `#EXT#` UPN:
+    ///   an external user converted to an internal member (`convertExternalToInternalMemberUser`)
+    ///   keeps the UPN it had, and signs in here. (Should Microsoft keep `creationType`
+    ///   `Invitation` on a converted user, it is reported as outside: a false alarm, never a
+    ///   missed guest.)
+    /// - With neither property the answer is `Unknown`, which checks report as `not_evaluated`.
+    pub fn membership(&self) -> Membership {
+        let is = |v: &Option<String>, x: &str| v.as_deref().is_some_and(|t| t.trim().eq_ignore_ascii_case(x));
+        if is(&self.user_type, "Guest") {
+            return Membership::Outside("userType Guest");
+        }
+        if is(&self.creation_type, "Invitation") {
+            return Membership::Outside("creationType Invitation: an invited external user");
+        }
+        if is(&self.creation_type, "SelfServiceSignUp") || is(&self.creation_type, "EmailVerified") {
+            return Membership::Outside("creationType of a self-service sign-up");
+        }
+        if is(&self.creation_type, "LocalAccount") {
+            return Membership::Outside("creationType LocalAccount: a B2C local account");
+        }
+        if is(&self.user_type, "Member") {
+            return Membership::Member;
+        }
+        Membership::Unknown
+    }
+
+    /// An outside identity for certain (see [`EntraUser::membership`]).
     pub fn is_guest(&self) -> bool {
-        self.user_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("guest"))
-            || self.user_principal_name.to_ascii_uppercase().contains("#EXT#")
+        matches!(self.membership(), Membership::Outside(_))
     }
 }
 
@@ -412,12 +481,70 @@ fn tenant_root() -> String {
     "/".to_string()
 }
 
-/// The users that belong to a group, directly or through nested groups.
+/// The principals that belong to a group, directly or through nested groups, and those eligible
+/// to join it through Privileged Identity Management for Groups.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct GroupMembers {
     pub group_id: String,
-    #[serde(default)]
+    /// The user members, as snapshots before every member type was read kept them (then
+    /// `members` is absent, and who else belongs is unknown).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub user_ids: Vec<String>,
+    /// Every transitive member, of every type (`transitiveMembers`: users, service principals,
+    /// devices, contacts). `None`: only `user_ids` were read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members: Option<Vec<GroupMember>>,
+    /// PIM for Groups (`identityGovernance/privilegedAccess/group/eligibilityScheduleInstances`):
+    /// who may activate membership or ownership of the group (an eligible owner can add
+    /// themselves). Not read is a gap: such a principal holds the group's roles on activation.
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub eligible: Collected<Vec<GroupMember>>,
+}
+
+/// One member of a group (or one principal eligible for it).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GroupMember {
+    pub id: String,
+    /// `user`, `servicePrincipal`, `device`, `orgContact`, `group` (from `@odata.type`);
+    /// for eligibility, where Graph gives no type, `unknown`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// For eligibility: `member` or `owner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<String>,
+}
+
+impl GroupMembers {
+    /// Every member: the full list, or the legacy user ids as users.
+    pub fn all_members(&self) -> Vec<GroupMember> {
+        match &self.members {
+            Some(m) => m.clone(),
+            None => self.user_ids.iter().map(|id| GroupMember { id: id.clone(), kind: "user".into(), access: None }).collect(),
+        }
+    }
+}
+
+/// A directory (Entra) role definition, built-in or custom
+/// (`roleManagement/directory/roleDefinitions`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DirectoryRoleDefinition {
+    /// The id role assignments refer to (for built-in roles, the template id).
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<String>,
+    pub display_name: String,
+    /// Absent: unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_built_in: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_enabled: Option<bool>,
+    /// Microsoft's own verdict (`isPrivileged`), which only Graph beta returns. `None`: not
+    /// returned (read from v1.0), never "not privileged".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_privileged: Option<bool>,
+    /// Every `rolePermissions[].allowedResourceActions`, together.
+    #[serde(default)]
+    pub allowed_resource_actions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -559,9 +686,15 @@ pub struct AzureRoleDefinition {
     pub actions: Vec<String>,
     #[serde(default)]
     pub not_actions: Vec<String>,
-    /// The role's permission blocks, kept when it has more than one: `notActions` take back only
-    /// the `actions` of their own block, so the flat lists above (every block's, together) can
-    /// understate what the role grants.
+    /// Data-plane actions (`dataActions`: Key Vault secrets and keys, storage blobs, …), every
+    /// block's together; absent in older snapshots (read as none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_actions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_data_actions: Vec<String>,
+    /// The role's permission blocks, whole (the collector keeps every block): `notActions` take
+    /// back only the `actions` of their own block, so the flat lists above (every block's,
+    /// together) can understate what the role grants. Empty: the flat lists are the one block.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub permission_blocks: Vec<RolePermissions>,
 }
@@ -573,11 +706,24 @@ pub struct RolePermissions {
     pub actions: Vec<String>,
     #[serde(default)]
     pub not_actions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_actions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_data_actions: Vec<String>,
+    /// An ABAC condition on the block (built-in roles such as Key Vault Data Access Administrator
+    /// carry one that limits which roles they may assign).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
 }
 
 impl RolePermissions {
     pub fn grants(&self, action: &str) -> bool {
         Self::grants_lists(&self.actions, &self.not_actions, action)
+    }
+
+    /// Does the block grant the data action (its `dataActions` match, its `notDataActions` do not)?
+    pub fn grants_data(&self, action: &str) -> bool {
+        Self::grants_lists(&self.data_actions, &self.not_data_actions, action)
     }
 }
 
@@ -589,7 +735,13 @@ impl AzureRoleDefinition {
     /// The role's blocks: the kept ones, or the flat lists as one.
     pub fn blocks(&self) -> Vec<RolePermissions> {
         if self.permission_blocks.is_empty() {
-            vec![RolePermissions { actions: self.actions.clone(), not_actions: self.not_actions.clone() }]
+            vec![RolePermissions {
+                actions: self.actions.clone(),
+                not_actions: self.not_actions.clone(),
+                data_actions: self.data_actions.clone(),
+                not_data_actions: self.not_data_actions.clone(),
+                condition: None,
+            }]
         } else {
             self.permission_blocks.clone()
         }
@@ -603,17 +755,10 @@ impl AzureRoleDefinition {
             self.permission_blocks.iter().any(|b| b.grants(action))
         }
     }
-
-    /// Some block grants `*` and takes nothing back from `Microsoft.Authorization`.
-    pub fn grants_everything(&self) -> bool {
-        self.blocks().iter().any(|b| {
-            b.actions.iter().any(|a| a.trim() == "*") && !b.not_actions.iter().any(|n| n.trim() == "*" || n.trim().to_ascii_lowercase().starts_with("microsoft.authorization"))
-        })
-    }
 }
 
 impl RolePermissions {
-    fn grants_lists(actions: &[String], not_actions: &[String], action: &str) -> bool {
+    pub fn grants_lists(actions: &[String], not_actions: &[String], action: &str) -> bool {
         use crate::policy::arn::wildcard_match_ci;
         actions.iter().any(|a| wildcard_match_ci(a.trim(), action)) && !not_actions.iter().any(|n| wildcard_match_ci(n.trim(), action))
     }
@@ -701,4 +846,70 @@ pub struct LighthouseAuthorization {
 pub fn is_guid(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 36 && b.iter().enumerate().all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { *c == b'-' } else { c.is_ascii_hexdigit() })
+}
+
+#[cfg(test)]
+mod ancestors_tests {
+    use super::*;
+
+    fn tenant(nodes: &[(&str, ScopeKind, Option<&str>)]) -> AzureTenant {
+        let mut t = AzureTenant::new("tenant-1");
+        t.scopes = Collected::Collected(nodes.iter().map(|(id, kind, parent)| ScopeNode { id: id.to_string(), name: None, kind: *kind, parent: parent.map(str::to_string), state: None }).collect());
+        t
+    }
+
+    #[test]
+    fn a_whole_chain_runs_from_the_root_group() {
+        let t = tenant(&[("tenant-1", ScopeKind::AzureManagementGroup, None), ("prod", ScopeKind::AzureManagementGroup, Some("tenant-1")), ("s1", ScopeKind::AzureSubscription, Some("prod"))]);
+        let chain = t.ancestors("S1").unwrap();
+        assert_eq!(chain, ["/providers/Microsoft.Management/managementGroups/tenant-1", "/providers/Microsoft.Management/managementGroups/prod"]);
+    }
+
+    #[test]
+    fn a_missing_parent_is_unknown_never_a_shorter_chain() {
+        use ScopeKind::{AzureManagementGroup as Mg, AzureSubscription as Sub};
+        // The parent group of `prod` was not read.
+        let lost = tenant(&[("tenant-1", Mg, None), ("prod", Mg, Some("corp")), ("s1", Sub, Some("prod"))]);
+        assert_eq!(lost.ancestors("s1"), None);
+        // `prod` has no parent link and is not the root group.
+        let orphan = tenant(&[("tenant-1", Mg, None), ("prod", Mg, None), ("s1", Sub, Some("prod"))]);
+        assert_eq!(orphan.ancestors("s1"), None);
+        // The subscription itself is placed nowhere, in a tree with groups or without.
+        let unplaced = tenant(&[("tenant-1", Mg, None), ("s1", Sub, None)]);
+        assert_eq!(unplaced.ancestors("s1"), None);
+        assert_eq!(tenant(&[("s1", Sub, None)]).ancestors("s1"), None);
+        // A loop.
+        let cycle = tenant(&[("a", Mg, Some("b")), ("b", Mg, Some("a")), ("s1", Sub, Some("a"))]);
+        assert_eq!(cycle.ancestors("s1"), None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(upn: &str, user_type: Option<&str>, creation_type: Option<&str>) -> EntraUser {
+        EntraUser {
+            id: "1".into(),
+            user_principal_name: upn.into(),
+            account_enabled: Some(true),
+            user_type: user_type.map(str::to_string),
+            created: None,
+            creation_type: creation_type.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn guests_are_decided_by_user_type_and_creation_type_never_by_the_upn() {
+        // A guest whose UPN has no #EXT#.
+        assert!(matches!(user("ivan@contoso.example", Some("guest"), None).membership(), Membership::Outside(_)));
+        assert!(matches!(user("ivan@contoso.example", None, Some("Invitation")).membership(), Membership::Outside(_)));
+        // An external member (B2B, userType Member) still signs in at home.
+        assert!(matches!(user("x@contoso.example", Some("Member"), Some("invitation")).membership(), Membership::Outside(_)));
+        assert!(matches!(user("x@contoso.example", Some("Member"), Some("SelfServiceSignUp")).membership(), Membership::Outside(_)));
+        // A converted member keeps its #EXT# UPN and is ours.
+        assert_eq!(user("nora_fabrikam.example#EXT#@contoso.example", Some("Member"), None).membership(), Membership::Member);
+        // Neither property: unknown, not a member.
+        assert_eq!(user("someone#EXT#@contoso.example", None, None).membership(), Membership::Unknown);
+    }
 }

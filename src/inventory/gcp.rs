@@ -32,6 +32,32 @@ pub struct GcpInventory {
     pub nodes: Vec<GcpNode>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub projects: Vec<GcpProject>,
+    /// Google's predefined roles (`roles/…`) with their permissions: IAM `roles.list` without a
+    /// parent and with the full view, read once per scan. Only the roles some binding read in the
+    /// scan names are kept (organization, folders, projects, service accounts' own policies); the
+    /// rest are counted in `predefined_roles_omitted`. A role a binding names that is not here is
+    /// unknown, never "grants nothing" (`crate::reach::gcp`).
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub predefined_roles: Collected<Vec<PredefinedRole>>,
+    /// Predefined roles listed but named by no binding read, so left out of `predefined_roles`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub predefined_roles_omitted: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// A predefined role's definition: the permissions its grants carry.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PredefinedRole {
+    /// `roles/<id>`, as bindings name it.
+    pub name: String,
+    #[serde(default)]
+    pub permissions: Vec<String>,
+    /// `GA`, `BETA`, `ALPHA`, `DEPRECATED` or `EAP` (a deprecated role still grants).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
 }
 
 /// The scanned organization's identity.
@@ -73,7 +99,28 @@ impl GcpNode {
 
 impl GcpInventory {
     pub fn is_empty(&self) -> bool {
-        self.organization.is_none() && self.hierarchy.is_not_requested() && self.nodes.is_empty() && self.projects.is_empty()
+        self.organization.is_none() && self.hierarchy.is_not_requested() && self.nodes.is_empty() && self.projects.is_empty() && self.predefined_roles.is_not_requested()
+    }
+
+    /// The definition of the predefined role a binding names (`roles/<id>`). `Err` when the
+    /// predefined roles were not read, or this one is not among them: its grants are then unknown.
+    pub fn predefined_role(&self, role: &str) -> Result<&PredefinedRole, Missing> {
+        let roles = self.predefined_roles.require(Dataset::GcpPredefinedRoles)?;
+        roles.iter().find(|r| r.name == role).ok_or_else(|| Missing {
+            dataset: Dataset::GcpPredefinedRoles,
+            state: CoverageState::Partial {
+                missing: format!("the predefined role {role} is not among the {} predefined roles read (IAM roles.list without a parent, full view)", roles.len()),
+            },
+        })
+    }
+
+    /// Every role any binding read names: the organization's, folders', projects' and service
+    /// accounts' own policies.
+    pub fn roles_named(&self) -> std::collections::BTreeSet<&str> {
+        let nodes = self.nodes.iter().filter_map(|n| n.iam_policy.get());
+        let projects = self.projects.iter().filter_map(|p| p.iam_policy.get());
+        let accounts = self.projects.iter().filter_map(|p| p.service_accounts.get()).flatten().filter_map(|a| a.iam_policy.get());
+        nodes.chain(projects).chain(accounts).flat_map(|pol| pol.bindings.iter().map(|b| b.role.as_str())).collect()
     }
 
     /// The organizations of the hierarchy (scopes of organization checks).
@@ -85,23 +132,62 @@ impl GcpInventory {
     /// above it, each with the resource it is set on. `Err` when the hierarchy or any level's
     /// policy was not read: a partial list would hide inherited grants.
     pub fn effective_iam<'a>(&'a self, project: &'a GcpProject) -> Result<Vec<(&'a str, &'a IamPolicy)>, Missing> {
-        let mut out = vec![(project.name.as_str(), project.iam_policy.require(Dataset::GcpIamPolicy)?)];
-        let tree = self.hierarchy.require(Dataset::GcpHierarchy)?;
-        let mut parent = project.parent.clone();
-        let mut guard = 0;
-        while let Some(p) = parent {
-            guard += 1;
-            if guard > 64 {
-                break; // a malformed snapshot with a parent cycle
-            }
-            let node = self.nodes.iter().find(|n| n.name == p).ok_or_else(|| Missing {
-                dataset: Dataset::GcpIamPolicy,
-                state: CoverageState::Partial { missing: format!("no IAM policy was read for {p}, above {}", project.project_id) },
-            })?;
-            out.push((node.name.as_str(), node.iam_policy.require(Dataset::GcpIamPolicy)?));
-            parent = tree.iter().find(|n| n.id == p).and_then(|n| n.parent.clone());
+        match self.effective_iam_known(project) {
+            (levels, None) => Ok(levels),
+            (_, Some(gap)) => Err(gap),
         }
-        Ok(out)
+    }
+
+    /// The levels of [`GcpInventory::effective_iam`] that could be read, from the project up, and
+    /// the gap that stopped the walk, if any: what a check sees on them is known (a grant found
+    /// there fails whatever sits above), what it does not see is not a pass.
+    ///
+    /// The walk follows the hierarchy that was read, from the project's own node: a project the
+    /// tree does not hold, a parent the project and the tree disagree on, a level missing from the
+    /// tree, a folder without a parent link and a loop are gaps, never the top of the tree.
+    pub fn effective_iam_known<'a>(&'a self, project: &'a GcpProject) -> (Vec<(&'a str, &'a IamPolicy)>, Option<Missing>) {
+        let mut out = Vec::new();
+        match project.iam_policy.require(Dataset::GcpIamPolicy) {
+            Ok(p) => out.push((project.name.as_str(), p)),
+            Err(m) => return (out, Some(m)),
+        }
+        let tree = match self.hierarchy.require(Dataset::GcpHierarchy) {
+            Ok(t) => t,
+            Err(m) => return (out, Some(m)),
+        };
+        let gap = |missing: String| Some(Missing { dataset: Dataset::GcpHierarchy, state: CoverageState::Partial { missing } });
+        let Some(me) = tree.iter().find(|n| n.kind == super::ScopeKind::GcpProject && (n.id == project.name || n.name.as_deref() == Some(project.project_id.as_str()))) else {
+            return (out, gap(format!("project {} is not in the hierarchy that was read: the folders and organization above it are unknown", project.project_id)));
+        };
+        if project.parent.is_some() && project.parent != me.parent {
+            return (out, gap(format!("project {} names {} as its parent and the hierarchy {}", project.project_id, project.parent.as_deref().unwrap_or("none"), me.parent.as_deref().unwrap_or("none"))));
+        }
+        let mut parent = me.parent.clone();
+        let mut seen: Vec<String> = Vec::new();
+        while let Some(p) = parent {
+            if seen.contains(&p) || seen.len() > 64 {
+                return (out, gap(format!("the hierarchy above {} loops at {p}", project.project_id)));
+            }
+            let Some(node) = self.nodes.iter().find(|n| n.name == p) else {
+                let missing = format!("no IAM policy was read for {p}, above {}", project.project_id);
+                return (out, Some(Missing { dataset: Dataset::GcpIamPolicy, state: CoverageState::Partial { missing } }));
+            };
+            match node.iam_policy.require(Dataset::GcpIamPolicy) {
+                Ok(pol) => out.push((node.name.as_str(), pol)),
+                Err(m) => return (out, Some(m)),
+            }
+            // A level missing from the tree, or a folder without a parent, is not the top: what
+            // sits above it (and what it grants) is unknown.
+            let Some(at) = tree.iter().find(|n| n.id == p) else {
+                return (out, gap(format!("{p}, above {}, is not in the hierarchy that was read: the levels above it are unknown", project.project_id)));
+            };
+            if at.parent.is_none() && at.kind != super::ScopeKind::GcpOrganization {
+                return (out, gap(format!("the parent of {p}, above {}, is unknown", project.project_id)));
+            }
+            seen.push(p);
+            parent = at.parent.clone();
+        }
+        (out, None)
     }
 
     /// The definition of the custom role a binding names (`projects/<id>/roles/<r>` or
@@ -134,6 +220,9 @@ impl GcpInventory {
         if !self.asset_search.is_not_requested() {
             push(out, "organization", Dataset::GcpAssetSearch, self.asset_search.state());
         }
+        if !self.predefined_roles.is_not_requested() {
+            push(out, "predefined roles", Dataset::GcpPredefinedRoles, self.predefined_roles.state());
+        }
         for n in &self.nodes {
             let GcpNode { name, iam_policy, sinks, custom_roles } = n;
             push(out, name, Dataset::GcpIamPolicy, iam_policy.state());
@@ -160,6 +249,10 @@ impl GcpInventory {
         }
         drop(&mut self.hierarchy, Dataset::GcpHierarchy, keep);
         drop(&mut self.asset_search, Dataset::GcpAssetSearch, keep);
+        drop(&mut self.predefined_roles, Dataset::GcpPredefinedRoles, keep);
+        if !keep.contains(&Dataset::GcpPredefinedRoles) {
+            self.predefined_roles_omitted = 0;
+        }
         for n in &mut self.nodes {
             drop(&mut n.iam_policy, Dataset::GcpIamPolicy, keep);
             drop(&mut n.sinks, Dataset::GcpLogging, keep);
@@ -174,13 +267,43 @@ impl GcpInventory {
         }
     }
 
+    /// Predefined roles are one catalogue for every scan: two reads (shards, or scans of other
+    /// projects) unite, each having kept the roles its own bindings name. A gap in either makes
+    /// the whole a gap (a role only the other side kept would be missing unseen).
+    fn unite_predefined_roles(&mut self, other: Collected<Vec<PredefinedRole>>, other_omitted: u32) {
+        let listed = |c: &Collected<Vec<PredefinedRole>>, omitted: u32| c.get().map_or(0, |r| r.len() as u32) + omitted;
+        let total = listed(&self.predefined_roles, self.predefined_roles_omitted).max(listed(&other, other_omitted));
+        match (&mut self.predefined_roles, other) {
+            (_, Collected::NotRequested) => {}
+            (Collected::Collected(mine), Collected::Collected(theirs)) => {
+                for r in theirs {
+                    if !mine.iter().any(|m| m.name == r.name) {
+                        mine.push(r);
+                    }
+                }
+                mine.sort_by(|a, b| a.name.cmp(&b.name));
+                self.predefined_roles_omitted = total.saturating_sub(mine.len() as u32);
+            }
+            (Collected::NotRequested, theirs) => {
+                self.predefined_roles = theirs;
+                self.predefined_roles_omitted = other_omitted;
+            }
+            (Collected::Collected(_), gap) => {
+                self.predefined_roles = gap;
+                self.predefined_roles_omitted = 0;
+            }
+            (_, _) => {}
+        }
+    }
+
     pub(crate) fn merge(&mut self, other: GcpInventory) -> Result<(), MergeError> {
-        let GcpInventory { organization, hierarchy, asset_search, nodes, projects } = other;
+        let GcpInventory { organization, hierarchy, asset_search, nodes, projects, predefined_roles, predefined_roles_omitted } = other;
         if self.organization.is_none() {
             self.organization = organization;
         }
         self.hierarchy.merge(hierarchy, "hierarchy", Dataset::GcpHierarchy)?;
         self.asset_search.merge(asset_search, "organization", Dataset::GcpAssetSearch)?;
+        self.unite_predefined_roles(predefined_roles, predefined_roles_omitted);
         merge_keyed(&mut self.nodes, nodes, |n| n.name.clone(), GcpNode::merge)?;
         merge_keyed(&mut self.projects, projects, |p| p.project_id.clone(), GcpProject::merge)
     }
@@ -341,6 +464,11 @@ pub struct OrgPolicy {
     pub allowed_values: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub denied_values: Vec<String>,
+    /// Conditional rules that loosen the constraint where their condition holds (`enforce: false`,
+    /// `allowAll`, extra allowed values), each as "<what> when <CEL condition>": enforcement with
+    /// a carve-out is not enforcement everywhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditional_exceptions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -353,6 +481,9 @@ pub struct LogSink {
     pub disabled: bool,
     #[serde(default)]
     pub include_children: bool,
+    /// The sink's enabled exclusions (their filters): log entries they match are not exported.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclusions: Vec<String>,
 }
 
 #[cfg(test)]
@@ -368,6 +499,7 @@ mod tests {
             hierarchy: Collected::Collected(vec![
                 node("organizations/1", super::super::ScopeKind::GcpOrganization, None),
                 node("folders/2", super::super::ScopeKind::GcpFolder, Some("organizations/1")),
+                node("projects/9", super::super::ScopeKind::GcpProject, Some("folders/2")),
             ]),
             nodes: vec![
                 GcpNode { name: "organizations/1".into(), iam_policy: Collected::Collected(policy("roles/owner")), sinks: Collected::NotRequested, custom_roles: Collected::NotRequested },
@@ -383,6 +515,8 @@ mod tests {
                 sinks: Collected::NotRequested,
                 custom_roles: Collected::NotRequested,
             }],
+            predefined_roles: Collected::NotRequested,
+            predefined_roles_omitted: 0,
         }
     }
 
@@ -394,6 +528,65 @@ mod tests {
         let denied = inv(Collected::Denied { action: "resourcemanager.folders.getIamPolicy".into(), message: None });
         let e = denied.effective_iam(&denied.projects[0]).unwrap_err();
         assert!(e.to_string().contains("resourcemanager.folders.getIamPolicy"), "{e}");
+    }
+
+    #[test]
+    fn a_level_missing_from_the_tree_is_a_gap_not_the_top() {
+        // The folder's policy was read, but the folder is not in the tree: the walk used to end
+        // there as if it were the organization, dropping the organization's grants.
+        let mut lost = inv(Collected::Collected(IamPolicy::default()));
+        if let Collected::Collected(tree) = &mut lost.hierarchy {
+            tree.retain(|n| n.id != "folders/2");
+        }
+        let e = lost.effective_iam(&lost.projects[0]).unwrap_err();
+        assert!(e.to_string().contains("folders/2"), "{e}");
+        // A folder whose parent link is missing is not the top either.
+        let mut orphan = inv(Collected::Collected(IamPolicy::default()));
+        if let Collected::Collected(tree) = &mut orphan.hierarchy {
+            tree.iter_mut().filter(|n| n.id == "folders/2").for_each(|n| n.parent = None);
+        }
+        assert!(orphan.effective_iam(&orphan.projects[0]).is_err());
+        // A loop is a gap, not a shorter chain.
+        let mut cycle = inv(Collected::Collected(IamPolicy::default()));
+        if let Collected::Collected(tree) = &mut cycle.hierarchy {
+            tree.iter_mut().filter(|n| n.id == "folders/2").for_each(|n| n.parent = Some("folders/2".into()));
+        }
+        assert!(cycle.effective_iam(&cycle.projects[0]).is_err());
+        // The project's own place comes from the tree: absent there, or without a parent link
+        // while the tree gives it one, it is not the top either.
+        let mut unplaced = inv(Collected::Collected(IamPolicy::default()));
+        if let Collected::Collected(tree) = &mut unplaced.hierarchy {
+            tree.retain(|n| n.id != "projects/9");
+        }
+        let (known, gap) = unplaced.effective_iam_known(&unplaced.projects[0]);
+        assert_eq!(known.len(), 1, "the project's own policy is still known");
+        assert!(gap.is_some());
+        let mut no_parent = inv(Collected::Collected(IamPolicy::default()));
+        no_parent.projects[0].parent = None;
+        let levels: Vec<&str> = no_parent.effective_iam(&no_parent.projects[0]).unwrap().iter().map(|(l, _)| *l).collect();
+        assert_eq!(levels, ["projects/9", "folders/2", "organizations/1"], "the tree's parent is used");
+        let mut disagree = inv(Collected::Collected(IamPolicy::default()));
+        disagree.projects[0].parent = Some("organizations/1".into());
+        assert!(disagree.effective_iam(&disagree.projects[0]).is_err());
+    }
+
+    #[test]
+    fn predefined_roles_unite_across_merges_and_a_gap_stays_a_gap() {
+        let role = |n: &str| PredefinedRole { name: n.into(), permissions: vec!["resourcemanager.projects.get".into()], stage: None };
+        let part = |roles: Vec<PredefinedRole>, omitted: u32| GcpInventory { predefined_roles: Collected::Collected(roles), predefined_roles_omitted: omitted, ..Default::default() };
+        // Two shards of one catalogue of 10 roles, each keeping the ones its bindings name.
+        let mut a = part(vec![role("roles/viewer"), role("roles/editor")], 8);
+        a.merge(part(vec![role("roles/viewer"), role("roles/owner")], 8)).unwrap();
+        let names: Vec<&str> = a.predefined_roles.get().unwrap().iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["roles/editor", "roles/owner", "roles/viewer"]);
+        assert_eq!(a.predefined_roles_omitted, 7);
+        assert!(a.predefined_role("roles/owner").is_ok());
+        assert!(a.predefined_role("roles/iam.roleAdmin").unwrap_err().to_string().contains("roles/iam.roleAdmin"));
+        // A shard whose read failed: unknown, never the other shard's shorter list.
+        let mut b = part(vec![role("roles/viewer")], 9);
+        b.merge(GcpInventory { predefined_roles: Collected::Failed { error: "deadline".into() }, ..Default::default() }).unwrap();
+        assert!(b.predefined_roles.get().is_none());
+        assert!(b.predefined_role("roles/viewer").is_err());
     }
 
     #[test]

@@ -347,6 +347,7 @@ pub enum Dataset {
     AzureServicePrincipals,
     AzureDirectoryRoles,
     AzureDirectoryRoleEligibility,
+    AzureDirectoryRoleDefinitions,
     AzureGroupMembers,
     AzureDirectoryReads,
     AzureRoleAssignments,
@@ -362,19 +363,20 @@ pub enum Dataset {
     GcpOrgPolicies,
     GcpLogging,
     GcpCustomRoles,
+    GcpPredefinedRoles,
 }
 
 impl Dataset {
-    pub const ALL: [Dataset; 37] = {
+    pub const ALL: [Dataset; 39] = {
         use Dataset::*;
         [
             AwsAuthorizationDetails, AwsCredentialReport, AwsAccountSummary, AwsPasswordPolicy, AwsIdentityProviders,
             AwsMfaDevices, AwsUserCredentials, AwsTrailEvents, AwsEnabledRegions, AwsOrganization, AwsCloudTrail, AwsAccessAnalyzer, AwsEc2Metadata,
             AwsEc2MetadataDefaults, AzureScopes, AzureUsers, AzureSignInActivity, AzureRegistrationDetails,
-            AzureApplications, AzureServicePrincipals, AzureDirectoryRoles, AzureDirectoryRoleEligibility,
+            AzureApplications, AzureServicePrincipals, AzureDirectoryRoles, AzureDirectoryRoleEligibility, AzureDirectoryRoleDefinitions,
             AzureGroupMembers, AzureDirectoryReads, AzureRoleAssignments, AzureRoleEligibility, AzureRoleDefinitions, AzurePolicyAssignments,
             AzureDiagnosticSettings, AzureLighthouse, GcpHierarchy, GcpAssetSearch, GcpIamPolicy, GcpServiceAccounts, GcpOrgPolicies,
-            GcpLogging, GcpCustomRoles,
+            GcpLogging, GcpCustomRoles, GcpPredefinedRoles,
         ]
     };
 
@@ -391,10 +393,10 @@ impl Dataset {
             | AwsIdentityProviders | AwsMfaDevices | AwsUserCredentials | AwsTrailEvents | AwsEnabledRegions | AwsOrganization | AwsCloudTrail | AwsAccessAnalyzer
             | AwsEc2Metadata | AwsEc2MetadataDefaults => Cloud::Aws,
             AzureScopes | AzureUsers | AzureSignInActivity | AzureRegistrationDetails | AzureApplications
-            | AzureServicePrincipals | AzureDirectoryRoles | AzureDirectoryRoleEligibility | AzureGroupMembers | AzureDirectoryReads
+            | AzureServicePrincipals | AzureDirectoryRoles | AzureDirectoryRoleEligibility | AzureDirectoryRoleDefinitions | AzureGroupMembers | AzureDirectoryReads
             | AzureRoleAssignments | AzureRoleEligibility | AzureRoleDefinitions | AzurePolicyAssignments
             | AzureDiagnosticSettings | AzureLighthouse => Cloud::Azure,
-            GcpHierarchy | GcpAssetSearch | GcpIamPolicy | GcpServiceAccounts | GcpOrgPolicies | GcpLogging | GcpCustomRoles => Cloud::Gcp,
+            GcpHierarchy | GcpAssetSearch | GcpIamPolicy | GcpServiceAccounts | GcpOrgPolicies | GcpLogging | GcpCustomRoles | GcpPredefinedRoles => Cloud::Gcp,
         }
     }
 
@@ -410,14 +412,14 @@ impl Dataset {
             AwsEc2Metadata | AwsEc2MetadataDefaults | AwsEnabledRegions => "ec2",
             AzureScopes => "managementgroups",
             AzureUsers | AzureSignInActivity | AzureRegistrationDetails | AzureApplications | AzureServicePrincipals
-            | AzureDirectoryRoles | AzureDirectoryRoleEligibility | AzureGroupMembers | AzureDirectoryReads => "entra",
+            | AzureDirectoryRoles | AzureDirectoryRoleEligibility | AzureDirectoryRoleDefinitions | AzureGroupMembers | AzureDirectoryReads => "entra",
             AzureRoleAssignments | AzureRoleEligibility | AzureRoleDefinitions | AzurePolicyAssignments => "authorization",
             AzureDiagnosticSettings => "monitor",
             AzureLighthouse => "managedservices",
             GcpHierarchy | GcpIamPolicy => "resourcemanager",
             GcpAssetSearch => "cloudasset",
             GcpOrgPolicies => "orgpolicy",
-            GcpServiceAccounts | GcpCustomRoles => "iam",
+            GcpServiceAccounts | GcpCustomRoles | GcpPredefinedRoles => "iam",
             GcpLogging => "logging",
         }
     }
@@ -448,6 +450,7 @@ impl Dataset {
             AzureServicePrincipals => "the Entra ID service principals and managed identities",
             AzureDirectoryRoles => "the Entra ID directory role assignments",
             AzureDirectoryRoleEligibility => "the Entra ID eligible (PIM) directory role assignments",
+            AzureDirectoryRoleDefinitions => "the Entra ID directory role definitions",
             AzureGroupMembers => "the members of groups that hold privileged roles",
             AzureDirectoryReads => "the incident's Entra principals (read one by one)",
             AzureRoleAssignments => "the Azure role assignments",
@@ -463,6 +466,7 @@ impl Dataset {
             GcpOrgPolicies => "the GCP organization policies",
             GcpLogging => "the GCP log sinks",
             GcpCustomRoles => "the GCP custom role definitions",
+            GcpPredefinedRoles => "the GCP predefined role definitions",
         }
     }
 
@@ -509,6 +513,7 @@ impl Dataset {
             AzureDirectoryRoleEligibility => {
                 "a live Azure scan (--azure) with the Graph permission RoleEligibilitySchedule.Read.Directory in a tenant with Entra ID P2"
             }
+            AzureDirectoryRoleDefinitions => "a live Azure scan (--azure) with the Graph permission RoleManagement.Read.Directory",
             AzureGroupMembers => "a live Azure scan (--azure) with the Graph permission GroupMember.Read.All",
             AzureDirectoryReads => "a live verify (--azure) with the Graph permissions User.Read.All and Application.Read.All",
             AzureRoleAssignments => "a live Azure scan (--azure) with Microsoft.Authorization/roleAssignments/read",
@@ -526,6 +531,7 @@ impl Dataset {
             GcpOrgPolicies => "a live GCP scan (--gcp) with orgpolicy.policies.getEffectivePolicy",
             GcpLogging => "a live GCP scan (--gcp) with logging.sinks.list",
             GcpCustomRoles => "a live GCP scan (--gcp) with iam.roles.list",
+            GcpPredefinedRoles => "a live GCP scan (--gcp): IAM roles.list without a parent (the predefined roles, with their permissions)",
         }
     }
 }

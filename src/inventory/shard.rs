@@ -133,6 +133,7 @@ pub fn is_organization_wide(d: Dataset) -> bool {
             | AzureServicePrincipals
             | AzureDirectoryRoles
             | AzureDirectoryRoleEligibility
+            | AzureDirectoryRoleDefinitions
             | AzureDirectoryReads
             | GcpHierarchy
             | GcpAssetSearch

@@ -30,14 +30,14 @@ impl Truth {
             Truth::Unknown => Truth::Unknown,
         }
     }
-    fn and(self, o: Self) -> Self {
+    pub fn and(self, o: Self) -> Self {
         match (self, o) {
             (Truth::False, _) | (_, Truth::False) => Truth::False,
             (Truth::True, Truth::True) => Truth::True,
             _ => Truth::Unknown,
         }
     }
-    fn or(self, o: Self) -> Self {
+    pub fn or(self, o: Self) -> Self {
         match (self, o) {
             (Truth::True, _) | (_, Truth::True) => Truth::True,
             (Truth::False, Truth::False) => Truth::False,

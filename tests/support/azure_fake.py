@@ -8,7 +8,7 @@ denied permissions, missing licences, throttling with Retry-After, latency.
 
 Usage: azure_fake.py SCENARIO --dir DIR [--page N] [--latency-ms N] [--deny PATH_PREFIX]...
        [--unlicensed PATH_PREFIX]... [--unlicensed-sign-in] [--throttle-once PATH_PREFIX]...
-       [--users N] [--subscriptions N] [--canary SECRET] [--flaky N]
+       [--users N] [--subscriptions N] [--canary SECRET] [--flaky N] [--no-beta]
 Prints one JSON line with the three ports and the CA file once it listens; writes every request
 to DIR/requests.jsonl.
 """
@@ -302,6 +302,17 @@ def make_handler(state, server_name):
             sc = state.s
             parts = [p for p in path.split("/") if p]
             low = [p.lower() for p in parts]
+            if len(low) >= 3 and low[-3:-1] == ["microsoft.authorization", "roledefinitions"]:
+                # One role definition by id (Role Definitions - Get, at any scope): the listed ones
+                # and those a subscription's list leaves out (`extra_role_definitions`: custom roles
+                # assignable only below it). Served with the permission blocks whole (dataActions,
+                # notDataActions, condition) as the 2022-05-01-preview API returns them.
+                guid = low[-1]
+                for sub in sc["subscriptions"]:
+                    for d in sub.get("role_definitions", []) + sub.get("extra_role_definitions", []):
+                        if d["name"].lower() == guid:
+                            return self.send_json(200, d)
+                return self.send_json(404, {"error": {"code": "RoleDefinitionDoesNotExist", "message": "The specified role definition with ID '%s' does not exist." % parts[-1]}})
             if low == ["subscriptions"]:
                 subs = [{"id": "/subscriptions/" + s["subscriptionId"], "subscriptionId": s["subscriptionId"], "displayName": s["displayName"],
                          "state": s.get("state", "Enabled"), "tenantId": sc["tenant_id"], "authorizationSource": "RoleBased"} for s in sc["subscriptions"]]
@@ -344,11 +355,22 @@ def make_handler(state, server_name):
 
         def graph(self, path, query):
             g = state.s["graph"]
-            if not path.startswith("/v1.0/"):
+            version = path.split("/")[1] if path.count("/") >= 2 else ""
+            if version not in ("v1.0", "beta") or (version == "beta" and state.args.no_beta):
                 return self.send_json(404, {"error": {"code": "BadRequest", "message": "Invalid version"}})
-            rest = path[len("/v1.0"):]
+            rest = path[len("/" + version):]
             top = int(query.get("$top", "100"))
             select = [s for s in query.get("$select", "").split(",") if s]
+            if rest == "/roleManagement/directory/roleDefinitions":
+                # unifiedRoleDefinition: isPrivileged exists on beta only; v1.0 refuses to select it.
+                if version == "v1.0" and "isPrivileged" in select:
+                    return self.send_json(400, {"error": {"code": "BadRequest", "message": "Could not find a property named 'isPrivileged' on type 'microsoft.graph.unifiedRoleDefinition'."}})
+                defs = g.get("directory_role_definitions", [])
+                if version == "v1.0":
+                    defs = [{k: v for k, v in d.items() if k != "isPrivileged"} for d in defs]
+                return self.page([{k: v for k, v in d.items() if not select or k in select or k == "id"} for d in defs], query, "@odata.nextLink", state.args.page)
+            if version == "beta":
+                return self.send_json(404, {"error": {"code": "BadRequest", "message": "this fake serves only roleDefinitions from beta"}})
 
             def pick(items):
                 # Properties only a single read returns stay out of lists.
@@ -394,6 +416,23 @@ def make_handler(state, server_name):
                 if app is None:
                     return not_found(parts[1])
                 return self.page(app.get("federatedIdentityCredentials", []), query, "@odata.nextLink", min(top, 999))
+            if rest == "/identityGovernance/privilegedAccess/group/eligibilityScheduleInstances":
+                # privilegedAccessGroupEligibilityScheduleInstance: $filter on groupId (or principalId) is required.
+                f = query.get("$filter", "")
+                if not f.startswith("groupId eq '") or not f.endswith("'"):
+                    return self.send_json(400, {"error": {"code": "BadRequest", "message": "Filter on groupId or principalId is required."}})
+                gid = f[len("groupId eq '"):-1]
+                items = [dict({"id": "ge-%s-%d" % (gid[:8], i), "groupId": gid, "accessId": "member", "memberType": "direct",
+                               "startDateTime": "2026-06-01T00:00:00Z", "endDateTime": None}, **e) for i, e in enumerate(g.get("group_eligibility", {}).get(gid, []))]
+                if query.get("$expand") == "principal":
+                    items = [dict(i, principal=self.principal(i["principalId"])) for i in items]
+                return self.page(items, query, "@odata.nextLink", state.args.page)
+            if len(parts) == 3 and parts[0] == "groups" and parts[2] == "transitiveMembers":
+                # Every member type, each with its @odata.type (a directoryObject collection).
+                members = g.get("groups", {}).get(parts[1])
+                if members is None:
+                    return self.send_json(404, {"error": {"code": "Request_ResourceNotFound", "message": "Resource '%s' does not exist" % parts[1]}})
+                return self.page([{"@odata.type": self.principal(m)["@odata.type"], "id": m} for m in members], query, "@odata.nextLink", min(top, 999))
             if len(parts) == 4 and parts[0] == "groups" and parts[2] == "transitiveMembers" and parts[3] == "microsoft.graph.user":
                 members = g.get("groups", {}).get(parts[1])
                 if members is None:
@@ -401,23 +440,20 @@ def make_handler(state, server_name):
                 return self.page([{"@odata.type": "#microsoft.graph.user", "id": m} for m in members], query, "@odata.nextLink", min(top, 999))
             return self.send_json(404, {"error": {"code": "Request_ResourceNotFound", "message": rest}})
 
+        def principal(self, pid):
+            g = state.s["graph"]
+            u = next((u for u in g["users"] if u["id"] == pid), None)
+            if u:
+                return {"@odata.type": "#microsoft.graph.user", "id": pid, "userPrincipalName": u["userPrincipalName"], "userType": u.get("userType")}
+            if pid in g.get("groups", {}):
+                return {"@odata.type": "#microsoft.graph.group", "id": pid, "displayName": g.get("group_names", {}).get(pid, pid)}
+            sp = next((s for s in g["service_principals"] if s["id"] == pid), None)
+            return {"@odata.type": "#microsoft.graph.servicePrincipal", "id": pid, "displayName": sp["displayName"] if sp else pid}
+
         def expand(self, items, query):
             if query.get("$expand") != "principal":
                 return items
-            g = state.s["graph"]
-            out = []
-            for i in items:
-                pid = i["principalId"]
-                u = next((u for u in g["users"] if u["id"] == pid), None)
-                if u:
-                    p = {"@odata.type": "#microsoft.graph.user", "id": pid, "userPrincipalName": u["userPrincipalName"], "userType": u.get("userType")}
-                elif pid in g.get("groups", {}):
-                    p = {"@odata.type": "#microsoft.graph.group", "id": pid, "displayName": g.get("group_names", {}).get(pid, pid)}
-                else:
-                    sp = next((s for s in g["service_principals"] if s["id"] == pid), None)
-                    p = {"@odata.type": "#microsoft.graph.servicePrincipal", "id": pid, "displayName": sp["displayName"] if sp else pid}
-                out.append(dict(i, principal=p))
-            return out
+            return [dict(i, principal=self.principal(i["principalId"])) for i in items]
 
     return H
 
@@ -436,6 +472,7 @@ def main():
     ap.add_argument("--users", type=int, default=0)
     ap.add_argument("--subscriptions", type=int, default=0)
     ap.add_argument("--canary", help="a secret value put into tokens and app credentials")
+    ap.add_argument("--no-beta", action="store_true", help="answer 404 to every Graph beta request (a cloud without beta)")
     args = ap.parse_args()
     state = State(args)
     ca, server_pem = make_certs(args.dir)

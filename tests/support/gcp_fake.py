@@ -1,5 +1,5 @@
 """A local stand-in for the Google Cloud APIs Portcullis reads: Resource Manager v3, Cloud Asset v1
-(searchAllIamPolicies), IAM v1 (service accounts, keys, their policies), Org Policy v2 (effective
+(searchAllIamPolicies), IAM v1 (service accounts, keys, their policies, custom and predefined roles), Org Policy v2 (effective
 policies) and Logging v2 (sinks), on one HTTPS port with a certificate made for the run.
 
 It serves an organization described by a scenario file (fixtures/gcp/*.json) in the documented
@@ -57,6 +57,12 @@ class State:
             pid = "gen-project-%05d" % i
             self.s["projects"].append({"name": "projects/" + num, "projectId": pid, "parent": parent, "state": "ACTIVE"})
             self.s["policies"]["projects/" + num] = {"bindings": [{"role": "roles/viewer", "members": ["group:devs@example.com"]}]}
+
+    def predefined_roles(self):
+        if "predefined_roles" in self.s:
+            return self.s["predefined_roles"]
+        with open(os.path.join(os.path.dirname(os.path.abspath(self.args.scenario)), "predefined_roles.json")) as f:
+            return json.load(f)
 
     def record(self, method, path):
         with self.lock:
@@ -144,7 +150,9 @@ def make_handler(state):
                 if path.startswith(p) and key not in state.throttled:
                     state.throttled.add(key)
                     return self.error(429, "RESOURCE_EXHAUSTED", "Quota exceeded for quota metric 'Read requests' of service.")
-            for p in state.args.deny + [r for r in state.args.deny_re if re.search(r, path)]:
+            # Listing the predefined roles names no resource, so no permission on one is checked.
+            predefined = path == "/v1/roles" and not query.get("parent")
+            for p in [] if predefined else state.args.deny + [r for r in state.args.deny_re if re.search(r, path)]:
                 if path.startswith(p) or p in state.args.deny_re:
                     perm = state.args.deny_permission or "resourcemanager.projects.getIamPolicy"
                     return self.error(403, "PERMISSION_DENIED", "Permission '%s' denied on resource (or it may not exist)." % perm,
@@ -195,14 +203,18 @@ def make_handler(state):
                 # IAM roles.list: `GET /v1/roles?parent=projects/<id>` (how Google's Rust client
                 # sends it) or `GET /v1/projects/<id>/roles`. BASIC (the default) leaves out the
                 # permissions, and deleted roles come only with showDeleted=true. No parent: the
-                # predefined roles, which this fake does not serve.
+                # predefined roles (the scenario's `predefined_roles`, or predefined_roles.json beside
+                # it: real permission lists).
                 parent = query.get("parent", "") if path == "/v1/roles" else path[len("/v1/"):-len("/roles")]
-                if parent.startswith("projects/"):
+                if not parent:
+                    roles = state.predefined_roles()
+                elif parent.startswith("projects/"):
                     p = state.project(parent)
                     if p is None:
                         return self.error(403, "PERMISSION_DENIED", "The caller does not have permission")
                     parent = "projects/" + p["projectId"]
-                roles = s.get("custom_roles", {}).get(parent, [])
+                if parent:
+                    roles = s.get("custom_roles", {}).get(parent, [])
                 if query.get("showDeleted") != "true":
                     roles = [r for r in roles if not r.get("deleted")]
                 # Google's clients ask for enums as numbers (`$alt=json;enum-encoding=int`).

@@ -10,6 +10,7 @@ use super::{privileged_directory_holders, privileged_subscription_holders, user_
 pub const DATASETS: &[Dataset] = &[
     Dataset::AzureDirectoryRoles,
     Dataset::AzureDirectoryRoleEligibility,
+    Dataset::AzureDirectoryRoleDefinitions,
     Dataset::AzureUsers,
     Dataset::AzureServicePrincipals,
     Dataset::AzureGroupMembers,
@@ -45,7 +46,7 @@ pub fn run<'a>(t: &'a AzureTenant, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
         let days = last.days_until(cx.now);
         let msg = format!("{}; {what} {days} days ago", h.describe());
         let f = if days > limit { cx.fail(user_resource(u), msg) } else { cx.pass(user_resource(u), msg) };
-        f.with("days_since_sign_in", days).with("role", h.role.clone()).with("eligible", h.eligible).with("via_group", h.via_group);
+        f.with("days_since_sign_in", days).with("role", h.role.clone()).with("eligible", h.eligible).with("via_group", h.via_group).with("privilege_source", h.privilege_source);
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ use super::{privileged_directory_holders, user_resource};
 pub const DATASETS: &[Dataset] = &[
     Dataset::AzureDirectoryRoles,
     Dataset::AzureDirectoryRoleEligibility,
+    Dataset::AzureDirectoryRoleDefinitions,
     Dataset::AzureUsers,
     Dataset::AzureServicePrincipals,
     Dataset::AzureGroupMembers,
@@ -28,7 +29,7 @@ pub fn run<'a>(t: &'a AzureTenant, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
             Some(false) => cx.fail(user_resource(h.user), format!("{} and has no MFA method registered", h.describe())),
             None => cx.not_evaluated(user_resource(h.user), format!("{} and is not in the registration report", h.describe())),
         };
-        f.with("role", h.role.clone()).with("eligible", h.eligible).with("via_group", h.via_group);
+        f.with("role", h.role.clone()).with("eligible", h.eligible).with("via_group", h.via_group).with("privilege_source", h.privilege_source);
     }
     Ok(())
 }

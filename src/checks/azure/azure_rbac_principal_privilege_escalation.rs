@@ -1,21 +1,26 @@
-//! No principal that is not an owner of a subscription can make itself one: by assigning itself
-//! Owner (or a role that can assign Owner) with `Microsoft.Authorization/roleAssignments/write`,
-//! or by rewriting a custom role it holds with `Microsoft.Authorization/roleDefinitions/write`.
+//! No principal that is not an owner of a subscription can make itself one. What a role lets its
+//! holder do comes from the role's definition through the Azure RBAC model (`reach::azure`),
+//! which also composes the chains: assign itself (or a group it belongs to) a role that does
+//! everything, or one that assigns or defines roles and go on from there; rewrite a custom role it
+//! holds, or can assign itself, with `Microsoft.Authorization/roleDefinitions/write` reaching every
+//! scope the role is assignable at; create a role and assign it to itself.
 //!
 //! Only assignments over the whole subscription count (at it, a management group above it or the
-//! root). A role-assignment condition is read (`policy::azure_condition`) for the roles it lets the
-//! holder assign to itself; one this reader cannot decide leaves the principal not evaluated.
+//! root). Conditions (the assignment's and the role block's) are read by
+//! `policy::azure_condition`; one this reader cannot decide leaves the principal not evaluated,
+//! and so does a held role whose definition was not read (naming it).
 
 use std::collections::BTreeMap;
 
 use crate::checks::Cx;
 use crate::finding::Resource;
-use crate::inventory::azure::{role_guid, AzureRoleAssignment, AzureRoleDefinition, AzureSubscription, AzureTenant};
+use crate::inventory::azure::{AzureRoleAssignment, AzureSubscription, AzureTenant};
 use crate::inventory::{Dataset, Missing};
-use crate::policy::azure_condition::{allows, AssignmentRequest, Truth};
+use crate::policy::azure_condition::Truth;
+use crate::reach::azure::{Asker, AzureRbac, Capability, Held};
 
 use super::azure_rbac_guest_privileged_role_absent::subscription_resource;
-use super::{at_subscription_or_above, how, subscription_assignments, OWNER, RBAC_ADMINISTRATOR, USER_ACCESS_ADMINISTRATOR};
+use super::{at_subscription_or_above, how, subscription_assignments};
 
 pub const DATASETS: &[Dataset] = &[
     Dataset::AzureRoleAssignments,
@@ -24,84 +29,9 @@ pub const DATASETS: &[Dataset] = &[
     Dataset::AzureScopes,
     Dataset::AzureUsers,
     Dataset::AzureServicePrincipals,
+    Dataset::AzureGroupMembers,
 ];
 pub const PARAMS: &[&str] = &[];
-
-const ASSIGN: &str = "Microsoft.Authorization/roleAssignments/write";
-const DEFINE: &str = "Microsoft.Authorization/roleDefinitions/write";
-
-/// Built-in roles by what they grant, for when the definitions were not read: Owner everything,
-/// User Access Administrator `Microsoft.Authorization/*`, RBAC Administrator role assignments
-/// only, Contributor and Reader neither.
-fn builtin_grants(guid: &str, action: &str) -> Option<bool> {
-    match guid {
-        OWNER | USER_ACCESS_ADMINISTRATOR => Some(true),
-        RBAC_ADMINISTRATOR => Some(action == ASSIGN),
-        super::CONTRIBUTOR | "acdd72a7-3385-48ef-bd42-f606fba81ae7" => Some(false),
-        _ => None,
-    }
-}
-
-struct Roles<'a> {
-    defs: Option<&'a [AzureRoleDefinition]>,
-    missing: Option<Missing>,
-}
-
-impl<'a> Roles<'a> {
-    fn def(&self, guid: &str) -> Option<&'a AzureRoleDefinition> {
-        self.defs?.iter().find(|d| role_guid(&d.id) == guid)
-    }
-
-    /// Does the role grant `action` (its actions match and its notActions do not)? `None` when
-    /// the role's definition is unknown.
-    fn grants(&self, guid: &str, action: &str) -> Option<bool> {
-        match self.def(guid) {
-            Some(d) => Some(d.grants(action)),
-            None => builtin_grants(guid, action),
-        }
-    }
-
-    /// Owner or as strong: every action, nothing taken back from `Microsoft.Authorization`.
-    fn is_owner(&self, guid: &str) -> bool {
-        guid == OWNER || self.def(guid).is_some_and(AzureRoleDefinition::grants_everything)
-    }
-
-    fn name(&self, guid: &str) -> String {
-        if let Some(d) = self.def(guid) {
-            return d.role_name.clone();
-        }
-        match guid {
-            OWNER => "Owner".into(),
-            USER_ACCESS_ADMINISTRATOR => "User Access Administrator".into(),
-            RBAC_ADMINISTRATOR => "Role Based Access Control Administrator".into(),
-            _ => format!("role {guid}"),
-        }
-    }
-
-    /// The roles that lead to Owner when assigned: Owner, the built-in roles that assign roles,
-    /// and every role read that grants role assignments.
-    fn targets(&self) -> Vec<String> {
-        let mut t: Vec<String> = [OWNER, USER_ACCESS_ADMINISTRATOR, RBAC_ADMINISTRATOR].iter().map(|s| s.to_string()).collect();
-        for d in self.defs.unwrap_or_default() {
-            let g = role_guid(&d.id);
-            if !t.contains(&g) && self.grants(&g, ASSIGN) == Some(true) {
-                t.push(g);
-            }
-        }
-        t
-    }
-}
-
-/// What one principal can do, step by step.
-#[derive(Default)]
-struct Verdict {
-    /// Ways it can make itself an owner.
-    paths: Vec<String>,
-    /// Ways it might, depending on something undecided.
-    undecided: Vec<String>,
-    /// Role-assignment rights that were read and do not lead to Owner.
-    constrained: Vec<String>,
-}
 
 fn subscription_chain(t: &AzureTenant, sub: &AzureSubscription) -> Option<Vec<String>> {
     let mut chain = t.ancestors(&sub.subscription_id)?;
@@ -131,15 +61,36 @@ fn covers(at: &str, a: &str, sub: &AzureSubscription, chain: Option<&[String]>) 
     }
 }
 
+/// The groups a principal belongs to or may activate (PIM for Groups): it may assign a role to
+/// one of them instead of itself.
+fn groups_of(t: &AzureTenant, principal: &str) -> Vec<String> {
+    let Some(groups) = t.group_members.get() else { return Vec::new() };
+    groups
+        .iter()
+        .filter(|g| g.all_members().iter().any(|m| m.id == principal) || g.eligible.get().is_some_and(|e| e.iter().any(|m| m.id == principal)))
+        .map(|g| g.group_id.clone())
+        .collect()
+}
+
 pub fn run<'a>(sub: &'a AzureSubscription, t: &'a AzureTenant, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
     let (assignments, gap) = subscription_assignments(sub)?;
-    let roles = Roles { defs: sub.role_definitions.get().map(Vec::as_slice), missing: sub.role_definitions.require(Dataset::AzureRoleDefinitions).err() };
+    let rbac = AzureRbac::new(sub);
     let chain = subscription_chain(t, sub);
-    let targets = roles.targets();
-    // A management group off the subscription's path (when the path is known) grants nothing in it.
+    // A management group off the subscription's path (when the path is known) grants nothing in
+    // it. A group the tree that was read does not hold at all cannot be placed: the listing of the
+    // subscription's assignments returned it, so it counts as on the path.
+    const GROUPS: &str = "/providers/microsoft.management/managementgroups/";
+    let in_tree: std::collections::BTreeSet<String> = t
+        .scopes
+        .get()
+        .into_iter()
+        .flatten()
+        .filter(|n| n.kind != crate::inventory::ScopeKind::AzureSubscription)
+        .map(|n| format!("{GROUPS}{}", n.id.to_ascii_lowercase()))
+        .collect();
     let on_path = |scope: &str| {
         let s = scope.trim_end_matches('/').to_ascii_lowercase();
-        !s.starts_with("/providers/microsoft.management/managementgroups/") || chain.as_ref().is_none_or(|c| c.contains(&s))
+        !s.starts_with(GROUPS) || chain.as_ref().is_none_or(|c| c.contains(&s)) || !in_tree.contains(&s)
     };
     let whole: Vec<&(&AzureRoleAssignment, bool)> = assignments.iter().filter(|(a, _)| at_subscription_or_above(&a.scope, sub) && on_path(&a.scope)).collect();
 
@@ -147,93 +98,57 @@ pub fn run<'a>(sub: &'a AzureSubscription, t: &'a AzureTenant, cx: &mut Cx<'_, '
     for a in &whole {
         by_principal.entry(a.0.principal_id.as_str()).or_default().push(a);
     }
+    let reach = |at: &str, assignable: &str| covers(at, assignable, sub, chain.as_deref());
     let (mut failed, mut undecided, mut assigners) = (0, 0, 0);
     for (principal, held) in by_principal {
-        // An owner already has everything; an unconditioned Owner assignment (active or eligible).
-        if held.iter().any(|(a, _)| a.condition.is_none() && roles.is_owner(&a.role_guid())) {
+        let kind = held.iter().find_map(|(a, _)| a.principal_type.as_deref());
+        let controls = groups_of(t, principal);
+        let asker = Asker { id: principal, kind, controls: &controls };
+        // An owner already has everything: a role that does everything, with no condition.
+        if held.iter().any(|(a, _)| a.condition.is_none() && rbac.grant(&a.role_definition_id, &a.scope, None, asker).is_ok_and(|g| g.owner() == Truth::True)) {
             continue;
         }
-        let kind = held.iter().find_map(|(a, _)| a.principal_type.as_deref());
-        let mut v = Verdict::default();
+        let mut unread = Vec::new();
+        let mut steps = Vec::new();
+        let mut rights = Vec::new();
         for (a, eligible) in &held {
-            let guid = a.role_guid();
-            let role = roles.name(&guid);
-            let holds = format!("{} {role} at {}", how(*eligible), a.scope);
-            match roles.grants(&guid, ASSIGN) {
-                None => {
-                    let why = roles.missing.as_ref().map(|m| m.to_string()).unwrap_or_else(|| "its definition is not among those read".into());
-                    v.undecided.push(format!("{holds}: what the role grants is unknown ({why})"));
-                }
-                Some(false) => {}
-                Some(true) => match &a.condition {
-                    None => v.paths.push(format!("{holds}, which grants {ASSIGN} without a condition: it can assign itself Owner")),
-                    Some(cond) => {
-                        let mut allowed = Vec::new();
-                        let mut unsure = Vec::new();
-                        for g in &targets {
-                            let req = AssignmentRequest { action: ASSIGN, role_definition_id: g, principal_id: principal, principal_type: kind };
-                            match allows(cond, &req) {
-                                Truth::True => allowed.push(if g == OWNER { roles.name(g) } else { format!("{} (which can assign Owner)", roles.name(g)) }),
-                                Truth::Unknown => unsure.push(roles.name(g)),
-                                Truth::False => {}
-                            }
-                        }
-                        if !allowed.is_empty() {
-                            v.paths.push(format!("{holds}, whose condition still lets it assign itself {}", allowed.join(", ")));
-                        } else if !unsure.is_empty() {
-                            v.undecided.push(format!("{holds}, with a condition that cannot be decided for {}: {cond}", unsure.join(", ")));
-                        } else {
-                            v.constrained.push(format!("{holds}, with a condition that refuses Owner and every role that assigns roles"));
-                        }
+            match rbac.role(&a.role_definition_id) {
+                Err(m) => unread.push(format!("{} role {} at {}: {m}", how(*eligible), a.role_guid(), a.scope)),
+                Ok(r) => {
+                    let holds = format!("{} {} at {}", how(*eligible), r.name(), a.scope);
+                    if r.statically(Capability::WriteRoleAssignments) || r.statically(Capability::WriteRoleDefinitions) {
+                        rights.push(holds.clone());
                     }
-                },
-            }
-            if guid == OWNER || roles.grants(&guid, DEFINE) != Some(true) {
-                continue;
-            }
-            // Rewriting a custom role it holds over the whole subscription.
-            for (h, h_eligible) in &held {
-                let Some(d) = roles.def(&h.role_guid()).filter(|d| d.is_custom()) else { continue };
-                if d.assignable_scopes.is_empty() {
-                    continue;
-                }
-                let reach = d.assignable_scopes.iter().map(|s| covers(&a.scope, s, sub, chain.as_deref())).fold(Truth::True, |x, y| match (x, y) {
-                    (Truth::False, _) | (_, Truth::False) => Truth::False,
-                    (Truth::Unknown, _) | (_, Truth::Unknown) => Truth::Unknown,
-                    _ => Truth::True,
-                });
-                let what = format!(
-                    "{holds}, which grants {DEFINE}: it can rewrite custom role {:?} to grant every action, and it {} that role at {}",
-                    d.role_name,
-                    how(*h_eligible),
-                    h.scope
-                );
-                match (reach, a.condition.is_some()) {
-                    (Truth::True, false) => v.paths.push(what),
-                    (Truth::False, _) => {}
-                    (_, cond) => v.undecided.push(format!(
-                        "{what}{}",
-                        if cond { " (the assignment has a condition)" } else { "; whether the right reaches every scope the role is assignable at is unknown" }
-                    )),
+                    steps.push(Held { role_id: &a.role_definition_id, scope: &a.scope, condition: a.condition.as_deref(), how: holds });
                 }
             }
         }
-        if v.paths.is_empty() && v.undecided.is_empty() && v.constrained.is_empty() {
+        let e = rbac.escalation(&steps, asker, &reach);
+        if e.paths.is_empty() && e.undecided.is_empty() && unread.is_empty() && rights.is_empty() {
             continue;
         }
         assigners += 1;
         let res = principal_resource(t, principal);
-        if !v.paths.is_empty() {
+        let who = res_name(t, principal, kind);
+        if !e.paths.is_empty() {
             failed += 1;
-            let n = v.paths.len() as i64;
-            cx.fail(res, format!("{} is not an owner of {} and can make itself one: {}", res_name(t, principal, kind), sub_name(sub), v.paths.join("; ")))
+            let n = e.paths.len() as i64;
+            let shown: Vec<&str> = e.paths.iter().take(3).map(String::as_str).collect();
+            let more = if e.paths.len() > 3 { format!("; and {} more", e.paths.len() - 3) } else { String::new() };
+            cx.fail(res, format!("{who} is not an owner of {} and can make itself one: {}{more}", sub_name(sub), shown.join("; ")))
                 .with("paths", n)
                 .with("subscription", sub.subscription_id.as_str());
-        } else if !v.undecided.is_empty() {
+        } else if !e.undecided.is_empty() || !unread.is_empty() {
             undecided += 1;
-            cx.not_evaluated(res, format!("{} may be able to make itself an owner of {}: {}", res_name(t, principal, kind), sub_name(sub), v.undecided.join("; ")));
+            let mut why: Vec<String> = unread;
+            why.extend(e.undecided.iter().take(3).map(|u| format!("{u}, if the conditions allow")));
+            let conds: Vec<&str> = held.iter().filter_map(|(a, _)| a.condition.as_deref()).collect();
+            if !e.undecided.is_empty() && !conds.is_empty() {
+                why.push(format!("conditions that cannot be decided: {}", conds.join(" | ")));
+            }
+            cx.not_evaluated(res, format!("{who} may be able to make itself an owner of {}: {}", sub_name(sub), why.join("; ")));
         } else {
-            cx.pass(res, format!("{} may assign roles in {}, but not Owner to itself: {}", res_name(t, principal, kind), sub_name(sub), v.constrained.join("; ")));
+            cx.pass(res, format!("{who} may assign or define roles in {}, but cannot make itself an owner: {}", sub_name(sub), rights.join("; ")));
         }
     }
     if let Some(m) = gap {
@@ -241,7 +156,7 @@ pub fn run<'a>(sub: &'a AzureSubscription, t: &'a AzureTenant, cx: &mut Cx<'_, '
     } else if failed == 0 && undecided == 0 {
         let others = match assigners {
             0 => "no one else may assign roles or change role definitions".to_string(),
-            n => format!("{n} other principal(s) may assign roles, each constrained"),
+            n => format!("{n} other principal(s) may assign or define roles, each constrained"),
         };
         cx.pass(subscription_resource(sub), format!("no principal that is not an owner of {} can make itself one: {others}", sub_name(sub)));
     }

@@ -1,17 +1,23 @@
-//! At most N people own a subscription (active or eligible Owner over the whole subscription).
+//! At most N principals own a subscription (active or eligible, over the whole subscription).
+//! An owner is decided by capability, through the Azure RBAC model (`reach::azure`): a role that
+//! does everything, writing role assignments included (Owner, or any role as strong, whatever its
+//! name). A holder whose role definition was not read is not evaluated, naming the role.
 
 use std::collections::BTreeSet;
 
 use crate::checks::Cx;
 use crate::inventory::azure::{AzureSubscription, AzureTenant};
 use crate::inventory::{Dataset, Missing};
+use crate::policy::azure_condition::Truth;
+use crate::reach::azure::{Asker, AzureRbac};
 
 use super::azure_rbac_guest_privileged_role_absent::subscription_resource;
-use super::{at_subscription_or_above, subscription_assignments, Directory, Resolved, OWNER};
+use super::{at_subscription_or_above, subscription_assignments, Directory, Resolved};
 
 pub const DATASETS: &[Dataset] = &[
     Dataset::AzureRoleAssignments,
     Dataset::AzureRoleEligibility,
+    Dataset::AzureRoleDefinitions,
     Dataset::AzureUsers,
     Dataset::AzureServicePrincipals,
     Dataset::AzureGroupMembers,
@@ -22,9 +28,28 @@ pub fn run<'a>(sub: &'a AzureSubscription, t: &'a AzureTenant, cx: &mut Cx<'_, '
     let limit = cx.param("max_owners");
     let (assignments, gap) = subscription_assignments(sub)?;
     let dir = Directory::new(t)?;
+    let rbac = AzureRbac::new(sub);
     let mut owners: BTreeSet<String> = BTreeSet::new();
+    let mut roles: BTreeSet<String> = BTreeSet::new();
     let mut unknown = Vec::new();
-    for (a, _) in assignments.iter().filter(|(a, _)| a.role_guid() == OWNER && at_subscription_or_above(&a.scope, sub)) {
+    for (a, _) in assignments.iter().filter(|(a, _)| at_subscription_or_above(&a.scope, sub)) {
+        let asker = Asker { id: &a.principal_id, kind: a.principal_type.as_deref(), controls: &[] };
+        match rbac.grant(&a.role_definition_id, &a.scope, a.condition.as_deref(), asker) {
+            Ok(g) => match g.owner() {
+                Truth::False => continue,
+                Truth::Unknown => {
+                    unknown.push(format!("{} holds {}, whose condition may or may not leave it writing role assignments", a.principal_id, g.role.name()));
+                    continue;
+                }
+                Truth::True => {
+                    roles.insert(g.role.name().to_string());
+                }
+            },
+            Err(m) => {
+                unknown.push(format!("{} holds role {}: {m}", a.principal_id, a.role_guid()));
+                continue;
+            }
+        }
         match dir.resolve(&a.principal_id, a.principal_type.as_deref()) {
             Resolved::Users(h) => owners.extend(h.iter().map(|h| h.user.user_principal_name.clone())),
             // A service principal owns it as much as a person does.
@@ -36,8 +61,11 @@ pub fn run<'a>(sub: &'a AzureSubscription, t: &'a AzureTenant, cx: &mut Cx<'_, '
     }
     let n = owners.len() as i64;
     let list: Vec<String> = owners.into_iter().collect();
+    let roles: Vec<String> = roles.into_iter().collect();
     if n > limit {
-        cx.fail(subscription_resource(sub), format!("{n} principals own the subscription (limit {limit})")).with("owners", list.join(", "));
+        cx.fail(subscription_resource(sub), format!("{n} principals own the subscription (limit {limit}), by {}", roles.join(", ")))
+            .with("owners", list.join(", "))
+            .with("roles", roles.join(", "));
     } else if let Some(m) = gap {
         cx.missing(subscription_resource(sub), &m);
     } else if !unknown.is_empty() {

@@ -1,89 +1,70 @@
-//! Only principals inside the organization may act as its service accounts: the token creator,
-//! service account user and workload identity user roles, granted on the project (or above) or on
-//! the service account itself.
+//! Only principals inside the organization may act as its service accounts: any role whose
+//! permissions get a token or key for an account, an identity token, delegation through it, or
+//! `actAs` (asked of the GCP privilege model, `crate::reach::gcp::Powers::impersonates`), granted
+//! on the project (or above) or on the service account itself. An outside holder of a role whose
+//! permissions were not read is not evaluated, naming the role.
 
 use crate::checks::Cx;
 use crate::inventory::gcp::{GcpInventory, GcpProject, IamPolicy};
 use crate::inventory::{Dataset, Missing};
 
-use super::{is_public, member_domain, project_resource, service_account_resource};
+use super::{project_resource, service_account_resource};
+use crate::reach::gcp::Model;
+use crate::reach::gcp_member::{Inside, Insiders};
 
-pub const DATASETS: &[Dataset] = &[Dataset::GcpIamPolicy, Dataset::GcpHierarchy, Dataset::GcpServiceAccounts];
+pub const DATASETS: &[Dataset] = &[Dataset::GcpIamPolicy, Dataset::GcpHierarchy, Dataset::GcpServiceAccounts, Dataset::GcpCustomRoles, Dataset::GcpPredefinedRoles];
 pub const PARAMS: &[&str] = &[];
 
-const IMPERSONATION: &[&str] = &[
-    "roles/iam.serviceAccountTokenCreator",
-    "roles/iam.serviceAccountUser",
-    "roles/iam.workloadIdentityUser",
-    "roles/iam.serviceAccountOpenIdTokenCreator",
-];
-
-/// Is the member proven inside: an allowed domain, a service account or workload identity pool of
-/// a project the scan read, or a Google service agent? Anything else is outside.
-fn inside(member: &str, inv: &GcpInventory, allowed: &[String]) -> bool {
-    if is_public(member) {
-        return false;
-    }
-    if let Some(d) = member_domain(member) {
-        return allowed.iter().any(|a| d == *a || d.ends_with(&format!(".{a}")));
-    }
-    let known_project = |id_or_number: &str| inv.projects.iter().any(|p| p.project_id == id_or_number || p.name == format!("projects/{id_or_number}"));
-    if let Some(email) = member.strip_prefix("serviceAccount:") {
-        let Some((local, domain)) = email.rsplit_once('@') else { return false };
-        if let Some(project) = domain.strip_suffix(".iam.gserviceaccount.com") {
-            // Google's service agents (service-<number>@gcp-sa-….iam.gserviceaccount.com).
-            return project.starts_with("gcp-sa-") || known_project(project);
-        }
-        return match domain {
-            "developer.gserviceaccount.com" => known_project(local.trim_end_matches("-compute")),
-            "cloudservices.gserviceaccount.com" => known_project(local),
-            _ => false,
+/// The members of the policy's impersonation grants that are not proven inside: the outside
+/// ones, and those the scan cannot place (identity pools whose providers were not read).
+fn outsiders(policy: &IamPolicy, insiders: &Insiders, model: &Model) -> (Vec<String>, Vec<String>) {
+    let (mut out, mut unknown) = (Vec::new(), Vec::new());
+    for b in &policy.bindings {
+        // What the role lets its holder do to the accounts it covers, by its permissions.
+        let grant = match model.permissions(&b.role) {
+            Ok(p) => match p.impersonates() {
+                Some(perm) => Ok(perm),
+                None => continue,
+            },
+            Err(missing) => Err(missing),
         };
+        for m in b.members.iter() {
+            match (insiders.judge(m), &grant) {
+                (Inside::Yes(_), _) => {}
+                (Inside::No(why), Ok(perm)) => out.push(format!("{m} has {} (it grants {perm}) ({why})", b.role)),
+                (Inside::Unknown(why), Ok(perm)) => unknown.push(format!("{m} has {} (it grants {perm}): {why}", b.role)),
+                (Inside::No(why) | Inside::Unknown(why), Err(missing)) => {
+                    unknown.push(format!("{m} ({why}) has {}, whose permissions are unknown: {missing}", b.role))
+                }
+            }
+        }
     }
-    if let Some(rest) = member.strip_prefix("principal://").or_else(|| member.strip_prefix("principalSet://")) {
-        // iam.googleapis.com/projects/<number>/locations/global/workloadIdentityPools/<pool>/…
-        let parts: Vec<&str> = rest.split('/').collect();
-        return parts.len() > 2 && parts[1] == "projects" && known_project(parts[2]);
-    }
-    member.starts_with("deleted:")
-}
-
-fn outsiders(policy: &IamPolicy, inv: &GcpInventory, allowed: &[String]) -> Vec<String> {
-    policy
-        .bindings
-        .iter()
-        .filter(|b| IMPERSONATION.contains(&b.role.as_str()))
-        .flat_map(|b| b.members.iter().filter(|m| !inside(m, inv, allowed)).map(move |m| format!("{m} has {}", b.role)))
-        .collect()
+    (out, unknown)
 }
 
 pub fn run<'a>(p: &'a GcpProject, inv: &'a GcpInventory, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
-    let mut allowed: Vec<String> = cx.settings.trusted.gcp_domains.iter().map(|d| d.trim().to_ascii_lowercase()).collect();
-    allowed.extend(inv.organization.as_ref().and_then(|o| o.domain.clone()).map(|d| d.to_ascii_lowercase()));
-    if allowed.is_empty() {
-        cx.not_evaluated(project_resource(p), format!("{}: the organization's domain is unknown (scan with --gcp-organization) and [trust] gcp_domains is empty", p.project_id));
-        return Ok(());
-    }
-    let levels = inv.effective_iam(p)?;
-    let mut found = Vec::new();
+    let insiders = Insiders::from_settings(inv, &cx.settings.trusted);
+    let model = Model::new(inv);
+    let (levels, gap) = inv.effective_iam_known(p);
+    let (mut found, mut undecided) = (Vec::new(), Vec::new());
     for (level, policy) in &levels {
         let at = if *level == p.name { String::new() } else { format!(" (inherited from {level})") };
-        found.extend(outsiders(policy, inv, &allowed).into_iter().map(|o| format!("{o}{at}")));
+        let (out, unknown) = outsiders(policy, &insiders, &model);
+        found.extend(out.into_iter().map(|o| format!("{o}{at}")));
+        undecided.extend(unknown.into_iter().map(|o| format!("{o}{at}")));
     }
-    if found.is_empty() {
-        cx.pass(project_resource(p), format!("{}: only principals inside the organization may act as its service accounts", p.project_id));
-    } else {
-        cx.fail(project_resource(p), format!("{}: principals outside may act as every service account of the project: {}", p.project_id, found.join("; ")));
+    match &gap {
+        // What the levels read show fails; the rest is not a pass.
+        Some(m) if found.is_empty() => {
+            cx.missing(project_resource(p), m);
+        }
+        _ => judge(cx, project_resource(p), &p.project_id, "every service account of the project", found, undecided),
     }
     for sa in p.service_accounts.require(Dataset::GcpServiceAccounts)? {
         match &sa.iam_policy {
             crate::inventory::Collected::Collected(pol) => {
-                let out = outsiders(pol, inv, &allowed);
-                if out.is_empty() {
-                    cx.pass(service_account_resource(p, sa), format!("{}: no outside principal may act as it", sa.email));
-                } else {
-                    cx.fail(service_account_resource(p, sa), format!("{}: {}", sa.email, out.join("; ")));
-                }
+                let (out, unknown) = outsiders(pol, &insiders, &model);
+                judge(cx, service_account_resource(p, sa), &sa.email, "it", out, unknown);
             }
             other => {
                 if let Err(m) = other.require(Dataset::GcpServiceAccounts) {
@@ -93,4 +74,15 @@ pub fn run<'a>(p: &'a GcpProject, inv: &'a GcpInventory, cx: &mut Cx<'_, 'a>) ->
         }
     }
     Ok(())
+}
+
+/// Fail on an outsider; otherwise not evaluated while some member cannot be placed; else pass.
+fn judge<'a>(cx: &mut Cx<'_, 'a>, res: crate::finding::Resource<'a>, name: &str, what: &str, found: Vec<String>, undecided: Vec<String>) {
+    if !found.is_empty() {
+        cx.fail(res, format!("{name}: principals outside the organization may act as {what}: {}", found.join("; ")));
+    } else if !undecided.is_empty() {
+        cx.not_evaluated(res, format!("{name}: cannot tell whether these principals are inside the organization: {}", undecided.join("; ")));
+    } else {
+        cx.pass(res, format!("{name}: only principals inside the organization may act as {what}"));
+    }
 }

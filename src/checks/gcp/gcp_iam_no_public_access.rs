@@ -11,7 +11,8 @@ pub const DATASETS: &[Dataset] = &[Dataset::GcpIamPolicy, Dataset::GcpHierarchy]
 pub const PARAMS: &[&str] = &[];
 
 pub fn run<'a>(p: &'a GcpProject, inv: &'a GcpInventory, cx: &mut Cx<'_, 'a>) -> Result<(), Missing> {
-    let levels = inv.effective_iam(p)?;
+    // A grant found on the levels read fails whatever sits above; a gap is no pass.
+    let (levels, gap) = inv.effective_iam_known(p);
     let mut grants = Vec::new();
     for (level, policy) in &levels {
         for b in &policy.bindings {
@@ -20,8 +21,10 @@ pub fn run<'a>(p: &'a GcpProject, inv: &'a GcpInventory, cx: &mut Cx<'_, 'a>) ->
             }
         }
     }
-    if grants.is_empty() {
-        cx.pass(project_resource(p), format!("{}: no role is granted to allUsers or allAuthenticatedUsers on the project or above it", p.project_id));
+    if let (true, Some(m)) = (grants.is_empty(), &gap) {
+        cx.missing(project_resource(p), m);
+    } else if grants.is_empty() {
+        cx.pass(project_resource(p), format!("{}: no role is granted to allUsers, allAuthenticatedUsers or principalSet://goog/public:all on the project or above it", p.project_id));
     } else {
         cx.fail(project_resource(p), format!("{}: {}", p.project_id, grants.join("; "))).with("grants", grants.len() as i64);
     }

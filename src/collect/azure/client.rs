@@ -70,6 +70,18 @@ impl Client {
         Client { pipeline, base, service, calls: Arc::new(AtomicUsize::new(0)) }
     }
 
+    /// The same service, pipeline (token cache) and call counter at another API version of the
+    /// same origin (Graph `beta` beside `v1.0`): the last path segment of the base is replaced.
+    pub fn sibling(&self, version: &str) -> Result<Client, ApiError> {
+        let mut base = self.base.clone();
+        base.path_segments_mut()
+            .map_err(|_| ApiError::Failed { message: format!("{} cannot take a version", self.base) })?
+            .pop_if_empty()
+            .pop()
+            .push(version);
+        Ok(Client { pipeline: self.pipeline.clone(), base, service: self.service, calls: self.calls.clone() })
+    }
+
     /// Requests sent so far (pages, not items; retries not counted).
     pub fn calls(&self) -> usize {
         self.calls.load(Ordering::Relaxed)

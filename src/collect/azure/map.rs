@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::inventory::azure::{
     DirectoryObject, FederatedCredential,
     AzureCredential, AzurePolicyAssignment, AzureRoleAssignment, AzureRoleDefinition, DiagnosticSetting,
-    DirectoryRoleAssignment, EntraServicePrincipal, EntraUser, LighthouseAuthorization, LighthouseDelegation,
+    DirectoryRoleAssignment, DirectoryRoleDefinition, EntraServicePrincipal, EntraUser, GroupMember, LighthouseAuthorization, LighthouseDelegation,
     RegistrationDetail, SignInActivity,
 };
 use crate::inventory::{ScopeKind, ScopeNode, Timestamp};
@@ -141,6 +141,12 @@ struct ArmPermission {
     actions: Vec<String>,
     #[serde(default)]
     not_actions: Vec<String>,
+    #[serde(default)]
+    data_actions: Vec<String>,
+    #[serde(default)]
+    not_data_actions: Vec<String>,
+    #[serde(default)]
+    condition: Option<String>,
 }
 
 pub fn role_definitions(items: &[Value]) -> MapResult<Vec<AzureRoleDefinition>> {
@@ -153,11 +159,21 @@ pub fn role_definitions(items: &[Value]) -> MapResult<Vec<AzureRoleDefinition>> 
             assignable_scopes: p.assignable_scopes,
             actions: p.permissions.iter().flat_map(|x| x.actions.iter().cloned()).collect(),
             not_actions: p.permissions.iter().flat_map(|x| x.not_actions.iter().cloned()).collect(),
-            permission_blocks: if p.permissions.len() > 1 {
-                p.permissions.iter().map(|x| crate::inventory::azure::RolePermissions { actions: x.actions.clone(), not_actions: x.not_actions.clone() }).collect()
-            } else {
-                Vec::new()
-            },
+            data_actions: p.permissions.iter().flat_map(|x| x.data_actions.iter().cloned()).collect(),
+            not_data_actions: p.permissions.iter().flat_map(|x| x.not_data_actions.iter().cloned()).collect(),
+            // Every block, whole: the flat lists above cannot say which notActions take back
+            // which actions, nor carry a block's condition.
+            permission_blocks: p
+                .permissions
+                .iter()
+                .map(|x| crate::inventory::azure::RolePermissions {
+                    actions: x.actions.clone(),
+                    not_actions: x.not_actions.clone(),
+                    data_actions: x.data_actions.clone(),
+                    not_data_actions: x.not_data_actions.clone(),
+                    condition: x.condition.clone().filter(|c| !c.trim().is_empty()),
+                })
+                .collect(),
         })
     })
 }
@@ -295,6 +311,7 @@ struct GraphUser {
     user_principal_name: Option<String>,
     account_enabled: Option<bool>,
     user_type: Option<String>,
+    creation_type: Option<String>,
     created_date_time: Option<String>,
     sign_in_activity: Option<GraphSignIn>,
 }
@@ -322,6 +339,7 @@ pub fn users(items: &[Value]) -> MapResult<(Vec<EntraUser>, Vec<SignInActivity>)
             account_enabled: u.account_enabled,
             user_type: u.user_type,
             created: time(&u.created_date_time),
+            creation_type: u.creation_type,
         };
         // A user the answer gives no activity for has never signed in.
         let sign_in = sign_in.unwrap_or(SignInActivity {
@@ -489,13 +507,75 @@ pub fn directory_roles(items: &[Value]) -> MapResult<Vec<DirectoryRoleAssignment
     })
 }
 
-/// The user ids among a group's transitive members.
-pub fn member_ids(items: &[Value]) -> MapResult<Vec<String>> {
+/// A group's transitive members, of every type (`@odata.type`: user, servicePrincipal, device,
+/// orgContact, group). A member without an id is an error; one without a type is `unknown`.
+pub fn members(items: &[Value]) -> MapResult<Vec<GroupMember>> {
     items
         .iter()
         .enumerate()
-        .map(|(i, v)| v.get("id").and_then(Value::as_str).map(str::to_string).ok_or(format!("member {i} has no id")))
+        .map(|(i, v)| {
+            let id = v.get("id").and_then(Value::as_str).ok_or(format!("member {i} has no id"))?;
+            let kind = v.get("@odata.type").and_then(Value::as_str).map(|t| t.trim_start_matches("#microsoft.graph.")).unwrap_or("unknown");
+            Ok(GroupMember { id: id.to_string(), kind: kind.to_string(), access: None })
+        })
         .collect()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphGroupEligibility {
+    principal_id: String,
+    access_id: Option<String>,
+    principal: Option<Value>,
+}
+
+/// PIM for Groups eligibility instances of one group: who may activate membership or ownership.
+pub fn group_eligibility(items: &[Value]) -> MapResult<Vec<GroupMember>> {
+    each(items, "group eligibility", |e: GraphGroupEligibility| {
+        let kind = e
+            .principal
+            .as_ref()
+            .and_then(|p| p.get("@odata.type"))
+            .and_then(Value::as_str)
+            .map(|t| t.trim_start_matches("#microsoft.graph.").to_string())
+            .unwrap_or_else(|| "unknown".into());
+        Ok(GroupMember { id: e.principal_id, kind, access: e.access_id })
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphRoleDefinition {
+    id: String,
+    template_id: Option<String>,
+    display_name: Option<String>,
+    is_built_in: Option<bool>,
+    is_enabled: Option<bool>,
+    is_privileged: Option<bool>,
+    #[serde(default)]
+    role_permissions: Vec<GraphRolePermission>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphRolePermission {
+    #[serde(default)]
+    allowed_resource_actions: Vec<String>,
+}
+
+/// Directory role definitions (`unifiedRoleDefinition`), from beta (with `isPrivileged`) or v1.0.
+pub fn directory_role_definitions(items: &[Value]) -> MapResult<Vec<DirectoryRoleDefinition>> {
+    each(items, "directory role definition", |d: GraphRoleDefinition| {
+        Ok(DirectoryRoleDefinition {
+            display_name: d.display_name.unwrap_or_else(|| d.id.clone()),
+            id: d.id.to_ascii_lowercase(),
+            template_id: d.template_id.map(|t| t.to_ascii_lowercase()),
+            is_built_in: d.is_built_in,
+            is_enabled: d.is_enabled,
+            is_privileged: d.is_privileged,
+            allowed_resource_actions: d.role_permissions.into_iter().flat_map(|p| p.allowed_resource_actions).collect(),
+        })
+    })
 }
 
 #[cfg(test)]
@@ -521,8 +601,45 @@ mod tests {
         assert!(!d[0].grants("Microsoft.Authorization/roleDefinitions/write"));
         // One block: the flat lists are the role.
         let one = role_definitions(&[json!({"id":"c2","properties":{"roleName":"Contrib","permissions":[{"actions":["*"],"notActions":["Microsoft.Authorization/*/Write"]}]}})]).unwrap();
-        assert!(one[0].permission_blocks.is_empty());
+        assert_eq!(one[0].permission_blocks.len(), 1);
         assert!(!one[0].grants("microsoft.authorization/roleassignments/write"));
+    }
+
+    #[test]
+    fn every_block_keeps_its_four_lists_and_its_condition() {
+        let d = role_definitions(&[json!({"id":"/providers/Microsoft.Authorization/roleDefinitions/c3","properties":{"roleName":"Vault ops","type":"CustomRole","permissions":[
+            {"actions":["Microsoft.KeyVault/vaults/read"],"notActions":[],"dataActions":[],"notDataActions":[]},
+            {"actions":[],"notActions":[],"dataActions":["Microsoft.KeyVault/vaults/secrets/*"],"notDataActions":["Microsoft.KeyVault/vaults/secrets/setSecret/action"],
+             "condition":"((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})))","conditionVersion":"2.0"}]}})])
+        .unwrap();
+        let b = &d[0].permission_blocks;
+        assert_eq!(b.len(), 2);
+        assert_eq!(b[1].data_actions, ["Microsoft.KeyVault/vaults/secrets/*"]);
+        assert_eq!(b[1].not_data_actions, ["Microsoft.KeyVault/vaults/secrets/setSecret/action"]);
+        assert!(b[1].condition.is_some() && b[0].condition.is_none());
+        assert!(b[1].grants_data("microsoft.keyvault/VAULTS/secrets/getSecret/action"));
+        assert!(!b[1].grants_data("Microsoft.KeyVault/vaults/secrets/setSecret/action"));
+        assert_eq!(d[0].data_actions, ["Microsoft.KeyVault/vaults/secrets/*"]);
+    }
+
+    #[test]
+    fn group_members_keep_every_type_and_eligibility_its_access() {
+        let m = members(&[json!({"@odata.type":"#microsoft.graph.user","id":"u1"}),json!({"@odata.type":"#microsoft.graph.servicePrincipal","id":"sp1"}),json!({"id":"x"})]).unwrap();
+        assert_eq!(m.iter().map(|m| m.kind.as_str()).collect::<Vec<_>>(), ["user", "servicePrincipal", "unknown"]);
+        assert!(members(&[json!({"@odata.type":"#microsoft.graph.user"})]).is_err(), "a member without an id is an error");
+        let e = group_eligibility(&[json!({"id":"i","groupId":"g","principalId":"p1","accessId":"owner","principal":{"@odata.type":"#microsoft.graph.servicePrincipal","id":"p1"}})]).unwrap();
+        assert_eq!((e[0].id.as_str(), e[0].kind.as_str(), e[0].access.as_deref()), ("p1", "servicePrincipal", Some("owner")));
+    }
+
+    #[test]
+    fn role_definitions_keep_is_privileged_only_when_given() {
+        let beta = directory_role_definitions(&[json!({"id":"F2EF992C-3AFB-46B9-B7CF-A126EE74C451","templateId":"F2EF992C-3AFB-46B9-B7CF-A126EE74C451","displayName":"Global Reader","isBuiltIn":true,"isEnabled":true,"isPrivileged":true,
+            "rolePermissions":[{"allowedResourceActions":["a/b"],"condition":null},{"allowedResourceActions":["c/d"],"condition":"$ResourceIsSelf"}]})]).unwrap();
+        assert_eq!(beta[0].id, "f2ef992c-3afb-46b9-b7cf-a126ee74c451");
+        assert_eq!(beta[0].is_privileged, Some(true));
+        assert_eq!(beta[0].allowed_resource_actions, ["a/b", "c/d"]);
+        let v1 = directory_role_definitions(&[json!({"id":"c1","displayName":"Custom","isBuiltIn":false,"rolePermissions":[]})]).unwrap();
+        assert_eq!(v1[0].is_privileged, None, "absent is unknown, never false");
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub const DEFAULT_GRAPH_ENDPOINT: &str = "https://graph.microsoft.com";
 const API_SUBSCRIPTIONS: &str = "2022-12-01";
 const API_MANAGEMENT_GROUPS: &str = "2021-04-01";
 const API_AUTHORIZATION: &str = "2022-04-01";
+/// Role definitions: the version whose permission blocks carry their ABAC `condition`.
+const API_ROLE_DEFINITIONS: &str = "2022-05-01-preview";
 const API_PIM: &str = "2020-10-01";
 const API_POLICY: &str = "2023-04-01";
 const API_DIAGNOSTICS: &str = "2021-05-01-preview";
@@ -55,6 +57,10 @@ pub struct AzureOptions {
     pub principals: Vec<String>,
     /// `collect --shard I/N`: read only the subscriptions this shard owns.
     pub shard: Option<crate::inventory::shard::Shard>,
+    /// May Graph beta be read? Only for the directory role definitions, whose `isPrivileged`
+    /// only beta returns. `false` (`--azure-graph-v1-only`): v1.0 alone, and directory-role
+    /// privilege falls back, visibly, to Microsoft's published list of privileged roles.
+    pub graph_beta: bool,
 }
 
 impl Default for AzureOptions {
@@ -69,6 +75,7 @@ impl Default for AzureOptions {
             datasets: Dataset::ALL.iter().copied().filter(|d| d.cloud() == Cloud::Azure).collect(),
             principals: Vec::new(),
             shard: None,
+            graph_beta: true,
         }
     }
 }
@@ -142,6 +149,7 @@ async fn collect_async(opts: &AzureOptions, progress: &Progress) -> Result<(Azur
         Dataset::AzureServicePrincipals,
         Dataset::AzureDirectoryRoles,
         Dataset::AzureDirectoryRoleEligibility,
+        Dataset::AzureDirectoryRoleDefinitions,
         Dataset::AzureGroupMembers,
         Dataset::AzureDirectoryReads,
     ];
@@ -246,6 +254,7 @@ struct GraphPart {
     service_principals: Collected<Vec<crate::inventory::azure::EntraServicePrincipal>>,
     directory_roles: Collected<Vec<crate::inventory::azure::DirectoryRoleAssignment>>,
     eligibility: Collected<Vec<crate::inventory::azure::DirectoryRoleAssignment>>,
+    role_definitions: Collected<Vec<crate::inventory::azure::DirectoryRoleDefinition>>,
 }
 
 impl GraphPart {
@@ -259,6 +268,7 @@ impl GraphPart {
             service_principals: f.gap(),
             directory_roles: f.gap(),
             eligibility: f.gap(),
+            role_definitions: f.gap(),
         }
     }
 
@@ -270,6 +280,7 @@ impl GraphPart {
         t.service_principals = self.service_principals;
         t.directory_roles = self.directory_roles;
         t.directory_role_eligibility = self.eligibility;
+        t.directory_role_definitions = self.role_definitions;
     }
 }
 
@@ -279,7 +290,7 @@ const P2: &str = "Microsoft Entra ID P2 (Privileged Identity Management)";
 async fn read_graph(graph: &Client, opts: &AzureOptions) -> GraphPart {
     let wants = |d: Dataset| opts.datasets.contains(&d);
     let started = std::time::Instant::now();
-    let (users, registration, applications, service_principals, directory_roles, eligibility) = tokio::join!(
+    let (users, registration, applications, service_principals, directory_roles, eligibility, role_definitions) = tokio::join!(
         async {
             if wants(Dataset::AzureUsers) || wants(Dataset::AzureSignInActivity) {
                 read_users(graph, wants(Dataset::AzureSignInActivity)).await
@@ -321,9 +332,34 @@ async fn read_graph(graph: &Client, opts: &AzureOptions) -> GraphPart {
                 Err(e) => gap(e, "RoleEligibilitySchedule.Read.Directory", P2),
             }
         }),
+        when(wants(Dataset::AzureDirectoryRoleDefinitions), read_role_definitions(graph, opts.graph_beta)),
     );
     tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, calls = graph.calls(), "graph read");
-    GraphPart { users: users.0, sign_in: users.1, registration, applications, service_principals, directory_roles, eligibility }
+    GraphPart { users: users.0, sign_in: users.1, registration, applications, service_principals, directory_roles, eligibility, role_definitions }
+}
+
+/// Every directory role definition, in bulk. From Graph beta when it may be used (only beta gives
+/// `isPrivileged`); from v1.0 when it may not, or when beta does not answer the list (a cloud
+/// without it): the definitions then carry no `isPrivileged`, and the privilege model falls back
+/// to Microsoft's published list, saying so in each finding.
+async fn read_role_definitions(graph: &Client, beta: bool) -> Collected<Vec<crate::inventory::azure::DirectoryRoleDefinition>> {
+    const FIELDS: &str = "id,templateId,displayName,isBuiltIn,isEnabled,rolePermissions";
+    let path = "/roleManagement/directory/roleDefinitions";
+    if beta {
+        let read = match graph.sibling("beta") {
+            Ok(b) => b.list(&format!("{path}?$select={FIELDS},isPrivileged")).await,
+            Err(e) => Err(e),
+        };
+        match read {
+            Ok(v) => return mapped(map::directory_role_definitions(&v)),
+            Err(e @ (ApiError::Denied { .. } | ApiError::Unlicensed { .. })) => return gap(e, "RoleManagement.Read.Directory", P1),
+            Err(e) => tracing::warn!(error = %e, "Graph beta did not list the directory role definitions; reading v1.0 (without isPrivileged)"),
+        }
+    }
+    match graph.list(&format!("{path}?$select={FIELDS}")).await {
+        Ok(v) => mapped(map::directory_role_definitions(&v)),
+        Err(e) => gap(e, "RoleManagement.Read.Directory", P1),
+    }
 }
 
 /// A role list with each principal expanded (its type tells users from groups); where the service
@@ -353,7 +389,7 @@ type Users = (Collected<Vec<crate::inventory::azure::EntraUser>>, Collected<Vec<
 /// `AuditLog.Read.All` and an Entra ID P1 licence; when either is missing the users are read
 /// again without it, so only the sign-in checks lose their data.
 async fn read_users(graph: &Client, sign_in: bool) -> Users {
-    const BASE: &str = "/users?$top=999&$select=id,userPrincipalName,userType,accountEnabled,createdDateTime";
+    const BASE: &str = "/users?$top=999&$select=id,userPrincipalName,userType,creationType,accountEnabled,createdDateTime";
     if sign_in {
         match graph.list(&format!("{BASE},signInActivity")).await {
             Ok(v) => {
@@ -412,9 +448,24 @@ async fn read_group_members(graph: &Client, t: &AzureTenant, concurrency: usize)
             if !is_guid(&g) {
                 return Err(ApiError::Failed { message: format!("group id {g:?} is not a GUID") });
             }
-            let items = graph.list(&format!("/groups/{g}/transitiveMembers/microsoft.graph.user?$select=id&$top=999")).await?;
-            let user_ids = map::member_ids(&items).map_err(|message| ApiError::Failed { message })?;
-            Ok(GroupMembers { group_id: g, user_ids })
+            // Every member type: users, and service principals too (an application of another
+            // tenant in a role-holding group holds the role).
+            let items = graph.list(&format!("/groups/{g}/transitiveMembers?$select=id&$top=999")).await?;
+            let members = map::members(&items).map_err(|message| ApiError::Failed { message })?;
+            // PIM for Groups: who may activate membership (or ownership) of the group. Its own
+            // permission and licence: a refusal is this group's gap, not the members'.
+            let filter = segment_query(&format!("groupId eq '{g}'"));
+            let eligible = match graph.list(&format!("/identityGovernance/privilegedAccess/group/eligibilityScheduleInstances?$filter={filter}&$expand=principal")).await {
+                Ok(v) => mapped(map::group_eligibility(&v)),
+                Err(ApiError::Failed { message }) if message.starts_with("HTTP 400") => {
+                    match graph.list(&format!("/identityGovernance/privilegedAccess/group/eligibilityScheduleInstances?$filter={filter}")).await {
+                        Ok(v) => mapped(map::group_eligibility(&v)),
+                        Err(e) => gap(e, "PrivilegedEligibilitySchedule.Read.AzureADGroup", P2),
+                    }
+                }
+                Err(e) => gap(e, "PrivilegedEligibilitySchedule.Read.AzureADGroup", P2),
+            };
+            Ok(GroupMembers { group_id: g, user_ids: Vec::new(), members: Some(members), eligible })
         }
     });
     let mut out = Vec::new();
@@ -439,6 +490,11 @@ async fn read_directory(graph: &Client, t: &AzureTenant, principals: &[String]) 
         out.push(DirectoryRead { query, found });
     }
     Collected::Collected(out)
+}
+
+/// A query value: unreserved characters kept, everything else percent-encoded.
+fn segment_query(s: &str) -> String {
+    segment(s)
 }
 
 /// A path segment: unreserved characters kept, everything else percent-encoded (`#EXT#` UPNs).
@@ -645,7 +701,7 @@ async fn read_subscription(arm: &Client, s: &mut AzureSubscription, opts: &Azure
             }
         }),
         when(wants(Dataset::AzureRoleDefinitions), async {
-            match list(format!("{base}/Microsoft.Authorization/roleDefinitions?api-version={API_AUTHORIZATION}")).await {
+            match list(format!("{base}/Microsoft.Authorization/roleDefinitions?api-version={API_ROLE_DEFINITIONS}")).await {
                 Ok(v) => mapped(map::role_definitions(&v)),
                 Err(e) => gap(e, "Microsoft.Authorization/roleDefinitions/read", ""),
             }
@@ -675,6 +731,10 @@ async fn read_subscription(arm: &Client, s: &mut AzureSubscription, opts: &Azure
             }
         }),
     );
+    let mut rd = rd;
+    if let Collected::Collected(defs) = &mut rd {
+        read_referenced_definitions(arm, &s.subscription_id, defs, [&ra, &re], &lh).await;
+    }
     s.role_assignments = ra;
     s.role_eligibility = re;
     s.role_definitions = rd;
@@ -683,9 +743,82 @@ async fn read_subscription(arm: &Client, s: &mut AzureSubscription, opts: &Azure
     s.lighthouse = lh;
 }
 
+/// The subscription's list holds the built-in roles and the custom roles assignable at it; a
+/// custom role assignable only below it (a resource group) or defined elsewhere can still be
+/// referred to by an assignment, an eligibility or a Lighthouse authorization. Each such role is
+/// read by itself; one that cannot be read stays absent, and the privilege model names it
+/// (its holders are not evaluated).
+async fn read_referenced_definitions(
+    arm: &Client,
+    subscription: &str,
+    defs: &mut Vec<crate::inventory::azure::AzureRoleDefinition>,
+    assignments: [&Collected<Vec<crate::inventory::azure::AzureRoleAssignment>>; 2],
+    lighthouse: &Collected<Vec<crate::inventory::azure::LighthouseDelegation>>,
+) {
+    use crate::inventory::azure::role_guid;
+    let have: BTreeSet<String> = defs.iter().map(|d| role_guid(&d.id)).collect();
+    let mut wanted: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    for list in assignments.into_iter().filter_map(Collected::get) {
+        for a in list {
+            wanted.entry(role_guid(&a.role_definition_id)).or_insert_with(|| a.role_definition_id.clone());
+        }
+    }
+    for d in lighthouse.get().into_iter().flatten() {
+        for a in &d.authorizations {
+            for id in std::iter::once(&a.role_definition_id).chain(&a.delegated_role_definition_ids) {
+                wanted.entry(role_guid(id)).or_insert_with(|| id.clone());
+            }
+        }
+    }
+    let paths: Vec<String> = wanted
+        .into_iter()
+        .filter(|(guid, _)| !have.contains(guid) && is_guid(guid))
+        .take(500)
+        .map(|(guid, id)| definition_path(subscription, &guid, &id))
+        .collect();
+    let reads = paths.iter().map(|p| async move {
+        let url = arm.url(&format!("{p}?api-version={API_ROLE_DEFINITIONS}"))?;
+        arm.get(url).await
+    });
+    for r in futures::future::join_all(reads).await {
+        match r.map(|v| map::role_definitions(&[v])) {
+            Ok(Ok(mut d)) => defs.append(&mut d),
+            Ok(Err(e)) => tracing::warn!(error = %e, "a role definition read by id was malformed"),
+            Err(e) => tracing::warn!(error = %e, "a role definition referred to was not readable"),
+        }
+    }
+}
+
+/// Where to read one role definition: at the scope its id names when that id is well formed,
+/// else at the subscription.
+fn definition_path(subscription: &str, guid: &str, id: &str) -> String {
+    let suffix = format!("/providers/microsoft.authorization/roledefinitions/{guid}");
+    let lower = id.to_ascii_lowercase();
+    let safe = id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'(' | b')'));
+    let scope = lower.strip_suffix(&suffix).map(|s| &id[..s.len()]);
+    match scope {
+        Some(scope) if safe && !id.contains("//") && !id.contains("..") && (scope.is_empty() || scope.starts_with('/')) => {
+            format!("{scope}/providers/Microsoft.Authorization/roleDefinitions/{guid}")
+        }
+        _ => format!("/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{guid}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_referenced_definition_is_read_where_its_id_says_or_at_the_subscription() {
+        let g = "c9000000-0000-4000-8000-000000000009";
+        assert_eq!(
+            definition_path("s1", g, &format!("/subscriptions/s1/resourceGroups/rg-1/providers/Microsoft.Authorization/roleDefinitions/{g}")),
+            format!("/subscriptions/s1/resourceGroups/rg-1/providers/Microsoft.Authorization/roleDefinitions/{g}")
+        );
+        assert_eq!(definition_path("s1", g, g), format!("/subscriptions/s1/providers/Microsoft.Authorization/roleDefinitions/{g}"));
+        assert_eq!(definition_path("s1", g, &format!("/../x/providers/Microsoft.Authorization/roleDefinitions/{g}")), format!("/subscriptions/s1/providers/Microsoft.Authorization/roleDefinitions/{g}"));
+        assert_eq!(definition_path("s1", g, &format!("https://evil/providers/Microsoft.Authorization/roleDefinitions/{g}")), format!("/subscriptions/s1/providers/Microsoft.Authorization/roleDefinitions/{g}"));
+    }
 
     #[test]
     fn endpoints_must_be_https() {

@@ -107,6 +107,10 @@ pub fn custom_role(r: &google_cloud_iam_admin_v1::model::Role) -> crate::invento
     }
 }
 
+pub fn predefined_role(r: &google_cloud_iam_admin_v1::model::Role) -> crate::inventory::gcp::PredefinedRole {
+    crate::inventory::gcp::PredefinedRole { name: r.name.clone(), permissions: r.included_permissions.clone(), stage: r.stage.name().map(str::to_string) }
+}
+
 /// Version 3: conditional bindings come back with their conditions.
 pub fn policy_options() -> google_cloud_iam_v1::model::GetPolicyOptions {
     google_cloud_iam_v1::model::GetPolicyOptions::new().set_requested_policy_version(3)
@@ -148,17 +152,29 @@ pub fn key(k: &google_cloud_iam_admin_v1::model::ServiceAccountKey) -> ServiceAc
 }
 
 /// The effective policy of one constraint. Only an unconditional `enforce: true` counts as
-/// enforced (a conditional rule enforces for some resources only); `allowAll` lists `*`.
+/// enforced (a conditional rule enforces for some resources only); `allowAll` lists `*`. A
+/// conditional rule that loosens the constraint (`enforce: false`, `allowAll`, allowed values) is
+/// kept as an exception with its condition, never merged into the unconditional values.
 pub fn org_policy(constraint: &str, p: &google_cloud_orgpolicy_v2::model::Policy) -> OrgPolicy {
     use google_cloud_orgpolicy_v2::model::policy_spec::policy_rule::Kind;
     let rules = p.spec.as_ref().map(|s| s.rules.as_slice()).unwrap_or_default();
-    let mut out = OrgPolicy { constraint: constraint.to_string(), enforced: None, allowed_values: vec![], denied_values: vec![] };
+    let mut out = OrgPolicy { constraint: constraint.to_string(), enforced: None, allowed_values: vec![], denied_values: vec![], conditional_exceptions: vec![] };
     for r in rules {
-        let unconditional = r.condition.is_none();
+        let condition = r.condition.as_ref().map(|c| c.expression.trim().to_string()).filter(|e| !e.is_empty());
+        if let Some(cond) = condition {
+            let loosens = match &r.kind {
+                Some(Kind::Enforce(false)) => Some("not enforced".to_string()),
+                Some(Kind::AllowAll(true)) => Some("allows all values".to_string()),
+                Some(Kind::Values(v)) if !v.allowed_values.is_empty() => Some(format!("allows {}", v.allowed_values.join(", "))),
+                _ => None,
+            };
+            out.conditional_exceptions.extend(loosens.map(|what| format!("{what} when {cond}")));
+            continue;
+        }
         match &r.kind {
             Some(Kind::Enforce(b)) => {
                 let now = out.enforced.unwrap_or(false);
-                out.enforced = Some(now || (*b && unconditional));
+                out.enforced = Some(now || *b);
             }
             Some(Kind::Values(v)) => {
                 out.allowed_values.extend(v.allowed_values.iter().cloned());
@@ -179,6 +195,7 @@ pub fn sink(s: &google_cloud_logging_v2::model::LogSink) -> LogSink {
         filter: Some(s.filter.clone()).filter(|f| !f.is_empty()),
         disabled: s.disabled,
         include_children: s.include_children,
+        exclusions: s.exclusions.iter().filter(|e| !e.disabled).map(|e| format!("{} ({})", e.name, e.filter)).collect(),
     }
 }
 
@@ -228,5 +245,42 @@ pub fn deadline_gap(inv: &mut GcpInventory) {
     }
     for p in inv.projects.iter_mut().filter(|p| p.iam_policy.is_not_requested()) {
         p.iam_policy = late();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(rules: serde_json::Value) -> google_cloud_orgpolicy_v2::model::Policy {
+        serde_json::from_value(serde_json::json!({"name": "projects/1/policies/c", "spec": {"rules": rules}})).unwrap()
+    }
+
+    #[test]
+    fn a_conditional_rule_that_loosens_is_an_exception_not_a_value() {
+        // Enforced, except on resources tagged sandbox.
+        let p = org_policy("c", &policy(serde_json::json!([{"enforce": true}, {"enforce": false, "condition": {"expression": "resource.matchTag('1/env', 'sandbox')"}}])));
+        assert_eq!(p.enforced, Some(true));
+        assert_eq!(p.conditional_exceptions, ["not enforced when resource.matchTag('1/env', 'sandbox')"]);
+        // Extra directories allowed under a condition are not the unconditional list.
+        let p = org_policy("c", &policy(serde_json::json!([{"values": {"allowedValues": ["C0own"]}}, {"values": {"allowedValues": ["C0partner"]}, "condition": {"expression": "resource.matchTag('1/x', 'y')"}}, {"allowAll": true, "condition": {"expression": "true"}}])));
+        assert_eq!(p.allowed_values, ["C0own"]);
+        assert_eq!(p.conditional_exceptions.len(), 2, "{:?}", p.conditional_exceptions);
+        // Conditional enforcement alone is not enforcement.
+        let p = org_policy("c", &policy(serde_json::json!([{"enforce": true, "condition": {"expression": "resource.matchTag('1/env', 'prod')"}}])));
+        assert_ne!(p.enforced, Some(true));
+        assert!(p.conditional_exceptions.is_empty());
+    }
+
+    #[test]
+    fn a_sink_keeps_its_enabled_exclusions() {
+        let s: google_cloud_logging_v2::model::LogSink = serde_json::from_value(serde_json::json!({
+            "name": "org", "destination": "logging.googleapis.com/projects/p/locations/global/buckets/b", "includeChildren": true,
+            "exclusions": [{"name": "no-data-access", "filter": "LOG_ID(\"cloudaudit.googleapis.com/data_access\")"}, {"name": "off", "filter": "x", "disabled": true}]
+        }))
+        .unwrap();
+        let m = sink(&s);
+        assert_eq!(m.exclusions.len(), 1, "{:?}", m.exclusions);
+        assert!(m.exclusions[0].starts_with("no-data-access"));
     }
 }

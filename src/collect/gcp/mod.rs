@@ -268,6 +268,19 @@ async fn collect_async(opts: &GcpOptions, progress: &Progress) -> Result<(GcpInv
             inv.nodes[i].custom_roles = r;
         }
     }
+    if wants(Dataset::GcpPredefinedRoles) {
+        // Once per scan, after every policy (service accounts' own included) is in: only the
+        // predefined roles some binding names are kept.
+        progress.set_message("reading the predefined roles");
+        let named: BTreeSet<String> = inv.roles_named().into_iter().filter(|r| r.starts_with("roles/")).map(str::to_string).collect();
+        match tokio::time::timeout_at(deadline, predefined_roles(&c, &named)).await {
+            Ok((roles, omitted)) => {
+                inv.predefined_roles = roles;
+                inv.predefined_roles_omitted = omitted;
+            }
+            Err(_) => inv.predefined_roles = Collected::Failed { error: super::DEADLINE_PASSED.into() },
+        }
+    }
     if !wants(Dataset::GcpHierarchy) && !wants(Dataset::GcpIamPolicy) {
         // The tree was read to find the projects; keep it only when a check asked for it.
         inv.hierarchy = Collected::NotRequested;
@@ -473,6 +486,21 @@ async fn read_project(c: &Clients, p: &mut GcpProject, opts: &GcpOptions) {
     p.org_policies = policies;
     p.sinks = sinks;
     p.custom_roles = roles;
+    // The bulk search returns bindings, not audit configurations: read the project's own policy
+    // for them (an exemption set there is otherwise unseen). A refused read leaves them unread.
+    if let Collected::Collected(pol) = &mut p.iam_policy {
+        if pol.audit_configs_unread {
+            c.count();
+            let r = c.projects.get_iam_policy().set_resource(&name).set_options(map::policy_options()).with_idempotency(true).send().await;
+            match r {
+                Ok(full) => {
+                    pol.audit_configs = map::policy(&full).audit_configs;
+                    pol.audit_configs_unread = false;
+                }
+                Err(e) => tracing::info!(project = %id, reason = %map::one_line(&e), "audit configuration not read"),
+            }
+        }
+    }
 }
 
 async fn service_accounts(c: &Clients, project_id: &str) -> Collected<Vec<ServiceAccount>> {
@@ -523,7 +551,7 @@ async fn org_policies(c: &Clients, project_name: &str) -> Collected<Vec<crate::i
         match r {
             Ok(p) => out.push(map::org_policy(k, &p)),
             // Not set anywhere above: the constraint's default applies (not enforced).
-            Err(e) if map::is_not_found(&e) => out.push(crate::inventory::gcp::OrgPolicy { constraint: k.to_string(), enforced: None, allowed_values: vec![], denied_values: vec![] }),
+            Err(e) if map::is_not_found(&e) => out.push(crate::inventory::gcp::OrgPolicy { constraint: k.to_string(), enforced: None, allowed_values: vec![], denied_values: vec![], conditional_exceptions: vec![] }),
             Err(e) => return map::gap(&e, "orgpolicy.policies.getEffectivePolicy"),
         }
     }
@@ -541,6 +569,25 @@ async fn list_sinks(c: &Clients, parent: String) -> Collected<Vec<crate::invento
         }
     }
     Collected::Collected(out)
+}
+
+/// Google's predefined roles (IAM `roles.list` without a parent) with their permissions (the full
+/// view), paged; only those in `named` are kept, the others counted.
+async fn predefined_roles(c: &Clients, named: &BTreeSet<String>) -> (Collected<Vec<crate::inventory::gcp::PredefinedRole>>, u32) {
+    let mut it = c.iam.list_roles().set_view(google_cloud_iam_admin_v1::model::RoleView::Full).set_page_size(1000).by_item();
+    c.count();
+    let (mut out, mut omitted) = (Vec::new(), 0u32);
+    while let Some(r) = it.next().await {
+        match r {
+            Ok(r) if named.contains(&r.name) => out.push(map::predefined_role(&r)),
+            Ok(_) => omitted = omitted.saturating_add(1),
+            Err(e) => return (map::gap(&e, "iam.roles.list"), 0),
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out.dedup_by(|a, b| a.name == b.name);
+    tracing::debug!(kept = out.len(), omitted, "predefined roles");
+    (Collected::Collected(out), omitted)
 }
 
 /// The custom roles defined on `parent` (`projects/<id>` or `organizations/<n>`), with their
