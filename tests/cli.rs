@@ -207,8 +207,8 @@ fn findings_json_follows_the_v1_contract() {
     assert!(j["generated_at"].as_str().unwrap().ends_with('Z'));
     let findings = j["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 148);
-    assert_eq!(findings.iter().filter(|f| f["cloud"] == "azure").count(), 35);
-    assert_eq!(findings.iter().filter(|f| f["cloud"] == "gcp").count(), 33);
+    assert_eq!(findings.iter().filter(|f| f["cloud"] == "azure").count(), 36);
+    assert_eq!(findings.iter().filter(|f| f["cloud"] == "gcp").count(), 32);
     for f in findings {
         for key in ["check_id", "status", "severity", "category", "cloud", "account", "region", "resource", "message", "fingerprint", "evidence", "fixes"] {
             assert!(f.get(key).is_some(), "missing {key} in {f}");
@@ -523,7 +523,7 @@ fn severity_service_and_status_filters() {
     assert!(iam.iter().all(|f| f["check_id"].as_str().unwrap().contains("_iam_")), "{iam:?}");
     assert!(iam.iter().any(|f| f["cloud"] == "gcp") && iam.iter().any(|f| f["cloud"] == "aws"));
     let fails = findings(&json(&["--status", "fail"]));
-    assert_eq!(fails.len(), 58);
+    assert_eq!(fails.len(), 60);
     assert!(fails.iter().all(|f| f["status"] == "fail"));
     let pattern = findings(&json(&["--checks", "aws_iam_root_*"]));
     assert!(pattern.iter().all(|f| f["check_id"].as_str().unwrap().starts_with("aws_iam_root_")) && !pattern.is_empty());

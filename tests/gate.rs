@@ -70,8 +70,8 @@ fn every_gate_outcome() {
     // Only baseline findings → 0 (the demo fails many high checks, all known).
     let o = gate(&["--baseline", s(&base)]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    assert!(stderr(&o).contains("0 new, 58 unchanged, 0 resolved since the baseline."), "{}", stderr(&o));
-    assert!(stderr(&o).contains("no new failing finding at or above high; not counted: 41 unchanged since the baseline"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("0 new, 60 unchanged, 0 resolved since the baseline."), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no new failing finding at or above high; not counted: 43 unchanged since the baseline"), "{}", stderr(&o));
 
     // A new high finding → 1: the baseline lacks one of today's high failures.
     let mut edited = doc.clone();
@@ -173,7 +173,7 @@ fn baseline_states_resolved_findings_and_other_scopes() {
     let o = gate(&["--baseline", s(&base), "--json", s(&json), "--sarif", s(&sarif), "--html", s(&html)]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("1 new, 57 unchanged, 1 resolved since the baseline."), "{err}");
+    assert!(err.contains("1 new, 59 unchanged, 1 resolved since the baseline."), "{err}");
     assert!(err.contains("1 baseline finding(s) are in checks or scopes this scan did not cover"), "{err}");
     let j = read_json(&json);
     assert_eq!(j["baseline"]["resolved"][0]["check_id"], "aws_iam_root_mfa_enabled");

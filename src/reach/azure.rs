@@ -154,6 +154,28 @@ pub const RUN_CODE: &[Probe] = &[
     a("Microsoft.Resources/deploymentScripts/write"),
     a("Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action"),
     a("Microsoft.ContainerService/managedClusters/runCommand/action"),
+    a("Microsoft.ContainerService/managedClusters/accessProfiles/listCredential/action"),
+    a("Microsoft.ContainerService/managedClusters/listClusterUserCredential/action"),
+    // A federated credential added to a user-assigned identity signs in as it from an issuer the
+    // holder controls.
+    a("Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write"),
+    // Pipelines, batch pools, Databricks and Machine Learning compute run code as their identity.
+    a("Microsoft.DataFactory/factories/pipelines/write"),
+    a("Microsoft.DataFactory/factories/pipelines/createrun/action"),
+    a("Microsoft.Batch/batchAccounts/pools/write"),
+    a("Microsoft.Batch/batchAccounts/jobs/write"),
+    a("Microsoft.Synapse/workspaces/write"),
+    a("Microsoft.MachineLearningServices/workspaces/computes/write"),
+    a("Microsoft.MachineLearningServices/workspaces/jobs/write"),
+    // Data actions: an administrator sign-in to a virtual machine (then its identity's tokens),
+    // and Kubernetes RBAC over a cluster's workloads (pods run as workload identities).
+    d("Microsoft.Compute/virtualMachines/loginAsAdmin/action"),
+    d("Microsoft.HybridCompute/machines/loginAsAdmin/action"),
+    d("Microsoft.ContainerService/managedClusters/pods/write"),
+    d("Microsoft.ContainerService/managedClusters/pods/exec/action"),
+    d("Microsoft.ContainerService/managedClusters/apps/deployments/write"),
+    d("Microsoft.ContainerService/managedClusters/serviceaccounts/impersonate/action"),
+    d("Microsoft.Batch/batchAccounts/jobs/write"),
 ];
 
 /// Managing the subscription itself: any one of these (deleting its resource groups, cancelling
@@ -335,6 +357,13 @@ impl Grant<'_, '_> {
     pub fn owner(&self) -> Truth {
         self.can(Capability::Everything)
     }
+
+    /// An owner in effect: an [`Grant::owner`], or one that writes role assignments with nothing
+    /// that stops it assigning privileged roles (a role of `*` less a lock or a policy write, User
+    /// Access Administrator): either way it holds, or can give itself, the whole subscription.
+    pub fn owner_in_effect(&self) -> Truth {
+        self.owner().or(self.can(Capability::WriteRoleAssignments))
+    }
 }
 
 /// The subscription's roles, by GUID.
@@ -506,13 +535,20 @@ impl<'a> AzureRbac<'a> {
         }
         // First every role it can gain by assigning (to a fixpoint), then what the roles it
         // holds or gains together can do.
+        // Each role enters at most twice (undecided, then decided), so the search ends by itself
+        // whatever the chain's length; the bound only guards a pathological inventory, and a
+        // search it cuts short is undecided, never "cannot".
+        const BOUND: usize = 8192;
         let mut i = 0;
-        while i < states.len() && states.len() < 256 {
+        while i < states.len() {
+            if states.len() >= BOUND {
+                record(&mut out, Truth::Unknown, format!("the search of role-assignment chains stopped after {BOUND} steps"));
+                break;
+            }
             let s = states[i].clone();
             i += 1;
             let Ok(r) = self.role(&s.guid) else { continue };
-            let depth = s.how.matches(", then ").count();
-            if (r.statically(Capability::Everything) && s.condition.is_none()) || !r.statically(Capability::WriteRoleAssignments) || depth >= 3 {
+            if (r.statically(Capability::Everything) && s.condition.is_none()) || !r.statically(Capability::WriteRoleAssignments) {
                 continue;
             }
             for t in useful.iter().filter(|t| t.guid != s.guid) {

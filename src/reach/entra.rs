@@ -103,7 +103,9 @@ fn published() -> Option<&'static Published> {
 /// `…/allProperties/allTasks` action allows everything on its entity, `…/allProperties/update`
 /// every update on it.
 pub fn privileged_action(action: &str) -> Option<&'static str> {
-    let a = action.trim().to_ascii_lowercase();
+    // `applications.myOrganization/…` is the same action over the organization's own entities
+    // (its own app registrations): as privileged as the action over every one of them.
+    let a = action.trim().to_ascii_lowercase().replace(".myorganization/", "/");
     let p = published()?;
     p.actions.iter().map(String::as_str).find(|priv_action| {
         if a == *priv_action || crate::policy::arn::wildcard_match_ci(&a, priv_action) {
@@ -265,6 +267,10 @@ mod tests {
         ]));
         let r = EntraRoles::new(&t);
         assert!(matches!(r.judge("c0ffee00-0000-4000-8000-000000000002"), Verdict::Privileged { source: Source::CustomPermissions, .. }));
+        // The organization's own entities (`.myOrganization`) are the same actions.
+        assert!(privileged_action("microsoft.directory/applications.myOrganization/credentials/update").is_some());
+        assert!(privileged_action("microsoft.directory/applications.myOrganization/allProperties/update").is_some());
+        assert!(privileged_action("microsoft.directory/applications.myOrganization/standard/read").is_none());
         // allProperties/update covers users/password/update.
         assert!(matches!(r.judge("c0ffee00-0000-4000-8000-000000000003"), Verdict::Privileged { .. }));
         assert!(matches!(r.judge("c0ffee00-0000-4000-8000-000000000004"), Verdict::NotPrivileged { source: Source::CustomPermissions, .. }));

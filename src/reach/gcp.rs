@@ -58,6 +58,9 @@ pub const OPEN_ID_TOKEN: &str = "iam.serviceAccounts.getOpenIdToken";
 /// Delegation through the account: it reaches what the account can act as, not its own roles.
 pub const IMPLICIT_DELEGATION: &str = "iam.serviceAccounts.implicitDelegation";
 pub const ACT_AS: &str = "iam.serviceAccounts.actAs";
+/// An HMAC key for a service account: it signs Cloud Storage requests as the account (no actAs
+/// asked), a credential of the account's though not a token for every API.
+pub const HMAC_KEY_CREATE: &str = "storage.hmacKeys.create";
 pub const ENABLE: &str = "iam.serviceAccounts.enable";
 pub const ROLES_UPDATE: &str = "iam.roles.update";
 pub const ROLES_CREATE: &str = "iam.roles.create";
@@ -105,6 +108,11 @@ pub const RUNS_AS_GOOGLE_MANAGED: &[(&str, &str, &str)] = &[
     ("cloudservices.gserviceaccount.com", "deploymentmanager.deployments.create", "create a Deployment Manager deployment, which runs as {sa}"),
 ];
 
+/// The Google-managed accounts among [`RUNS_AS_GOOGLE_MANAGED`] that hold a privileged role by
+/// default: the Google APIs service agent is Editor. (The legacy Cloud Build account's default
+/// role, `cloudbuild.builds.builder`, is judged by its permissions where it is granted.)
+pub const PRIVILEGED_BY_DEFAULT: &[&str] = &["cloudservices.gserviceaccount.com"];
+
 /// The Google-managed account kind of `email`'s domain, if it runs what members create: the
 /// permission that does, and the step in a finding's words.
 pub fn runs_as_google_managed(email: &str) -> Option<(&'static str, &'static str)> {
@@ -134,6 +142,11 @@ pub struct Powers<'a> {
     deletes_projects: bool,
     any_set_policy: Option<&'a str>,
     sets_org_policy: bool,
+    hmac_keys: bool,
+    /// Creates what a Google-managed account runs with no actAs asked ([`RUNS_AS_GOOGLE_MANAGED`]).
+    runs_as_managed: Option<&'static str>,
+    /// ... an account that is privileged by default ([`PRIVILEGED_BY_DEFAULT`]).
+    runs_as_privileged: Option<&'static str>,
 }
 
 impl<'a> Powers<'a> {
@@ -164,7 +177,14 @@ impl<'a> Powers<'a> {
                 ORGANIZATIONS_SET_POLICY => p.sets[2] = true,
                 PROJECTS_DELETE => p.deletes_projects = true,
                 ORG_POLICY_SET => p.sets_org_policy = true,
+                HMAC_KEY_CREATE => p.hmac_keys = true,
                 _ => {}
+            }
+            if let Some((domain, m, _)) = RUNS_AS_GOOGLE_MANAGED.iter().find(|(_, m, _)| *m == s) {
+                p.runs_as_managed = Some(m);
+                if PRIVILEGED_BY_DEFAULT.contains(domain) {
+                    p.runs_as_privileged = Some(m);
+                }
             }
             if s.ends_with(".setIamPolicy") && p.any_set_policy.is_none_or(|cur| s < cur) {
                 p.any_set_policy = Some(s);
@@ -212,8 +232,16 @@ impl<'a> Powers<'a> {
 
     /// The permission by which a holder may act as a service account the grant covers: a token
     /// or key, an identity token, delegation, or `actAs`.
+    /// An HMAC key too, and creating what a Google-managed account runs (a build, a deployment):
+    /// each acts with the credentials of an account the holder was never given.
     pub fn impersonates(&self) -> Option<&'static str> {
-        self.token.map(|(p, _)| p).or(self.open_id.then_some(OPEN_ID_TOKEN)).or(self.delegation.then_some(IMPLICIT_DELEGATION)).or(self.act_as.then_some(ACT_AS))
+        self.token
+            .map(|(p, _)| p)
+            .or(self.open_id.then_some(OPEN_ID_TOKEN))
+            .or(self.delegation.then_some(IMPLICIT_DELEGATION))
+            .or(self.act_as.then_some(ACT_AS))
+            .or(self.hmac_keys.then_some(HMAC_KEY_CREATE))
+            .or(self.runs_as_managed)
     }
 
     pub fn enables_accounts(&self) -> bool {
@@ -249,8 +277,9 @@ impl<'a> Powers<'a> {
     }
 
     /// Why a holder of this role is privileged, by the permission that makes it so: any
-    /// `*.setIamPolicy`, a token, key, delegation or `actAs` permission, role administration, or
-    /// org-policy administration. `None`: none of these.
+    /// `*.setIamPolicy`, a token, key (HMAC keys included), delegation or `actAs` permission,
+    /// creating what a Google-managed account privileged by default runs, role administration,
+    /// or org-policy administration. `None`: none of these.
     pub fn privileged(&self) -> Option<&'a str> {
         // The strongest reason first: the resource hierarchy's policies, then impersonation, role
         // and org-policy administration, then any other resource's policy.
@@ -258,7 +287,10 @@ impl<'a> Powers<'a> {
         if let Some(i) = self.sets.iter().position(|s| *s) {
             return Some(hierarchy[i]);
         }
-        if let Some(p) = self.impersonates() {
+        if let Some(p) = self.token.map(|(p, _)| p).or(self.open_id.then_some(OPEN_ID_TOKEN)).or(self.delegation.then_some(IMPLICIT_DELEGATION)).or(self.act_as.then_some(ACT_AS)) {
+            return Some(p);
+        }
+        if let Some(p) = self.hmac_keys.then_some(HMAC_KEY_CREATE).or(self.runs_as_privileged) {
             return Some(p);
         }
         if self.updates_roles {
@@ -381,6 +413,19 @@ mod tests {
         let unread = super::tests::inv(Collected::Denied { action: "iam.roles.list".into(), message: None });
         let e = Model::new(&unread).permissions("roles/viewer").unwrap_err();
         assert!(e.to_string().contains("iam.roles.list"), "{e}");
+    }
+
+    #[test]
+    fn hmac_keys_and_what_google_managed_accounts_run_are_acting_as_an_account() {
+        // roles/storage.hmacKeyAdmin (real permissions) and roles/deploymentmanager.editor (excerpt).
+        let hmac = perms(&["storage.hmacKeys.create", "storage.hmacKeys.delete", "storage.hmacKeys.get", "storage.hmacKeys.list", "storage.hmacKeys.update"]);
+        let p = Powers::of(&hmac);
+        assert_eq!(p.impersonates(), Some(HMAC_KEY_CREATE));
+        assert!(p.privileged().is_some());
+        assert!(p.token().is_none(), "an HMAC key signs Cloud Storage requests only, not a token for every API");
+        let dm = perms(&["deploymentmanager.deployments.create", "deploymentmanager.deployments.get"]);
+        assert_eq!(Powers::of(&dm).impersonates(), Some("deploymentmanager.deployments.create"));
+        assert!(Powers::of(&dm).privileged().is_some());
     }
 
     #[test]

@@ -202,6 +202,8 @@ impl Insiders {
             // recovery window, a service account with `undelete` within 30 days), it is the member
             // again and holds the role again. Whoever controls it can restore it, so it is judged as
             // the member it was.
+            // `deleted:` wraps a member once; a member deleted twice over is no member kind.
+            "deleted" if kind_and_rest(rest).is_some_and(|(k, _)| k == "deleted") => Inside::No("a member deleted twice over is not a member kind Portcullis knows".to_string()),
             "deleted" => match self.judge(rest.split('?').next().unwrap_or(rest)) {
                 Inside::Yes(why) => Inside::Yes(format!("{member} is deleted; {why}")),
                 Inside::No(why) => Inside::No(format!("{member} is deleted, but whoever controls it can restore it and, with it, this grant ({why})")),
@@ -409,6 +411,7 @@ mod tests {
             "deleted:user:eve@gmail.com?uid=1",
             "deleted:serviceAccount:backdoor@evil-proj.iam.gserviceaccount.com?uid=123",
             "somethingNew:alice@example.com",
+            "deleted:deleted:user:alice@example.com",
         ] {
             assert!(matches!(i.judge(m), Inside::No(_)), "{m}: {:?}", i.judge(m));
         }

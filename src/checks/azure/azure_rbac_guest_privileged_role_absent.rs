@@ -56,6 +56,9 @@ pub fn run<'a>(sub: &'a AzureSubscription, t: &'a AzureTenant, cx: &mut Cx<'_, '
             if decided { cx.fail(res, msg) } else { cx.not_evaluated(res, msg) }
                 .with("role", role.clone())
                 .with("scope", a.scope.as_str())
+                // One finding per hold: the same principal may hold several roles, in several
+                // subscriptions; each keeps its own fingerprint.
+                .detail(format!("{} {}", a.scope.to_ascii_lowercase(), a.role_guid()))
                 .with("eligible", *eligible);
             continue;
         }
@@ -103,6 +106,9 @@ pub fn run<'a>(sub: &'a AzureSubscription, t: &'a AzureTenant, cx: &mut Cx<'_, '
             if decided { cx.fail(resource, msg) } else { cx.not_evaluated(resource, msg) }
                 .with("role", role.clone())
                 .with("scope", a.scope.as_str())
+                // One finding per hold: the same principal may hold several roles, in several
+                // subscriptions; each keeps its own fingerprint.
+                .detail(format!("{} {}", a.scope.to_ascii_lowercase(), a.role_guid()))
                 .with("eligible", eligible)
                 .with("via_group", h.via_group)
                 .with("outside_because", outside);

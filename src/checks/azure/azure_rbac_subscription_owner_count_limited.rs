@@ -1,7 +1,8 @@
 //! At most N principals own a subscription (active or eligible, over the whole subscription).
 //! An owner is decided by capability, through the Azure RBAC model (`reach::azure`): a role that
-//! does everything, writing role assignments included (Owner, or any role as strong, whatever its
-//! name). A holder whose role definition was not read is not evaluated, naming the role.
+//! does everything, or that writes role assignments with nothing stopping it from assigning Owner
+//! (it can make itself owner), whatever its name. Every member of a group holding it counts,
+//! service principals and PIM for Groups eligibles included. A holder whose role definition was not read is not evaluated, naming the role.
 
 use std::collections::BTreeSet;
 
@@ -12,7 +13,7 @@ use crate::policy::azure_condition::Truth;
 use crate::reach::azure::{Asker, AzureRbac};
 
 use super::azure_rbac_guest_privileged_role_absent::subscription_resource;
-use super::{at_subscription_or_above, subscription_assignments, Directory, Resolved};
+use super::{at_subscription_or_above, subscription_assignments, Directory, Member};
 
 pub const DATASETS: &[Dataset] = &[
     Dataset::AzureRoleAssignments,
@@ -35,7 +36,7 @@ pub fn run<'a>(sub: &'a AzureSubscription, t: &'a AzureTenant, cx: &mut Cx<'_, '
     for (a, _) in assignments.iter().filter(|(a, _)| at_subscription_or_above(&a.scope, sub)) {
         let asker = Asker { id: &a.principal_id, kind: a.principal_type.as_deref(), controls: &[] };
         match rbac.grant(&a.role_definition_id, &a.scope, a.condition.as_deref(), asker) {
-            Ok(g) => match g.owner() {
+            Ok(g) => match g.owner_in_effect() {
                 Truth::False => continue,
                 Truth::Unknown => {
                     unknown.push(format!("{} holds {}, whose condition may or may not leave it writing role assignments", a.principal_id, g.role.name()));
@@ -50,13 +51,22 @@ pub fn run<'a>(sub: &'a AzureSubscription, t: &'a AzureTenant, cx: &mut Cx<'_, '
                 continue;
             }
         }
-        match dir.resolve(&a.principal_id, a.principal_type.as_deref()) {
-            Resolved::Users(h) => owners.extend(h.iter().map(|h| h.user.user_principal_name.clone())),
-            // A service principal owns it as much as a person does.
-            Resolved::NotAPerson => {
-                owners.insert(a.principal_id.clone());
-            }
-            Resolved::Unknown(why) => unknown.push(why),
+        // Every member of a group holds its role, service principals and PIM for Groups
+        // eligibles included; a member that cannot be told apart leaves the count unknown.
+        let r = dir.resolve_all(&a.principal_id, a.principal_type.as_deref());
+        for h in &r.holders {
+            owners.insert(match h.member {
+                Member::User(u) => u.user_principal_name.clone(),
+                Member::ServicePrincipal(sp) => format!("{} ({})", sp.display_name, sp.id),
+            });
+        }
+        let direct_sp = a.principal_type.as_deref().is_some_and(|k| k.eq_ignore_ascii_case("ServicePrincipal") || k.eq_ignore_ascii_case("msi"));
+        if direct_sp && r.holders.is_empty() {
+            // A service principal owns it as much as a person does, whether its name was read or not.
+            owners.insert(a.principal_id.clone());
+        } else {
+            unknown.extend(r.unknown);
+            unknown.extend(r.non_users_unknown);
         }
     }
     let n = owners.len() as i64;
