@@ -28,6 +28,11 @@ pub struct IncidentFile {
     pub restored: Vec<Restored>,
     #[serde(default)]
     pub fixes: Fixes,
+    /// Who responded: the principals trusted to hold power over the compromised ones (to mint
+    /// tokens or keys for a service account, own an app, re-enable a user). Anyone else who can is
+    /// a way back in.
+    #[serde(default)]
+    pub response: Response,
     /// Principals whose blast radius (what they can reach, `portcullis blast-radius`) goes into the
     /// report: usually the compromised ones.
     #[serde(default)]
@@ -40,6 +45,34 @@ pub struct BlastRadiusList {
     /// AWS user or role ARNs (assumed-role session ARNs name their role).
     #[serde(default)]
     pub principals: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Response {
+    /// Principals as each cloud names them: AWS ARNs, Entra object ids or UPNs, GCP members
+    /// (`user:`, `group:`, `serviceAccount:`, `domain:`…).
+    #[serde(default)]
+    pub team: Vec<String>,
+}
+
+impl Response {
+    /// Whether `member` is on the response team. Spellings are compared as each cloud does:
+    /// case-insensitively for Entra UPNs and object ids, GCP members and IAM names (ARNs whose
+    /// paths and names differ only in case name the same IAM principal).
+    pub fn includes(&self, member: &str) -> bool {
+        let m = canonical(member);
+        self.team.iter().any(|t| canonical(t) == m)
+    }
+}
+
+/// One spelling per principal, for comparing: a bare service-account email gains its
+/// `serviceAccount:` prefix; the rest is compared ignoring case, as each cloud does for these names.
+fn canonical(s: &str) -> String {
+    match Principal::parse(s) {
+        Some(Principal::GcpMember(m)) => m.to_ascii_lowercase(),
+        _ => s.trim().to_ascii_lowercase(),
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -272,6 +305,12 @@ principal = "arn:aws:iam::111122223333:user/jenkins-ci"
 [fixes]
 checks = ["aws_organizations_scp_protects_cloudtrail"]
 
+# Who responded: the principals allowed to hold power over the compromised ones (mint tokens or
+# keys for a compromised service account, own a compromised app, re-enable a user). Anyone else
+# who can is reported as a way back in.
+# [response]
+# team = ["group:incident-response@example.com", "arn:aws:iam::111122223333:role/IncidentResponse"]
+
 # What these principals could reach (their permissions by risk, the roles they can assume across
 # the organization, their privilege-escalation paths), for the report: the scope of the damage.
 # AWS users and roles; informational, it does not change the verdict.
@@ -315,6 +354,9 @@ mod tests {
         assert_eq!(p("Alice@Contoso.com"), Some(Principal::AzureUser("alice@contoso.com".into())));
         assert_eq!(p("ci@proj.iam.gserviceaccount.com"), Some(Principal::GcpMember("serviceAccount:ci@proj.iam.gserviceaccount.com".into())));
         assert_eq!(p("user:bob@example.com"), Some(Principal::GcpMember("user:bob@example.com".into())));
+        let team = Response { team: vec!["ci@proj.iam.gserviceaccount.com".into(), "Group:IR@Example.com".into(), "Alice@Contoso.com".into()] };
+        assert!(team.includes("serviceAccount:CI@proj.iam.gserviceaccount.com") && team.includes("group:ir@example.com") && team.includes("alice@contoso.com"));
+        assert!(!team.includes("user:ir@example.com") && !team.includes("serviceAccount:ci2@proj.iam.gserviceaccount.com"));
         for bad in ["", "jenkins-ci", "arn:aws:s3:::bucket", "arn:aws:iam::*:user/x", "arn:aws:iam::111122223333:group/g", "user:nobody"] {
             assert_eq!(p(bad), None, "{bad}");
         }
