@@ -62,15 +62,16 @@ pub fn run(command: Command, color: ColorChoice) -> Result<u8, AppError> {
 fn blast_radius(a: crate::cli::BlastRadiusArgs) -> Result<u8, AppError> {
     let outputs: Vec<(&'static str, &Path)> = [("--json", &a.json), ("--html", &a.html)].into_iter().filter_map(|(o, p)| p.as_deref().map(|p| (o, p))).collect();
     check_outputs(&outputs, &input_files(&a.sources))?;
-    let datasets = [crate::inventory::Dataset::AwsAuthorizationDetails, crate::inventory::Dataset::AwsOrganization, crate::inventory::Dataset::AwsUserCredentials]
-        .into_iter()
-        .collect();
+    // Only what the principal's cloud (by its spelling) needs: an email may be Entra or GCP.
+    let datasets = crate::reach::blast::clouds_of(&a.principal).into_iter().flat_map(|c| crate::reach::blast::datasets(c).iter().copied()).collect();
     let key = a.principal.trim();
-    let wanted = Wanted { access_keys: if key.starts_with("AKIA") { vec![key.to_string()] } else { Vec::new() }, ..Wanted::default() };
+    // An Entra principal is also read by itself: what it owns, the app roles it holds.
+    let azure = if crate::reach::blast::clouds_of(key).contains(&Cloud::Azure) { vec![key.to_ascii_lowercase()] } else { Vec::new() };
+    let wanted = Wanted { access_keys: if key.starts_with("AKIA") { vec![key.to_string()] } else { Vec::new() }, azure, ..Wanted::default() };
     let inv = load_sources(&a.sources, a.quiet, datasets, None, &wanted)?;
-    let arn = crate::reach::blast::resolve(&inv.aws, &a.principal).map_err(|e| AppError::Usage(e.to_string()))?;
+    let target = crate::reach::blast::resolve_any(&inv, &a.principal).map_err(|e| AppError::Usage(e.to_string()))?;
     let catalogue = crate::reach::paths::aws().map_err(|e| AppError::Usage(e.to_string()))?;
-    let b = crate::reach::blast::blast_radius(&inv.aws, &arn, catalogue).map_err(|e| AppError::Usage(e.to_string()))?;
+    let b = crate::reach::blast::blast_radius_any(&inv, &target, catalogue).map_err(|e| AppError::Usage(e.to_string()))?;
     if let Some(p) = &a.json {
         write_output(p, |w| {
             serde_json::to_writer_pretty(&mut *w, &crate::report::blast::json(&b))?;
@@ -93,7 +94,7 @@ fn parse_now(t: &str) -> Result<Timestamp, AppError> {
 }
 
 /// `verify`: judge the incident file against the sources; 0 only when every item passes.
-fn verify(a: crate::cli::VerifyArgs) -> Result<u8, AppError> {
+fn verify(mut a: crate::cli::VerifyArgs) -> Result<u8, AppError> {
     if let Some(path) = &a.init {
         if path.exists() {
             return Err(AppError::Usage(format!("{} exists: give another file for --init", path.display())));
@@ -104,6 +105,15 @@ fn verify(a: crate::cli::VerifyArgs) -> Result<u8, AppError> {
     }
     let Some(path) = &a.incident else { return Err(AppError::Usage("give --incident FILE (or --init)".into())) };
     let incident = crate::verify::incident::IncidentFile::load(path)?;
+    // Scope comes from the incident file: the live collectors read its subscriptions and projects
+    // unless the command line names others (then every scoped one not read is not evaluated).
+    let scoped = |v: &[String]| v.iter().map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect::<Vec<_>>();
+    if a.sources.azure && a.sources.azure_subscriptions.trim() == "all" && !incident.scope.azure_subscriptions.is_empty() {
+        a.sources.azure_subscriptions = scoped(&incident.scope.azure_subscriptions).join(",");
+    }
+    if a.sources.gcp && a.sources.gcp_organization.is_none() && a.sources.gcp_projects.is_none() && !incident.scope.gcp_projects.is_empty() {
+        a.sources.gcp_projects = Some(scoped(&incident.scope.gcp_projects));
+    }
     let config = crate::config::load_effective(a.config.as_deref(), &env_vars())?.config;
     let outputs: Vec<(&'static str, &Path)> = [("--json", &a.json), ("--markdown", &a.markdown), ("--html", &a.html), ("--sarif", &a.sarif)].into_iter().filter_map(|(o, p)| p.as_deref().map(|p| (o, p))).collect();
     let mut inputs = input_files(&a.sources);
@@ -131,6 +141,9 @@ fn verify(a: crate::cli::VerifyArgs) -> Result<u8, AppError> {
     let mut users = Wanted {
         fresh_after: Some(incident.incident.contained()),
         window: Some((incident.incident.start(), incident.incident.contained())),
+        // With --aws-org, the accounts in scope (one not in the organization is then not read, and
+        // its items say so).
+        aws_accounts: Some(scoped(&incident.scope.aws_accounts)).filter(|v| !v.is_empty()),
         ..Wanted::default()
     };
     for p in incident.compromised.iter().map(|c| &c.principal).chain(incident.restored.iter().map(|r| &r.principal)) {
@@ -141,13 +154,21 @@ fn verify(a: crate::cli::VerifyArgs) -> Result<u8, AppError> {
         }
     }
     datasets.extend(crate::verify::datasets(&incident));
-    if !incident.blast_radius.principals.is_empty() {
-        datasets.insert(crate::inventory::Dataset::AwsOrganization);
+    // `[blast_radius]`: what each principal's cloud needs (by its spelling).
+    for p in &incident.blast_radius.principals {
+        let clouds = crate::reach::blast::clouds_of(p);
+        let q = p.trim().to_ascii_lowercase();
+        if clouds.contains(&Cloud::Azure) && !users.azure.contains(&q) {
+            users.azure.push(q);
+        }
+        datasets.extend(clouds.into_iter().flat_map(|c| crate::reach::blast::datasets(c).iter().copied()));
     }
     // Always: a credential report older than the containment is then replaced by direct reads.
     if !incident.scope.aws_accounts.is_empty() {
         datasets.insert(crate::inventory::Dataset::AwsUserCredentials);
         datasets.insert(crate::inventory::Dataset::AwsTrailEvents);
+        // Virtual MFA devices with their enable dates: one enabled inside the window is the attacker's.
+        datasets.insert(crate::inventory::Dataset::AwsMfaDevices);
     }
     let plan = load_plan(&a.sources)?;
     let inv = load_sources(&a.sources, a.quiet, datasets, plan.as_ref(), &users)?;
@@ -261,6 +282,7 @@ fn aws_options(s: &SourceArgs, datasets: std::collections::BTreeSet<crate::inven
         fresh_after: users.fresh_after,
         window: users.window,
         shard: users.shard,
+        accounts: users.aws_accounts.clone(),
     })
 }
 
@@ -360,6 +382,8 @@ struct Wanted {
     /// AWS access key ids whose owners are looked up and read one by one.
     access_keys: Vec<String>,
     shard: Option<crate::inventory::shard::Shard>,
+    /// With `--aws-org`: only these accounts (`verify`: the incident's `[scope] aws_accounts`).
+    aws_accounts: Option<Vec<String>>,
 }
 
 fn load_sources(

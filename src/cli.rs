@@ -42,16 +42,21 @@ pub enum Command {
     /// attacker created remains, credentials were rotated and the structural fixes hold. Exits 0
     /// only when every item passes. (In progress: AWS only.)
     Verify(Box<VerifyArgs>),
-    /// What one AWS principal can reach: its sensitive permissions by risk and service, the roles
-    /// it can assume (transitively, across the accounts of the sources) and its privilege-escalation
-    /// paths. Decided from the sources alone; exits 0, or 3 when policies that bear on it are missing.
+    /// What one principal can reach, in AWS, Azure or GCP: what it holds, its sensitive
+    /// permissions by risk, the roles and identities it can become (AWS roles it can assume; PIM
+    /// activations, apps whose credentials it can add, workload identities; GCP service-account
+    /// impersonation chains), and its privilege-escalation paths. Decided from the sources alone;
+    /// exits 0, or 3 when something that bears on it was not read (policies, roles, scopes, groups).
     BlastRadius(Box<BlastRadiusArgs>),
 }
 
 #[derive(Debug, Args)]
 pub struct BlastRadiusArgs {
-    /// The user or role ARN, or an access key id (AKIA…) that the sources' per-user credentials
-    /// (`collect`/`verify` snapshots) name.
+    /// AWS: a user or role ARN, or an access key id (AKIA…) that the sources' per-user
+    /// credentials (`collect`/`verify` snapshots) name. Azure: an Entra user, service principal
+    /// or managed identity by object id, appId or UPN (any case). GCP: `serviceAccount:EMAIL`,
+    /// `user:EMAIL`, `group:EMAIL`, or a bare service-account email. A bare email is an Entra
+    /// UPN or a GCP user or group, whichever the sources hold.
     #[arg(value_name = "PRINCIPAL")]
     pub principal: String,
     #[command(flatten)]

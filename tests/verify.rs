@@ -226,6 +226,9 @@ principal = "bob@contoso.example"                     # ... given back by UPN
 signed_off_by = "ciso@contoso.example"
 reference = "IR-2026-077-signoff"
 
+[response]
+team = ["Carol@Contoso.example"]                      # owns deploy-pipeline
+
 [fixes]
 checks = ["azure_entra_user_mfa_registered"]
 "#;
@@ -281,6 +284,12 @@ fn azure_a_complete_response_is_verified_with_reads_only() {
         ("azure_app_credentials_removed", "a9000000-0000-4000-8000-000000000001"),
         ("azure_principal_deleted", "10000000-0000-4000-8000-000000000009"),
         ("azure_user_restored_with_sessions_revoked", "10000000-0000-4000-8000-000000000002"),
+        ("azure_user_restored_password_changed", "10000000-0000-4000-8000-000000000002"),
+        ("azure_principal_roles_removed", "alice@contoso.example"),
+        ("azure_principal_roles_removed", "a9000000-0000-4000-8000-000000000001"),
+        ("azure_principal_grants_removed", "a9000000-0000-4000-8000-000000000001"),
+        ("azure_principal_owned_apps_removed", "alice@contoso.example"),
+        ("azure_app_owners_trusted", "a9000000-0000-4000-8000-000000000001"),
     ] {
         let it = doc["items"].as_array().unwrap().iter().find(|i| i["kind"] == kind && i["principal"] == principal).unwrap_or_else(|| panic!("no {kind} for {principal}: {doc:#}"));
         assert_eq!(it["status"], "pass", "{it:#}");
@@ -447,11 +456,16 @@ reference = "IR-2026-078-signoff"
 
 [fixes]
 checks = ["gcp_iam_no_public_access"]
+
+[response]
+team = ["group:gcp-admins@example.com"]
 "#;
 
 fn gcp_verify(edit: impl Fn(&mut Value)) -> FakeOutcome<(String, String)> {
     let dir = tempfile::tempdir().unwrap();
     let mut org: Value = serde_json::from_str(&std::fs::read_to_string(format!("{}/fixtures/gcp/incident.json", env!("CARGO_MANIFEST_DIR"))).unwrap()).unwrap();
+    // The predefined roles the fake serves (it looks beside the scenario, written to a temp dir).
+    org["predefined_roles"] = serde_json::from_str(&std::fs::read_to_string(format!("{}/fixtures/gcp/predefined_roles.json", env!("CARGO_MANIFEST_DIR"))).unwrap()).unwrap();
     edit(&mut org);
     let scenario = dir.path().join("org.json");
     std::fs::write(&scenario, org.to_string()).unwrap();

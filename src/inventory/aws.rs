@@ -862,6 +862,11 @@ pub struct UserCredentials {
     /// MFA device serial numbers or ARNs.
     #[serde(default)]
     pub mfa_devices: Collected<Vec<String>>,
+    /// The same devices with the date each was enabled for the user (`ListMFADevices`'
+    /// `EnableDate`): `id` is the serial number or ARN, `created` the enable date. Not requested
+    /// in snapshots made before it was read: then the dates are unknown.
+    #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+    pub mfa_enabled: Collected<Vec<UserCredential>>,
 }
 
 /// One CloudTrail management event, as `LookupEvents` returns it. Only identifiers are kept from

@@ -415,6 +415,27 @@ pub enum DirectoryObject {
         sessions_valid_from: Option<Timestamp>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         user_type: Option<String>,
+        /// `creationType` (`Invitation` for a B2B guest, …): with `userType`, whether the user is
+        /// an outside identity (see [`EntraUser::membership`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        creation_type: Option<String>,
+        /// `lastPasswordChangeDateTime`: when the password was last changed or set. Absent is
+        /// unknown (older snapshots, or not returned).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_password_change: Option<Timestamp>,
+        /// `GET /users/{id}/ownedObjects`: the applications, service principals and groups the
+        /// user owns (an owner of an app can add credentials to it). Not requested in older
+        /// snapshots.
+        #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+        owned_objects: Collected<Vec<DirectoryRef>>,
+        /// `GET /users/{id}/appRoleAssignments`: app roles granted to the user (directly or
+        /// through a group it is a direct member of).
+        #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+        app_role_assignments: Collected<Vec<AppRoleGrant>>,
+        /// `GET /users/{id}/oauth2PermissionGrants`: delegated permissions the user consented to
+        /// for client applications (`principalId` = the user).
+        #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+        oauth2_permission_grants: Collected<Vec<DelegatedGrant>>,
     },
     /// An application or service principal (matched by object id or appId in the lists), with
     /// the federated identity credentials of its app registration in this tenant.
@@ -422,6 +443,24 @@ pub enum DirectoryObject {
         /// The appId.
         app_id: String,
         federated_credentials: Collected<Vec<FederatedCredential>>,
+        /// The owners of its app registration (`GET /applications/{id}/owners`) and of its
+        /// service principals (`GET /servicePrincipals/{id}/owners`), together; each names the
+        /// object it owns in `of`. An owner can add credentials back. Not requested in older
+        /// snapshots.
+        #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+        owners: Collected<Vec<DirectoryRef>>,
+        /// `GET /servicePrincipals/{id}/ownedObjects`: what its service principals own (other
+        /// applications, service principals, groups).
+        #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+        owned_objects: Collected<Vec<DirectoryRef>>,
+        /// `GET /servicePrincipals/{id}/appRoleAssignments`: the application permissions its
+        /// service principals hold (app roles of other APIs, such as Microsoft Graph's).
+        #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+        app_role_assignments: Collected<Vec<AppRoleGrant>>,
+        /// `GET /servicePrincipals/{id}/oauth2PermissionGrants`: delegated permissions granted
+        /// to it as a client (`clientId` = its service principal).
+        #[serde(default, skip_serializing_if = "Collected::is_not_requested")]
+        oauth2_permission_grants: Collected<Vec<DelegatedGrant>>,
     },
     /// In `/directory/deletedItems`: soft-deleted, restorable for 30 days by an administrator, and
     /// unable to sign in meanwhile.
@@ -433,6 +472,59 @@ pub enum DirectoryObject {
     NotFound,
     /// The read failed (denied, throttled past the retries): nothing is known.
     Unreadable { error: String },
+}
+
+/// A directory object another one points at (an owner, an owned object), as Graph's
+/// `directoryObject` collections give it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DirectoryRef {
+    pub id: String,
+    /// `user`, `servicePrincipal`, `application`, `group`, … (from `@odata.type`); `unknown`
+    /// when absent.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_principal_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
+    /// For an owner: the object id of what it owns (the app registration or a service principal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub of: Option<String>,
+}
+
+/// An app role assignment (`appRoleAssignment`): `principal_id` holds app role `app_role_id` of
+/// the API whose service principal is `resource_id`. Granted to a service principal, it is an
+/// application permission.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AppRoleGrant {
+    pub id: String,
+    pub app_role_id: String,
+    pub resource_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_display_name: Option<String>,
+    pub principal_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<Timestamp>,
+}
+
+/// A delegated permission grant (`oAuth2PermissionGrant`): client service principal `client_id`
+/// may act as the signed-in user (`consent_type` `Principal`: only as `principal_id`;
+/// `AllPrincipals`: as anyone) on the API `resource_id`, for `scope`. Graph gives no creation time.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DelegatedGrant {
+    pub id: String,
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_id: Option<String>,
+    pub resource_id: String,
+    #[serde(default)]
+    pub scope: String,
 }
 
 /// A workload identity federation trust on an app registration: tokens of this issuer and

@@ -189,6 +189,20 @@ pub const MANAGE_SUBSCRIPTION: &[Probe] = &[
     a("Microsoft.Authorization/locks/delete"),
 ];
 
+/// Changing what is logged or where it goes: any one of these. Diagnostic settings (the
+/// activity log's export and every resource's logs), the legacy log profiles, and the Log
+/// Analytics workspaces the logs land in (deleting one, purging its data, changing a table's
+/// retention). Asked by `blast-radius` ("change logging"); no check asks it yet.
+pub const CHANGE_LOGGING: &[Probe] = &[
+    a("Microsoft.Insights/diagnosticSettings/write"),
+    a("Microsoft.Insights/diagnosticSettings/delete"),
+    a("Microsoft.Insights/logProfiles/write"),
+    a("Microsoft.Insights/logProfiles/delete"),
+    a("Microsoft.OperationalInsights/workspaces/delete"),
+    a("Microsoft.OperationalInsights/workspaces/purge/action"),
+    a("Microsoft.OperationalInsights/workspaces/tables/write"),
+];
+
 /// A role id no role has: the id a role created by the holder would get, asked of conditions.
 const NEW_ROLE: &str = "00000000-0000-4000-8000-00000000feed";
 
@@ -225,6 +239,11 @@ impl<'a> Role<'a> {
 
     fn grants_probe(&self, p: &Probe) -> bool {
         self.granting(p.action, p.data).next().is_some()
+    }
+
+    /// The first of `probes` some block grants (whatever its condition), as the probe spells it.
+    pub fn first_granted(&self, probes: &[Probe]) -> Option<&'static str> {
+        probes.iter().find(|p| self.grants_probe(p)).map(|p| p.action)
     }
 
     /// Does some block grant the action, whatever its condition?

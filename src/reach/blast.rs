@@ -1,6 +1,11 @@
-//! Blast radius of one AWS principal: what it may do (sensitive actions grouped by risk and
-//! service), which roles it can assume, transitively and across the organization's accounts, and
-//! its escalation paths. Decided from the inventory alone with [`crate::policy::eval`].
+//! Blast radius of one principal, in any of the three clouds: what it holds, what it may do
+//! (sensitive actions grouped by risk), which roles or identities it can become, transitively, and
+//! its escalation paths. One [`BlastRadius`] shape for all three, rendered by one report.
+//!
+//! This file builds it for an AWS user or role, decided from the inventory alone with
+//! [`crate::policy::eval`]; [`super::blast_azure`] for an Entra user, service principal or
+//! managed identity, and [`super::blast_gcp`] for a GCP user, group or service account. [`resolve_any`]
+//! picks the cloud by the principal's spelling and by what the inventory holds.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
@@ -46,9 +51,17 @@ pub const RISKS: &[(&str, &[&str])] = &[
 /// The blast radius of one principal.
 #[derive(Debug, Clone, Serialize)]
 pub struct BlastRadius {
+    /// `aws`, `azure` or `gcp`.
+    pub cloud: &'static str,
     pub principal: String,
+    /// The AWS account; the Entra tenant; the GCP organization (or the projects read).
     pub account: String,
+    /// `user` or `role` (AWS); `user`, `service principal`, `managed identity` (Entra);
+    /// `user`, `group`, `service account` (GCP).
     pub kind: &'static str,
+    /// Other names of the principal the inventory gives (UPN, object id, appId, display name).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
     /// `yes`, `maybe` or `no`.
     pub administrator: &'static str,
     /// Policies that bear on it and the inventory lacks: what they grant is not counted.
@@ -59,13 +72,61 @@ pub struct BlastRadius {
     pub assumable_roles: Vec<Assumable>,
     pub escalations: Vec<serde_json::Value>,
     pub escalation_summary: String,
+    /// The role grants it holds (Azure RBAC and directory roles, GCP bindings), active or
+    /// eligible, directly or through a group. Empty for AWS (its policies are in `permissions`).
+    pub holds: Vec<Hold>,
+    /// The identities it can become beyond AWS roles: PIM activation, service-account
+    /// impersonation chains, apps whose credentials it can add, workload identities of what it
+    /// runs code on.
+    pub identities: Vec<Identity>,
+}
+
+/// One role grant the principal holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hold {
+    /// The role's name (its id when its definition was not read).
+    pub role: String,
+    pub role_id: String,
+    /// Where it is held: an Azure scope, a directory scope, a GCP resource.
+    pub scope: String,
+    /// `active` or `eligible` (PIM: held once activated).
+    pub state: &'static str,
+    /// The group it is held through (a member; `eligible` when through PIM for Groups).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via_group: Option<String>,
+    /// Some other member that covers it (GCP `domain:`, `allAuthenticatedUsers`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via_member: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    /// What the model says the role lets its holder do; `definition not read` when unknown.
+    pub capabilities: Vec<String>,
+    /// `azure-rbac`, `entra-directory-role` or `gcp-iam`.
+    pub system: &'static str,
+}
+
+/// An identity the principal can become.
+#[derive(Debug, Clone, Serialize)]
+pub struct Identity {
+    pub identity: String,
+    /// `pim-activation`, `group-activation`, `service-account`, `app-credentials`, `workload-identity`.
+    pub kind: &'static str,
+    /// By which grant, in words.
+    pub how: String,
+    /// The identities passed through to get there, from the principal.
+    pub via: Vec<String>,
+    /// `allowed`, `on activation` or `undecided`.
+    pub decision: &'static str,
+    pub undecided: Vec<String>,
+    /// Whether that identity is an administrator: `yes`, `maybe`, `no`.
+    pub administrator: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Permission {
     pub risk: &'static str,
     pub service: String,
-    pub action: &'static str,
+    pub action: String,
     /// `allowed` (every resource), `allowed on some resources`, or `undecided`.
     pub decision: String,
     /// For some resources: which.
@@ -89,14 +150,95 @@ pub struct Assumable {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum BlastError {
-    #[error("{0} is not a user or role of any account in the sources")]
+    #[error("{0} is not a principal the sources hold (an IAM user or role of an account read, an Entra user or service principal of a tenant read, or a member some GCP binding read names)")]
     NotFound(String),
     #[error("account {account}: {why}")]
     Unreadable { account: String, why: String },
-    #[error("{0:?} is neither an IAM user or role ARN nor an access key id")]
+    #[error("{0:?} is neither an IAM user or role ARN, an access key id, an Entra object id, appId or UPN, nor a GCP member (serviceAccount:, user:, group:) or service-account email")]
     NotPrincipal(String),
+    #[error("{principal} cannot be looked up: {why}")]
+    Unknown { principal: String, why: String },
     #[error("access key {key} cannot be resolved: {why}")]
     Unresolvable { key: String, why: String },
+}
+
+/// A principal of one of the three clouds, as the inventory knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// An IAM user or role ARN.
+    Aws(String),
+    /// An Entra principal: its tenant and object id (lower-case).
+    Azure { tenant: String, id: String },
+    /// A GCP member as bindings spell it (`serviceAccount:…`, `user:…`, `group:…`).
+    Gcp(String),
+}
+
+/// Which cloud `p` names, by its spelling and by what the inventory holds, and the principal it
+/// is there: an ARN or access key id is AWS; a `serviceAccount:`, `user:` or `group:` member or a
+/// service-account email is GCP; a GUID is an Entra object id or appId; any other email is an
+/// Entra UPN or a GCP user or group, whichever the inventory has (both: refused as ambiguous).
+pub fn resolve_any(inv: &crate::inventory::Inventory, p: &str) -> Result<Target, BlastError> {
+    let p = p.trim();
+    let lower = p.to_ascii_lowercase();
+    if lower.starts_with("arn:") || (p.len() == 20 && (p.starts_with("AKIA") || p.starts_with("ASIA"))) {
+        return resolve(&inv.aws, p).map(Target::Aws);
+    }
+    if ["serviceaccount:", "user:", "group:"].iter().any(|x| lower.starts_with(x)) || lower.ends_with(".gserviceaccount.com") {
+        return super::blast_gcp::resolve(&inv.gcp, p).map(Target::Gcp);
+    }
+    if crate::inventory::azure::is_guid(p) {
+        return super::blast_azure::resolve(&inv.azure, p).map(|(tenant, id)| Target::Azure { tenant, id });
+    }
+    if !p.contains('@') || p.contains(char::is_whitespace) {
+        return Err(BlastError::NotPrincipal(p.to_string()));
+    }
+    let azure = if inv.azure.tenants.is_empty() { None } else { Some(super::blast_azure::resolve(&inv.azure, p)) };
+    let gcp = if inv.gcp.is_empty() { None } else { Some(super::blast_gcp::resolve(&inv.gcp, p)) };
+    match (azure, gcp) {
+        (Some(Ok((tenant, id))), None | Some(Err(_))) => Ok(Target::Azure { tenant, id }),
+        (None | Some(Err(_)), Some(Ok(m))) => Ok(Target::Gcp(m)),
+        (Some(Ok(_)), Some(Ok(m))) => Err(BlastError::Unknown { principal: p.to_string(), why: format!("it is both an Entra user and the GCP member {m}: give {m} for GCP, or the Entra object id") }),
+        (Some(Err(e)), _) | (None, Some(Err(e))) => Err(e),
+        (None, None) => Err(BlastError::Unknown { principal: p.to_string(), why: "the sources hold no Azure tenant and no GCP organization or project to look it up in".into() }),
+    }
+}
+
+/// The clouds `p` may name, by its spelling alone (an email may be an Entra UPN or a GCP user or
+/// group): what a live read must cover.
+pub fn clouds_of(p: &str) -> Vec<crate::inventory::Cloud> {
+    use crate::inventory::Cloud;
+    let p = p.trim();
+    let lower = p.to_ascii_lowercase();
+    if lower.starts_with("arn:") || (p.len() == 20 && (p.starts_with("AKIA") || p.starts_with("ASIA"))) {
+        vec![Cloud::Aws]
+    } else if ["serviceaccount:", "user:", "group:"].iter().any(|x| lower.starts_with(x)) || lower.ends_with(".gserviceaccount.com") {
+        vec![Cloud::Gcp]
+    } else if crate::inventory::azure::is_guid(p) {
+        vec![Cloud::Azure]
+    } else if p.contains('@') {
+        vec![Cloud::Azure, Cloud::Gcp]
+    } else {
+        vec![Cloud::Aws, Cloud::Azure, Cloud::Gcp]
+    }
+}
+
+/// What a blast radius reads, by cloud: only what bears on who holds what.
+pub fn datasets(cloud: crate::inventory::Cloud) -> &'static [crate::inventory::Dataset] {
+    use crate::inventory::{Cloud, Dataset};
+    match cloud {
+        Cloud::Aws => &[Dataset::AwsAuthorizationDetails, Dataset::AwsOrganization, Dataset::AwsUserCredentials],
+        Cloud::Azure => super::blast_azure::DATASETS,
+        Cloud::Gcp => super::blast_gcp::DATASETS,
+    }
+}
+
+/// The blast radius of a resolved principal, in its cloud.
+pub fn blast_radius_any(inv: &crate::inventory::Inventory, target: &Target, catalogue: &[EscalationPath]) -> Result<BlastRadius, BlastError> {
+    match target {
+        Target::Aws(arn) => blast_radius(&inv.aws, arn, catalogue),
+        Target::Azure { tenant, id } => super::blast_azure::blast_radius(&inv.azure, tenant, id),
+        Target::Gcp(member) => super::blast_gcp::blast_radius(&inv.gcp, member),
+    }
 }
 
 /// The principal's ARN: `p` itself when it is an IAM user or role ARN, or the user whose access
@@ -226,7 +368,140 @@ pub fn blast_radius(inv: &AwsInventory, arn: &str, catalogue: &[EscalationPath])
             }
         }
     }
-    Ok(BlastRadius { principal: arn.to_string(), account: account_id.to_string(), kind, administrator, gaps, permissions, services, assumable_roles: assumable, escalations, escalation_summary })
+    Ok(BlastRadius {
+        cloud: "aws",
+        principal: arn.to_string(),
+        account: account_id.to_string(),
+        kind,
+        names: Vec::new(),
+        administrator,
+        gaps,
+        permissions,
+        services,
+        assumable_roles: assumable,
+        escalations,
+        escalation_summary,
+        holds: Vec::new(),
+        identities: Vec::new(),
+    })
+}
+
+/// Every role the user or role `arn` could assume, transitively and across every account of the
+/// inventory, as the evaluator decides each `sts:AssumeRole` (its identity policies, boundary and
+/// SCPs, and the role's trust policy): `allowed` or `undecided`. Unlike [`blast_radius`], a role
+/// reached only under undecided conditions is followed too (what it could assume in turn counts),
+/// and the second list names what the inventory lacks among the policies that could grant one of
+/// these steps (an unreadable identity policy, a group the details do not hold), so that a caller
+/// can tell "assumes nothing" from "could not be told".
+///
+/// `ignore` drops statements of the starting principal's own identity policies (by policy name and
+/// statement): `verify` asks what the principal could assume *before* its lockout, since a role
+/// session obtained then outlives a deny-all attached since.
+pub fn assumable_roles(inv: &AwsInventory, arn: &str, ignore: &dyn Fn(&str, &crate::policy::document::Statement) -> bool) -> Result<(Vec<Assumable>, Vec<String>), BlastError> {
+    let account_id = account_of(arn).ok_or_else(|| BlastError::NotFound(arn.to_string()))?;
+    let account = inv.accounts.iter().find(|a| a.account_id == account_id).ok_or_else(|| BlastError::NotFound(arn.to_string()))?;
+    let mut views: HashMap<String, AccountView> = HashMap::new();
+    let view = AccountView::new(&inv.organization, account).map_err(|e| BlastError::Unreadable { account: account_id.to_string(), why: e.to_string() })?;
+    if view.actor(arn).is_none() {
+        return Err(BlastError::NotFound(arn.to_string()));
+    }
+    // The starting principal's identity policies without the ignored statements.
+    let kept: Vec<(String, crate::policy::document::PolicyDocument)> = view
+        .actor(arn)
+        .map(|a| a.gathered.policies.identity.iter().map(|n| (n.name.to_string(), crate::policy::document::PolicyDocument { statements: n.document.statements.iter().filter(|st| !ignore(n.name, st)).cloned().collect(), ..n.document.clone() })).collect())
+        .unwrap_or_default();
+    let start_identity: Vec<Named> = kept.iter().map(|(name, document)| Named { name, document }).collect();
+    views.insert(account_id.to_string(), view);
+    let roles = RoleIndex::new(inv);
+    let mut out = Vec::new();
+    // Roles the index cannot hold: an account whose roles were not read, a trust policy unread.
+    let mut gaps: Vec<String> = Vec::new();
+    for a in &inv.accounts {
+        match a.authorization_details.get().map(|d| d.roles().map(|r| (r, d))) {
+            Some(Ok((list, d))) => {
+                gaps.extend(list.iter().filter(|r| r.trust_policy.is_none()).map(|r| format!("the trust policy of {} could not be read", r.arn)));
+                gaps.extend(d.invalid_in(crate::inventory::aws::AuthorizationDetails::ROLES).map(|i| format!("account {}: role {} could not be read ({})", a.account_id, i.place, i.error)));
+            }
+            Some(Err(m)) => gaps.push(format!("account {}: {m}", a.account_id)),
+            None => gaps.push(format!("account {}: its roles were not read ({})", a.account_id, a.authorization_details.state().label())),
+        }
+    }
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    seen.insert(arn.to_string());
+    let mut queue: VecDeque<(String, Vec<String>)> = VecDeque::new();
+    queue.push_back((arn.to_string(), Vec::new()));
+    while let Some((caller_arn, chain)) = queue.pop_front() {
+        let Some(caller_acct_id) = account_of(&caller_arn).map(str::to_string) else { continue };
+        if !views.contains_key(&caller_acct_id) {
+            match inv.accounts.iter().find(|a| a.account_id == caller_acct_id).map(|a| AccountView::new(&inv.organization, a)) {
+                Some(Ok(v)) => {
+                    views.insert(caller_acct_id.clone(), v);
+                }
+                Some(Err(e)) => {
+                    gaps.push(format!("account {caller_acct_id}: {e}"));
+                    continue;
+                }
+                None => continue,
+            }
+        }
+        let Some(cv) = views.get(&caller_acct_id) else { continue };
+        let Some(caller) = cv.actor(&caller_arn) else { continue };
+        let ctx = cv.context(caller).with("aws:RequestedRegion", &["us-east-1"]);
+        let cg = &caller.gathered;
+        gaps.extend(cg.gaps.iter().map(|g| format!("{caller_arn}: {g}")));
+        for (role_account, role) in roles.candidates(&caller_arn, &caller_acct_id) {
+            if seen.contains(&role.arn) {
+                continue;
+            }
+            let Some(trust) = &role.trust_policy else { continue };
+            let policies = Policies {
+                identity: if caller_arn == arn { start_identity.clone() } else { cg.policies.identity.clone() },
+                boundary: cg.policies.boundary,
+                scps: cv.scps().clone(),
+                resource: Some((Named { name: &role.arn, document: trust }, role_account)),
+                resource_required: true,
+                ..Default::default()
+            };
+            let e = evaluate(&cg.caller, &Request { action: "sts:AssumeRole", resource: &role.arn, context: &ctx }, &policies);
+            let decision = match e.decision {
+                Decision::Allowed => "allowed",
+                Decision::Undecided => "undecided",
+                _ => continue,
+            };
+            seen.insert(role.arn.clone());
+            let mut via = chain.clone();
+            if caller_arn != arn {
+                via.push(caller_arn.clone());
+            }
+            out.push(Assumable {
+                role: role.arn.clone(),
+                account: role_account.to_string(),
+                via: via.clone(),
+                decision,
+                undecided: e.undecided.clone(),
+                administrator: "maybe",
+                granted_by: e.because.iter().map(|c| format!("{} {} statement {}", c.layer.label(), c.policy, c.statement)).collect(),
+            });
+            queue.push_back((role.arn.clone(), via));
+        }
+    }
+    // Every role reached was a caller in turn: its account's view is built.
+    for a in out.iter_mut() {
+        if let Some((v, r)) = views.get(&a.account).and_then(|v| v.actor(&a.role).map(|r| (v, r))) {
+            a.administrator = label(&v.admin(r, &r.gathered.policies.identity, r.gathered.policies.boundary, &r.gathered.gaps));
+        }
+    }
+    gaps.sort();
+    gaps.dedup();
+    Ok((out, gaps))
+}
+
+/// Every role whose trust policy could admit `arn` (naming it, its account, or anyone), whatever
+/// the principal's own policies allow: what a principal that no longer exists could have assumed,
+/// judged from the trust side alone.
+pub fn roles_trusting<'a>(inv: &'a AwsInventory, arn: &str) -> Vec<(&'a str, &'a IamRole)> {
+    let account = account_of(arn).unwrap_or_default();
+    RoleIndex::new(inv).candidates(arn, account)
 }
 
 fn label(a: &Admin) -> &'static str {
@@ -310,8 +585,8 @@ fn permissions<'a>(view: &AccountView<'a>, actor: &Actor<'a>) -> Vec<Permission>
             let e = evaluate(&g.caller, &Request { action, resource: "*", context: &ctx }, &policies);
             let cite = |e: &crate::policy::eval::Evaluation| e.because.iter().map(|c| format!("{} {} statement {}", c.layer.label(), c.policy, c.statement)).collect::<Vec<_>>();
             match e.decision {
-                Decision::Allowed => out.push(Permission { risk, service, action, decision: "allowed".into(), resources: Vec::new(), granted_by: cite(&e), undecided: Vec::new() }),
-                Decision::Undecided => out.push(Permission { risk, service, action, decision: "undecided".into(), resources: Vec::new(), granted_by: cite(&e), undecided: e.undecided.clone() }),
+                Decision::Allowed => out.push(Permission { risk, service, action: action.to_string(), decision: "allowed".into(), resources: Vec::new(), granted_by: cite(&e), undecided: Vec::new() }),
+                Decision::Undecided => out.push(Permission { risk, service, action: action.to_string(), decision: "undecided".into(), resources: Vec::new(), granted_by: cite(&e), undecided: e.undecided.clone() }),
                 _ => {
                     // The resources its own grants name for the action.
                     let mut some = Vec::new();
@@ -329,7 +604,7 @@ fn permissions<'a>(view: &AccountView<'a>, actor: &Actor<'a>) -> Vec<Permission>
                     if !some.is_empty() {
                         by.sort();
                         by.dedup();
-                        out.push(Permission { risk, service, action, decision: "allowed on some resources".into(), resources: some, granted_by: by, undecided: Vec::new() });
+                        out.push(Permission { risk, service, action: action.to_string(), decision: "allowed on some resources".into(), resources: some, granted_by: by, undecided: Vec::new() });
                     }
                 }
             }

@@ -156,6 +156,42 @@ impl<'a> EntraRoles<'a> {
     }
 }
 
+impl EntraRoles<'_> {
+    /// Does the directory role `role_id` allow the resource action `action` (as Microsoft spells
+    /// it, e.g. `microsoft.directory/applications/credentials/update`)? By its definition's
+    /// `allowedResourceActions`: wildcards, `…/allProperties/allTasks` (everything on the entity)
+    /// and `…/allProperties/update` (every update on it), `.myOrganization` as the same action.
+    /// `None` when the definition is unknown (not read, or not among those read): undecided.
+    pub fn allows(&self, role_id: &str, action: &str) -> Option<bool> {
+        let defs = self.definitions?;
+        let id = role_id.trim();
+        let d = defs.iter().find(|d| d.id.eq_ignore_ascii_case(id) || d.template_id.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(id)))?;
+        let want = action.trim().to_ascii_lowercase();
+        Some(d.allowed_resource_actions.iter().any(|a| {
+            let a = a.trim().to_ascii_lowercase().replace(".myorganization/", "/");
+            if a == want || crate::policy::arn::wildcard_match_ci(&a, &want) {
+                return true;
+            }
+            if let Some(entity) = a.strip_suffix("/allproperties/alltasks") {
+                return want.starts_with(&format!("{entity}/"));
+            }
+            if let Some(entity) = a.strip_suffix("/allproperties/update") {
+                return want.starts_with(&format!("{entity}/")) && want.ends_with("/update");
+            }
+            false
+        }))
+    }
+
+    /// The role's display name, when its definition was read.
+    pub fn name(&self, role_id: &str) -> Option<&str> {
+        let id = role_id.trim();
+        self.definitions?
+            .iter()
+            .find(|d| d.id.eq_ignore_ascii_case(id) || d.template_id.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(id)))
+            .map(|d| d.display_name.as_str())
+    }
+}
+
 fn by_list(p: &Published, id: &str, name: Option<&str>, why: &str) -> Option<Verdict> {
     if let Some(n) = p.privileged.get(id) {
         return Some(Verdict::Privileged { name: name.unwrap_or(n).to_string(), source: Source::PublishedList, detail: why.to_string() });

@@ -98,6 +98,38 @@ pub const RUNS_CODE_PERMISSIONS: &[&str] = &[
     "batch.jobs.create",
 ];
 
+/// Reading secrets and using keys: a Secret Manager secret's value, a Cloud KMS key's decrypt or
+/// sign. Asked by `blast-radius` ("read secrets and keys"); tokens and keys for service accounts
+/// are [`TOKEN_PERMISSIONS`].
+pub const SECRETS_AND_KEYS_PERMISSIONS: &[&str] = &[
+    "secretmanager.versions.access",
+    "cloudkms.cryptoKeyVersions.useToDecrypt",
+    "cloudkms.cryptoKeyVersions.useToDecryptViaDelegation",
+    "cloudkms.cryptoKeyVersions.useToSign",
+    "cloudkms.cryptoKeyVersions.destroy",
+    "cloudkms.cryptoKeys.setIamPolicy",
+    "secretmanager.secrets.setIamPolicy",
+];
+
+/// Changing what is logged or where logs go: deleting or redirecting sinks, excluding logs,
+/// deleting log buckets or logs. A project's, folder's or organization's audit configuration is
+/// part of its allow policy, so `resourcemanager.*.setIamPolicy` changes it too
+/// ([`PROJECTS_SET_POLICY`], [`FOLDERS_SET_POLICY`], [`ORGANIZATIONS_SET_POLICY`]). Asked by
+/// `blast-radius` ("change logging").
+pub const LOGGING_PERMISSIONS: &[&str] = &[
+    "logging.sinks.delete",
+    "logging.sinks.update",
+    "logging.exclusions.create",
+    "logging.exclusions.update",
+    "logging.buckets.delete",
+    "logging.buckets.update",
+    "logging.logs.delete",
+    "logging.settings.update",
+    PROJECTS_SET_POLICY,
+    FOLDERS_SET_POLICY,
+    ORGANIZATIONS_SET_POLICY,
+];
+
 /// Google-managed accounts that run what a project's members create, with no `actAs` asked: the
 /// legacy Cloud Build account (`<number>@cloudbuild.gserviceaccount.com`) runs builds by default,
 /// and the Google APIs service agent (`<number>@cloudservices.gserviceaccount.com`, Editor by
@@ -200,6 +232,11 @@ impl<'a> Powers<'a> {
 
     pub fn grants(&self, permission: &str) -> bool {
         self.permissions.iter().any(|p| p == permission)
+    }
+
+    /// The first of `list` the role grants.
+    pub fn first_of(&self, list: &[&'static str]) -> Option<&'static str> {
+        list.iter().find(|p| self.grants(p)).copied()
     }
 
     /// A permission that gets a token or key for a service account the grant covers (or a role

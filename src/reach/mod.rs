@@ -3,11 +3,14 @@
 //! decision itself is [`crate::policy::eval`]; [`paths`] is the escalation catalogue and
 //! [`escalation`] finds its paths in an account. [`azure`] is the Azure RBAC privilege model that
 //! every Azure RBAC check asks; [`gcp`] is the GCP role-permission model that every GCP privilege
-//! check asks.
+//! check asks. [`blast`] draws one principal's blast radius in any cloud ([`blast_azure`],
+//! [`blast_gcp`] for Entra and GCP principals), asking those same models.
 
 pub mod aws;
 pub mod azure;
 pub mod blast;
+pub mod blast_azure;
+pub mod blast_gcp;
 pub mod entra;
 pub mod escalation;
 pub mod gcp;

@@ -20,10 +20,43 @@ pub fn json(b: &BlastRadius) -> serde_json::Value {
     v
 }
 
+/// Where the principal lives, in its cloud's words.
+fn home(b: &BlastRadius) -> String {
+    match b.cloud {
+        "azure" => format!("tenant {}", b.account),
+        _ => b.account.clone(),
+    }
+}
+
 /// The terminal summary.
 pub fn text(b: &BlastRadius) -> String {
-    let mut s = format!("Blast radius of {} ({} in {})\n", sanitize(&b.principal), b.kind, b.account);
+    let mut s = format!("Blast radius of {} ({} in {})\n", sanitize(&b.principal), b.kind, sanitize(&home(b)));
+    if !b.names.is_empty() {
+        s.push_str(&format!("  also: {}\n", b.names.iter().map(|n| sanitize(n)).collect::<Vec<_>>().join("; ")));
+    }
     s.push_str(&format!("  administrator: {}\n  escalation: {}\n", b.administrator, sanitize(&b.escalation_summary)));
+    if b.cloud != "aws" {
+        s.push_str(&format!("  holds: {}\n", b.holds.len()));
+        for h in b.holds.iter().take(40) {
+            let mut how = String::new();
+            if h.state == "eligible" {
+                how.push_str(" [eligible]");
+            }
+            if let Some(g) = &h.via_group {
+                how.push_str(&format!(" through group {}", sanitize(g)));
+            }
+            if let Some(m) = &h.via_member {
+                how.push_str(&format!(" as {}", sanitize(m)));
+            }
+            if let Some(c) = &h.condition {
+                how.push_str(&format!(" if {}", sanitize(c)));
+            }
+            s.push_str(&format!("    {} at {}{how}: {}\n", sanitize(&h.role), sanitize(&h.scope), sanitize(&h.capabilities.join(", "))));
+        }
+        if b.holds.len() > 40 {
+            s.push_str(&format!("    … and {} more\n", b.holds.len() - 40));
+        }
+    }
     let mut by_risk: std::collections::BTreeMap<&str, Vec<String>> = std::collections::BTreeMap::new();
     for p in &b.permissions {
         let mark = match p.decision.as_str() {
@@ -31,18 +64,34 @@ pub fn text(b: &BlastRadius) -> String {
             "undecided" => " (undecided)",
             _ => " (some resources)",
         };
-        by_risk.entry(p.risk).or_default().push(format!("{}{mark}", p.action));
+        let mark = match p.decision.as_str() {
+            "on activation" => " (on activation)",
+            _ => mark,
+        };
+        by_risk.entry(p.risk).or_default().push(format!("{}{mark}", sanitize(&p.action)));
     }
     for (risk, actions) in by_risk {
         s.push_str(&format!("  {risk}: {}\n", actions.join(", ")));
     }
-    s.push_str(&format!("  roles it can assume: {}\n", b.assumable_roles.len()));
+    if b.cloud == "aws" {
+        s.push_str(&format!("  roles it can assume: {}\n", b.assumable_roles.len()));
+    }
     for r in b.assumable_roles.iter().take(20) {
         let via = if r.via.is_empty() { String::new() } else { format!(" through {}", r.via.iter().map(|v| sanitize(v)).collect::<Vec<_>>().join(" → ")) };
         s.push_str(&format!("    {} ({}, administrator: {}){via}\n", sanitize(&r.role), r.decision, r.administrator));
     }
     if b.assumable_roles.len() > 20 {
         s.push_str(&format!("    … and {} more\n", b.assumable_roles.len() - 20));
+    }
+    if b.cloud != "aws" || !b.identities.is_empty() {
+        s.push_str(&format!("  identities it can become: {}\n", b.identities.len()));
+        for i in b.identities.iter().take(30) {
+            let via = if i.via.is_empty() { String::new() } else { format!(" through {}", i.via.iter().map(|v| sanitize(v)).collect::<Vec<_>>().join(" → ")) };
+            s.push_str(&format!("    {} [{}] ({}, administrator: {}){via}: {}\n", sanitize(&i.identity), i.kind, i.decision, i.administrator, sanitize(&i.how)));
+        }
+        if b.identities.len() > 30 {
+            s.push_str(&format!("    … and {} more\n", b.identities.len() - 30));
+        }
     }
     if !b.gaps.is_empty() {
         s.push_str(&format!("  incomplete: {}\n", b.gaps.iter().map(|g| sanitize(g)).collect::<Vec<_>>().join("; ")));

@@ -42,7 +42,10 @@ pub struct IncidentFile {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct BlastRadiusList {
-    /// AWS user or role ARNs (assumed-role session ARNs name their role).
+    /// Principals of any cloud: AWS user or role ARNs (assumed-role session ARNs name their
+    /// role) or access key ids; Entra object ids, appIds or UPNs (users, service principals,
+    /// managed identities); GCP members (`serviceAccount:`, `user:`, `group:`) or bare
+    /// service-account emails.
     #[serde(default)]
     pub principals: Vec<String>,
 }
@@ -172,12 +175,13 @@ impl Principal {
         if crate::inventory::azure::is_guid(s) {
             return Some(Principal::AzureUser(s.to_ascii_lowercase()));
         }
+        // GCP members, their kind spelled in any case (and kept in GCP's own spelling).
         for prefix in ["serviceAccount:", "user:", "group:"] {
-            if let Some(email) = s.strip_prefix(prefix) {
-                return email.contains('@').then(|| Principal::GcpMember(s.to_string()));
+            if let Some(email) = s.get(..prefix.len()).filter(|p| p.eq_ignore_ascii_case(prefix)).map(|_| &s[prefix.len()..]) {
+                return email.contains('@').then(|| Principal::GcpMember(format!("{prefix}{email}")));
             }
         }
-        if s.ends_with(".iam.gserviceaccount.com") && s.contains('@') {
+        if s.to_ascii_lowercase().ends_with(".iam.gserviceaccount.com") && s.contains('@') {
             return Some(Principal::GcpMember(format!("serviceAccount:{s}")));
         }
         // A UPN (alice@contoso.com): Entra.
@@ -311,11 +315,12 @@ checks = ["aws_organizations_scp_protects_cloudtrail"]
 # [response]
 # team = ["group:incident-response@example.com", "arn:aws:iam::111122223333:role/IncidentResponse"]
 
-# What these principals could reach (their permissions by risk, the roles they can assume across
-# the organization, their privilege-escalation paths), for the report: the scope of the damage.
-# AWS users and roles; informational, it does not change the verdict.
+# What these principals could reach (what they hold, their permissions by risk, the roles and
+# identities they can become, their privilege-escalation paths), for the report: the scope of the
+# damage. Any cloud: AWS user or role ARNs; Entra object ids, appIds or UPNs; GCP members
+# (serviceAccount:, user:, group:). Informational, it does not change the verdict.
 # [blast_radius]
-# principals = ["arn:aws:iam::111122223333:user/jenkins-ci"]
+# principals = ["arn:aws:iam::111122223333:user/jenkins-ci", "ci-bot@contoso.com", "serviceAccount:deployer@prod-app.iam.gserviceaccount.com"]
 "#;
 
 #[cfg(test)]
@@ -354,6 +359,9 @@ mod tests {
         assert_eq!(p("Alice@Contoso.com"), Some(Principal::AzureUser("alice@contoso.com".into())));
         assert_eq!(p("ci@proj.iam.gserviceaccount.com"), Some(Principal::GcpMember("serviceAccount:ci@proj.iam.gserviceaccount.com".into())));
         assert_eq!(p("user:bob@example.com"), Some(Principal::GcpMember("user:bob@example.com".into())));
+        assert_eq!(p("CI@Proj.IAM.GServiceAccount.com"), Some(Principal::GcpMember("serviceAccount:CI@Proj.IAM.GServiceAccount.com".into())));
+        assert_eq!(p("ServiceAccount:ci@proj.iam.gserviceaccount.com"), Some(Principal::GcpMember("serviceAccount:ci@proj.iam.gserviceaccount.com".into())));
+        assert_eq!(p("GROUP:ir@example.com"), Some(Principal::GcpMember("group:ir@example.com".into())));
         let team = Response { team: vec!["ci@proj.iam.gserviceaccount.com".into(), "Group:IR@Example.com".into(), "Alice@Contoso.com".into()] };
         assert!(team.includes("serviceAccount:CI@proj.iam.gserviceaccount.com") && team.includes("group:ir@example.com") && team.includes("alice@contoso.com"));
         assert!(!team.includes("user:ir@example.com") && !team.includes("serviceAccount:ci2@proj.iam.gserviceaccount.com"));

@@ -89,8 +89,11 @@ pub fn verify(inc: IncidentFile, inv: &Inventory, opts: &ScanOptions) -> Result<
     let now = opts.now.unwrap_or_else(Timestamp::now);
     let mut items = aws::items(&inc, inv, now);
     let azure = azure::items(&inc, inv, now);
-    let gcp = gcp::items(&inc, inv, now);
+    let gcp = gcp::items(&inc, inv, now, &opts.settings.trusted);
     let mut notes = Vec::new();
+    if !items.is_empty() {
+        notes.extend(aws::NOTES.iter().map(|s| s.to_string()));
+    }
     if !azure.is_empty() {
         notes.extend(azure::NOTES.iter().map(|s| s.to_string()));
     }
@@ -105,9 +108,10 @@ pub fn verify(inc: IncidentFile, inv: &Inventory, opts: &ScanOptions) -> Result<
         .principals
         .iter()
         .map(|p| {
+            // Any of the three clouds, by the principal's spelling and what the inventory holds.
             let r = crate::reach::paths::aws().map_err(|e| e.to_string()).and_then(|catalogue| {
-                let arn = crate::reach::blast::resolve(&inv.aws, p).map_err(|e| e.to_string())?;
-                crate::reach::blast::blast_radius(&inv.aws, &arn, catalogue).map_err(|e| e.to_string())
+                let target = crate::reach::blast::resolve_any(inv, p).map_err(|e| e.to_string())?;
+                crate::reach::blast::blast_radius_any(inv, &target, catalogue).map_err(|e| e.to_string())
             });
             (p.clone(), r)
         })

@@ -438,7 +438,46 @@ def make_handler(state, server_name):
                 if members is None:
                     return self.send_json(404, {"error": {"code": "Request_ResourceNotFound", "message": "Resource '%s' does not exist" % parts[1]}})
                 return self.page([{"@odata.type": "#microsoft.graph.user", "id": m} for m in members], query, "@odata.nextLink", min(top, 999))
+            if len(parts) == 3 and parts[0] in ("users", "applications", "servicePrincipals") and parts[2] in ("owners", "ownedObjects", "appRoleAssignments", "oauth2PermissionGrants"):
+                return self.relation(parts[0], parts[1], parts[2], query, top, not_found)
             return self.send_json(404, {"error": {"code": "Request_ResourceNotFound", "message": rest}})
+
+        def relation(self, kind, key, rel, query, top, not_found):
+            """One principal's relationships, as Graph v1.0 lists them: owners and ownedObjects
+            (directoryObject collections, each item with its @odata.type), appRoleAssignments
+            (granted to the principal) and oauth2PermissionGrants (a user's: principalId is it;
+            a service principal's: clientId is it). Scenario keys: graph.owners {objectId:
+            [ownerId]}, graph.app_role_assignments, graph.oauth2_permission_grants."""
+            g = state.s["graph"]
+            coll = {"users": g["users"], "applications": g["applications"], "servicePrincipals": g["service_principals"]}[kind]
+            me = next((o for o in coll if key.lower() in (o["id"].lower(), o.get("userPrincipalName", "").lower())), None)
+            if me is None or (kind == "applications" and rel != "owners"):
+                return not_found(key)
+            oid = me["id"]
+            owners = g.get("owners", {})
+            if rel == "owners":
+                items = [self.directory_object(o) for o in owners.get(oid, [])]
+            elif rel == "ownedObjects":
+                items = [self.directory_object(o) for o, who in owners.items() if oid in who]
+            elif rel == "appRoleAssignments":
+                items = [a for a in g.get("app_role_assignments", []) if a["principalId"] == oid]
+            else:
+                field = "principalId" if kind == "users" else "clientId"
+                items = [x for x in g.get("oauth2_permission_grants", []) if x.get(field) == oid]
+            return self.page(items, query, "@odata.nextLink", min(top, 999))
+
+        def directory_object(self, oid):
+            g = state.s["graph"]
+            for key, t in (("applications", "application"), ("service_principals", "servicePrincipal")):
+                o = next((o for o in g[key] if o["id"] == oid), None)
+                if o:
+                    return {"@odata.type": "#microsoft.graph." + t, "id": oid, "appId": o.get("appId"), "displayName": o.get("displayName")}
+            u = next((u for u in g["users"] if u["id"] == oid), None)
+            if u:
+                return {"@odata.type": "#microsoft.graph.user", "id": oid, "userPrincipalName": u["userPrincipalName"], "displayName": u["userPrincipalName"].split("@")[0]}
+            if oid in g.get("groups", {}):
+                return {"@odata.type": "#microsoft.graph.group", "id": oid, "displayName": g.get("group_names", {}).get(oid, oid)}
+            return {"@odata.type": "#microsoft.graph.directoryObject", "id": oid}
 
         def principal(self, pid):
             g = state.s["graph"]

@@ -269,6 +269,7 @@ async fn one_user(client: &Client, name: String, deep: bool) -> UserCredentials 
             signing_certificates: Collected::Collected(Vec::new()),
             service_specific: Collected::Collected(Vec::new()),
             mfa_devices: Collected::Collected(Vec::new()),
+            mfa_enabled: Collected::Collected(Vec::new()),
         };
     }
     let login = match client.get_login_profile().user_name(&name).send().await.api("iam:GetLoginProfile") {
@@ -276,12 +277,21 @@ async fn one_user(client: &Client, name: String, deep: bool) -> UserCredentials 
         Err(e) if e.is_code("NoSuchEntity") => Ok(None),
         Err(e) => Err(e),
     };
-    // MFA matters for console users (and for every user read in full).
-    let mfa = if deep || matches!(login, Ok(Some(_))) {
-        part(client.list_mfa_devices().user_name(&name).send().await.api("iam:ListMFADevices").map(|o| o.mfa_devices().iter().map(|d| d.serial_number().to_string()).collect()))
-    } else {
-        Collected::NotRequested
-    };
+    // Every user's devices, with the date each was enabled: a console user needs one, and a device
+    // enabled inside an incident's window (on any user) is the attacker's way back in.
+    let devices: Result<Vec<UserCredential>, ApiError> = async {
+        let mut v = Vec::new();
+        let mut pages = client.list_mfa_devices().user_name(&name).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            for d in page.api("iam:ListMFADevices")?.mfa_devices() {
+                v.push(UserCredential { id: d.serial_number().to_string(), active: true, created: ts(d.enable_date()), service: None });
+            }
+        }
+        Ok(v)
+    }
+    .await;
+    let mfa = part(devices.as_ref().map(|v| v.iter().map(|d| d.id.clone()).collect()).map_err(Clone::clone));
+    let mfa_enabled = part(devices);
     let (certs, specific) = if deep {
         let certs = client.list_signing_certificates().user_name(&name).send().await.api("iam:ListSigningCertificates").map(|o| {
             o.certificates()
@@ -304,7 +314,7 @@ async fn one_user(client: &Client, name: String, deep: bool) -> UserCredentials 
     } else {
         (Collected::NotRequested, Collected::NotRequested)
     };
-    UserCredentials { user: name, exists: true, read_at: Some(Timestamp::now()), access_keys: part(keys), login_profile: part(login), signing_certificates: certs, service_specific: specific, mfa_devices: mfa }
+    UserCredentials { user: name, exists: true, read_at: Some(Timestamp::now()), access_keys: part(keys), login_profile: part(login), signing_certificates: certs, service_specific: specific, mfa_devices: mfa, mfa_enabled }
 }
 
 /// A credential status that may still authenticate: anything but `Inactive` and `Expired` (a status

@@ -70,6 +70,8 @@ pub struct AwsOptions {
     pub window: Option<(Timestamp, Timestamp)>,
     /// `collect --shard I/N`: read only the accounts this shard owns.
     pub shard: Option<crate::inventory::shard::Shard>,
+    /// With `org`: read only these accounts of the organization (`verify`: the incident's scope).
+    pub accounts: Option<Vec<String>>,
 }
 
 impl Default for AwsOptions {
@@ -88,6 +90,7 @@ impl Default for AwsOptions {
             fresh_after: None,
             window: None,
             shard: None,
+            accounts: None,
         }
     }
 }
@@ -205,6 +208,9 @@ async fn collect_async(opts: &AwsOptions, progress: &Progress) -> Result<(AwsInv
         }
     }
 
+    if let (true, Some(only)) = (opts.org, &opts.accounts) {
+        targets.retain(|(id, _)| only.iter().any(|a| a.trim() == id));
+    }
     identity.listed = targets.iter().map(|(id, _)| id.clone()).collect();
     if let Some(s) = opts.shard {
         targets.retain(|(id, _)| s.owns(crate::inventory::Cloud::Aws, id));
@@ -412,7 +418,44 @@ async fn account(base: SdkConfig, account_id: String, own: bool, opts: &AwsOptio
             let everyone: Vec<String> = d.users.iter().map(|u| u.name.clone()).collect();
             collected(iam::user_credentials(&iam, &names, &everyone).await)
         }
+        // A fresh report says who has MFA but not since when: those users' devices are read (with
+        // their enable dates), so a device enabled inside the incident's window shows.
+        (Collected::Collected(_), _, false) if want.contains(&Dataset::AwsUserCredentials) && opts.fresh_after.is_some() => {
+            let with_mfa: Vec<String> = match &acct.credential_report {
+                Collected::Collected(r) => r.users().filter(|row| row.mfa_active && !names.iter().any(|n| n.eq_ignore_ascii_case(&row.user))).map(|row| row.user.clone()).collect(),
+                _ => Vec::new(),
+            };
+            match (users, with_mfa.is_empty()) {
+                (Collected::Collected(mut list), false) => {
+                    if let Ok(more) = iam::user_credentials(&iam, &[], &with_mfa).await {
+                        list.extend(more);
+                    }
+                    Collected::Collected(list)
+                }
+                (users, _) => users,
+            }
+        }
         _ => users,
+    };
+    // IAM names ignore case: a named user that IAM did not find under the incident's spelling but
+    // the authorization details hold under another is read again under IAM's own.
+    let users = match (users, &acct.authorization_details) {
+        (Collected::Collected(mut list), Collected::Collected(d)) => {
+            let respell: Vec<String> = list
+                .iter()
+                .filter(|u| !u.exists)
+                .filter_map(|u| d.users.iter().find(|x| x.name != u.user && x.name.eq_ignore_ascii_case(&u.user)).map(|x| x.name.clone()))
+                .collect();
+            if !respell.is_empty() {
+                if let Ok(again) = iam::user_credentials(&iam, &respell, &[]).await {
+                    list.retain(|u| u.exists || !respell.iter().any(|r| r.eq_ignore_ascii_case(&u.user)));
+                    list.retain(|u| !again.iter().any(|a| a.user == u.user));
+                    list.extend(again);
+                }
+            }
+            Collected::Collected(list)
+        }
+        (other, _) => other,
     };
     acct.user_credentials = users;
     if let (true, Some(window)) = (want.contains(&Dataset::AwsTrailEvents), opts.window) {

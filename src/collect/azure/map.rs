@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::inventory::azure::{
-    DirectoryObject, FederatedCredential,
+    AppRoleGrant, DelegatedGrant, DirectoryObject, DirectoryRef, FederatedCredential,
     AzureCredential, AzurePolicyAssignment, AzureRoleAssignment, AzureRoleDefinition, DiagnosticSetting,
     DirectoryRoleAssignment, DirectoryRoleDefinition, EntraServicePrincipal, EntraUser, GroupMember, LighthouseAuthorization, LighthouseDelegation,
     RegistrationDetail, SignInActivity,
@@ -361,6 +361,8 @@ struct GraphUserRead {
     account_enabled: Option<bool>,
     sign_in_sessions_valid_from_date_time: Option<String>,
     user_type: Option<String>,
+    creation_type: Option<String>,
+    last_password_change_date_time: Option<String>,
 }
 
 /// One user read by itself (`GET /users/{id}` with `signInSessionsValidFromDateTime`).
@@ -376,6 +378,83 @@ pub fn user_read(v: &Value) -> Result<DirectoryObject, String> {
         account_enabled: u.account_enabled,
         sessions_valid_from: time(&sessions),
         user_type: u.user_type,
+        creation_type: u.creation_type,
+        last_password_change: time(&u.last_password_change_date_time),
+        // Read next, each by its own call (the collector fills them).
+        owned_objects: crate::inventory::Collected::NotRequested,
+        app_role_assignments: crate::inventory::Collected::NotRequested,
+        oauth2_permission_grants: crate::inventory::Collected::NotRequested,
+    })
+}
+
+/// A `directoryObject` collection (owners, owned objects). An object without an id is an error;
+/// one without `@odata.type` is `unknown`. `of`: the object they own, for owners.
+pub fn directory_refs(items: &[Value], of: Option<&str>) -> MapResult<Vec<DirectoryRef>> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let id = v.get("id").and_then(Value::as_str).ok_or(format!("directory object {i} has no id"))?;
+            let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+            Ok(DirectoryRef {
+                id: id.to_string(),
+                kind: s("@odata.type").map(|t| t.trim_start_matches("#microsoft.graph.").to_string()).unwrap_or_else(|| "unknown".into()),
+                display_name: s("displayName"),
+                user_principal_name: s("userPrincipalName"),
+                app_id: s("appId"),
+                of: of.map(str::to_string),
+            })
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphAppRoleAssignment {
+    id: String,
+    app_role_id: String,
+    resource_id: String,
+    resource_display_name: Option<String>,
+    principal_id: String,
+    principal_type: Option<String>,
+    created_date_time: Option<String>,
+}
+
+pub fn app_role_grants(items: &[Value]) -> MapResult<Vec<AppRoleGrant>> {
+    each(items, "app role assignment", |a: GraphAppRoleAssignment| {
+        Ok(AppRoleGrant {
+            id: a.id,
+            app_role_id: a.app_role_id,
+            resource_id: a.resource_id,
+            resource_display_name: a.resource_display_name,
+            principal_id: a.principal_id,
+            principal_type: a.principal_type,
+            created: time(&a.created_date_time),
+        })
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphDelegatedGrant {
+    id: String,
+    client_id: String,
+    consent_type: Option<String>,
+    principal_id: Option<String>,
+    resource_id: String,
+    scope: Option<String>,
+}
+
+pub fn delegated_grants(items: &[Value]) -> MapResult<Vec<DelegatedGrant>> {
+    each(items, "oauth2 permission grant", |g: GraphDelegatedGrant| {
+        Ok(DelegatedGrant {
+            id: g.id,
+            client_id: g.client_id,
+            consent_type: g.consent_type,
+            principal_id: g.principal_id.filter(|p| !p.is_empty()),
+            resource_id: g.resource_id,
+            scope: g.scope.unwrap_or_default().trim().to_string(),
+        })
     })
 }
 
@@ -667,5 +746,30 @@ mod tests {
     #[test]
     fn registration_without_mfa_flag_is_an_error() {
         assert!(registration_details(&[json!({"id":"1"})]).is_err());
+    }
+
+    #[test]
+    fn relationships_of_one_principal_keep_what_verify_judges() {
+        // directoryObject collections: the type from @odata.type, whatever else is given.
+        let owners = directory_refs(
+            &[json!({"@odata.type": "#microsoft.graph.user", "id": "u1", "userPrincipalName": "a@x.example"}), json!({"@odata.type": "#microsoft.graph.servicePrincipal", "id": "s1", "appId": "app1", "displayName": "ci"}), json!({"id": "z"})],
+            Some("40000000-0000-4000-8000-000000000001"),
+        )
+        .unwrap();
+        assert_eq!((owners[0].kind.as_str(), owners[0].user_principal_name.as_deref()), ("user", Some("a@x.example")));
+        assert_eq!((owners[1].kind.as_str(), owners[1].app_id.as_deref(), owners[1].of.as_deref()), ("servicePrincipal", Some("app1"), Some("40000000-0000-4000-8000-000000000001")));
+        assert_eq!(owners[2].kind, "unknown");
+        assert!(directory_refs(&[json!({"@odata.type": "#microsoft.graph.user"})], None).is_err());
+        // appRoleAssignment and oAuth2PermissionGrant as Graph v1.0 documents them.
+        let a = app_role_grants(&[json!({"id": "x", "appRoleId": "r", "createdDateTime": "2026-11-28T05:40:00Z", "deletedDateTime": null, "principalDisplayName": "ci", "principalId": "s1", "principalType": "ServicePrincipal", "resourceDisplayName": "Microsoft Graph", "resourceId": "g"})]).unwrap();
+        assert_eq!(a[0].created.map(|t| t.to_string()), Some("2026-11-28T05:40:00Z".into()));
+        let g = delegated_grants(&[json!({"id": "y", "clientId": "s1", "consentType": "AllPrincipals", "principalId": null, "resourceId": "g", "scope": " Mail.Read "})]).unwrap();
+        assert_eq!((g[0].principal_id.as_deref(), g[0].scope.as_str()), (None, "Mail.Read"));
+        assert!(app_role_grants(&[json!({"id": "x"})]).is_err());
+        // One user read: the password's last change and creationType are kept.
+        let DirectoryObject::User { last_password_change, creation_type, owned_objects, .. } = user_read(&json!({"id": "u1", "userPrincipalName": "a@x.example", "lastPasswordChangeDateTime": "2026-11-29T12:40:00Z", "creationType": "Invitation"})).unwrap() else { panic!() };
+        assert_eq!(last_password_change.map(|t| t.to_string()), Some("2026-11-29T12:40:00Z".into()));
+        assert_eq!(creation_type.as_deref(), Some("Invitation"));
+        assert!(owned_objects.is_not_requested());
     }
 }

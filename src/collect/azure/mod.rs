@@ -511,17 +511,30 @@ async fn read_one(graph: &Client, t: &AzureTenant, q: &str) -> DirectoryObject {
             other => one_line(&other.to_string()),
         },
     };
-    let select = "$select=id,userPrincipalName,accountEnabled,signInSessionsValidFromDateTime,userType";
+    let select = "$select=id,userPrincipalName,accountEnabled,signInSessionsValidFromDateTime,userType,creationType,lastPasswordChangeDateTime";
     let url = match graph.url(&format!("/users/{}?{select}", segment(q))) {
         Ok(u) => u,
         Err(e) => return unreadable(e, "User.Read.All"),
     };
     match graph.get(url).await {
         Ok(v) => {
-            return match map::user_read(&v) {
+            let mut found = match map::user_read(&v) {
                 Ok(found) => found,
-                Err(e) => DirectoryObject::Unreadable { error: format!("malformed answer: {e}") },
+                Err(e) => return DirectoryObject::Unreadable { error: format!("malformed answer: {e}") },
+            };
+            // What the user owns (an owner of an app can add credentials to it), the app roles
+            // it holds and the delegated grants it consented to: each its own read, and its own
+            // gap when refused.
+            if let DirectoryObject::User { id, owned_objects, app_role_assignments, oauth2_permission_grants, .. } = &mut found {
+                let id = segment(id);
+                let (owned, roles, grants) = tokio::join!(
+                    read_list(graph, format!("/users/{id}/ownedObjects"), "Directory.Read.All", |v| map::directory_refs(v, None)),
+                    read_list(graph, format!("/users/{id}/appRoleAssignments"), "Directory.Read.All", map::app_role_grants),
+                    read_list(graph, format!("/users/{id}/oauth2PermissionGrants"), "Directory.Read.All", map::delegated_grants),
+                );
+                (*owned_objects, *app_role_assignments, *oauth2_permission_grants) = (owned, roles, grants);
             }
+            return found;
         }
         Err(ApiError::NotFound { .. }) => {}
         Err(e) => return unreadable(e, "User.Read.All"),
@@ -551,7 +564,8 @@ async fn read_one(graph: &Client, t: &AzureTenant, q: &str) -> DirectoryObject {
                 failed.unwrap_or(Collected::Collected(all))
             }
         };
-        return DirectoryObject::App { app_id, federated_credentials: federated };
+        let (owners, owned_objects, app_role_assignments, oauth2_permission_grants) = read_app_relations(graph, t, &app_id).await;
+        return DirectoryObject::App { app_id, federated_credentials: federated, owners, owned_objects, app_role_assignments, oauth2_permission_grants };
     }
     let url = match graph.url(&format!("/directory/deletedItems/{}", segment(q))) {
         Ok(u) => u,
@@ -562,6 +576,83 @@ async fn read_one(graph: &Client, t: &AzureTenant, q: &str) -> DirectoryObject {
         Err(ApiError::NotFound { .. }) => DirectoryObject::NotFound,
         Err(e) => unreadable(e, "Directory.Read.All"),
     }
+}
+
+/// One Graph list mapped, or its gap (the permission named when refused).
+async fn read_list<T>(graph: &Client, path: String, permission: &str, f: impl Fn(&[Value]) -> map::MapResult<Vec<T>>) -> Collected<Vec<T>> {
+    match graph.list(&path).await {
+        Ok(items) => mapped(f(&items)),
+        Err(e) => gap(e, permission, P1),
+    }
+}
+
+/// Several reads of one kind, together: every list, or the first gap (one refused read leaves
+/// the whole unknown).
+fn all_of<T>(parts: Vec<Collected<Vec<T>>>) -> Collected<Vec<T>> {
+    let mut out = Vec::new();
+    for p in parts {
+        match p {
+            Collected::Collected(mut v) => out.append(&mut v),
+            other => return other,
+        }
+    }
+    Collected::Collected(out)
+}
+
+type AppRelations = (
+    Collected<Vec<crate::inventory::azure::DirectoryRef>>,
+    Collected<Vec<crate::inventory::azure::DirectoryRef>>,
+    Collected<Vec<crate::inventory::azure::AppRoleGrant>>,
+    Collected<Vec<crate::inventory::azure::DelegatedGrant>>,
+);
+
+/// For an application (by appId): the owners of its registration and of its service principals,
+/// what its service principals own, the app roles they hold (application permissions) and the
+/// delegated grants made to them as clients. A list that was not read leaves its part a gap.
+async fn read_app_relations(graph: &Client, t: &AzureTenant, app_id: &str) -> AppRelations {
+    let unread = |what: &str, c: &Collected<Vec<crate::inventory::azure::EntraServicePrincipal>>| -> Collected<()> {
+        match c {
+            Collected::NotRequested => Collected::Failed { error: format!("the {what} were not read") },
+            other => other.gap(),
+        }
+    };
+    let mut owners = Vec::new();
+    match t.applications.get() {
+        Some(apps) => {
+            for a in apps.iter().filter(|a| a.app_id.eq_ignore_ascii_case(app_id)) {
+                let of = a.id.clone();
+                owners.push(read_list(graph, format!("/applications/{}/owners", segment(&a.id)), "Application.Read.All", move |v| map::directory_refs(v, Some(&of))).await);
+            }
+        }
+        None => owners.push(unread("app registrations", &t.applications).gap()),
+    }
+    let (mut owned, mut roles, mut grants) = (Vec::new(), Vec::new(), Vec::new());
+    match t.service_principals.get() {
+        Some(sps) => {
+            for sp in sps.iter().filter(|s| s.app_id.eq_ignore_ascii_case(app_id)) {
+                let id = segment(&sp.id);
+                let of = sp.id.clone();
+                let (o, w, r, g) = tokio::join!(
+                    read_list(graph, format!("/servicePrincipals/{id}/owners"), "Application.Read.All", move |v| map::directory_refs(v, Some(&of))),
+                    read_list(graph, format!("/servicePrincipals/{id}/ownedObjects"), "Application.Read.All", |v| map::directory_refs(v, None)),
+                    read_list(graph, format!("/servicePrincipals/{id}/appRoleAssignments"), "Application.Read.All", map::app_role_grants),
+                    read_list(graph, format!("/servicePrincipals/{id}/oauth2PermissionGrants"), "Directory.Read.All", map::delegated_grants),
+                );
+                owners.push(o);
+                owned.push(w);
+                roles.push(r);
+                grants.push(g);
+            }
+        }
+        None => {
+            let gap = unread("service principals", &t.service_principals);
+            owners.push(gap.gap());
+            owned.push(gap.gap());
+            roles.push(gap.gap());
+            grants.push(gap.gap());
+        }
+    }
+    (all_of(owners), all_of(owned), all_of(roles), all_of(grants))
 }
 
 // ---- Resource Manager ------------------------------------------------------------------------
