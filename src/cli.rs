@@ -38,9 +38,13 @@ pub enum Command {
     /// Show the effective configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// After an incident: verify that the compromised principals are locked out, nothing the
-    /// attacker created remains, credentials were rotated and the structural fixes hold. Exits 0
-    /// only when every item passes. (In progress: AWS only.)
+    /// After an incident, in AWS, Azure and GCP: verify that each compromised principal is locked
+    /// on every layer and can neither act nor come back (every credential, session, role it holds
+    /// or could assume, and everyone outside the response team who could give it back), nothing
+    /// the attacker could have left inside the window remains, credentials of every type were
+    /// rotated and the structural fixes hold. Live runs read the incident's [scope]; a scope not
+    /// read, or evidence missing, is not evaluated. Exits 0 only when every item passes, 1
+    /// otherwise, 2 on a bad incident file. Every item: docs/verify.md.
     Verify(Box<VerifyArgs>),
     /// What one principal can reach, in AWS, Azure or GCP: what it holds, its sensitive
     /// permissions by risk, the roles and identities it can become (AWS roles it can assume; PIM
@@ -74,7 +78,10 @@ pub struct BlastRadiusArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The incident file (TOML): window, scope, compromised and restored principals, fixes.
+    /// The incident file (TOML): window, scope, compromised and restored principals, response
+    /// team, fixes, blast-radius principals. Its [scope] is what live sources read: --aws --aws-org
+    /// its accounts, --azure its subscriptions (unless --azure-subscriptions lists others), --gcp
+    /// its projects (unless --gcp-organization or --gcp-projects is given).
     #[arg(long, value_name = "FILE", required_unless_present = "init")]
     pub incident: Option<PathBuf>,
     /// Write a commented incident-file template to FILE (default incident.toml) and exit.

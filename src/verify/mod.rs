@@ -262,6 +262,29 @@ pub fn render(v: &Verification, markdown: bool) -> String {
 mod tests {
     use super::*;
 
+    /// docs/verify.md names every item kind the code can produce, and says what each cloud cannot
+    /// show in the code's own words.
+    #[test]
+    fn the_docs_list_every_item_and_every_note() {
+        let docs = include_str!("../../docs/verify.md");
+        for (cloud, src) in [("aws", include_str!("aws.rs")), ("azure", include_str!("azure.rs")), ("gcp", include_str!("gcp.rs"))] {
+            let prefix = format!("\"{cloud}_");
+            let mut rest = src;
+            while let Some(i) = rest.find(&prefix) {
+                let lit = &rest[i + 1..];
+                let end = lit.find('"').unwrap_or(0);
+                let kind = &lit[..end];
+                if kind.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+                    assert!(docs.contains(&format!("`{kind}`")), "docs/verify.md does not list the item {kind}");
+                }
+                rest = &lit[end..];
+            }
+        }
+        for note in aws::NOTES.iter().chain(azure::NOTES).chain(gcp::NOTES) {
+            assert!(docs.contains(note), "docs/verify.md lacks the note: {note}");
+        }
+    }
+
     #[test]
     fn nothing_to_check_is_not_verified() {
         let v = Verification { incident: IncidentFile::parse(incident::TEMPLATE, "t").unwrap(), items: Vec::new(), generated_at: Timestamp::now(), sources: Vec::new(), notes: Vec::new(), blast: Vec::new() };
