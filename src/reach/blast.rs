@@ -449,6 +449,18 @@ pub fn assumable_roles(inv: &AwsInventory, arn: &str, ignore: &dyn Fn(&str, &cra
         let ctx = cv.context(caller).with("aws:RequestedRegion", &["us-east-1"]);
         let cg = &caller.gathered;
         gaps.extend(cg.gaps.iter().map(|g| format!("{caller_arn}: {g}")));
+        // Roles its policies name in accounts that were not read (a named account, or any): their
+        // trust and sessions are unknown.
+        let identity = if caller_arn == arn { &start_identity } else { &cg.policies.identity };
+        for st in identity.iter().flat_map(|n| n.document.statements.iter()).filter(|s| s.effect == Effect::Allow && s.covers_action("sts:AssumeRole")) {
+            for pattern in st.resource.iter().flatten() {
+                if let Some(x) = Arn::parse(pattern).filter(|x| x.service == "iam") {
+                    if !inv.accounts.iter().any(|a| a.account_id == x.account) {
+                        gaps.push(format!("{caller_arn} may assume {pattern}, in an account that was not read"));
+                    }
+                }
+            }
+        }
         for (role_account, role) in roles.candidates(&caller_arn, &caller_acct_id) {
             if seen.contains(&role.arn) {
                 continue;
@@ -499,9 +511,50 @@ pub fn assumable_roles(inv: &AwsInventory, arn: &str, ignore: &dyn Fn(&str, &cra
 /// Every role whose trust policy could admit `arn` (naming it, its account, or anyone), whatever
 /// the principal's own policies allow: what a principal that no longer exists could have assumed,
 /// judged from the trust side alone.
+///
+/// IAM rewrites a trust policy's principal to its unique id (`AIDA…` for a user, `AROA…` for a
+/// role) once that principal is deleted, and the id of a deleted principal is in no inventory: every
+/// role whose trust names an id of that kind could have admitted it. A trust naming it by ARN in
+/// another case, with a path, or through an assumed-role session ARN names it too.
 pub fn roles_trusting<'a>(inv: &'a AwsInventory, arn: &str) -> Vec<(&'a str, &'a IamRole)> {
     let account = account_of(arn).unwrap_or_default();
-    RoleIndex::new(inv).candidates(arn, account)
+    let ix = RoleIndex::new(inv);
+    let mut v = ix.candidates(arn, account);
+    let me = identity_of(arn);
+    for (p, roles) in &ix.by_arn {
+        if me.is_some() && identity_of(p) == me {
+            v.extend(roles.iter().copied());
+        }
+    }
+    let prefix = match me.as_ref().map(|(_, kind, _)| kind.as_str()) {
+        Some("user") => Some("AIDA"),
+        Some("role") => Some("AROA"),
+        _ => None,
+    };
+    v.extend(ix.by_id.iter().filter(|(id, _)| prefix.is_none_or(|x| id.starts_with(x))).map(|(_, e)| *e));
+    v.sort_by(|a, b| a.1.arn.cmp(&b.1.arn));
+    v.dedup_by(|a, b| a.1.arn == b.1.arn);
+    v
+}
+
+/// An IAM user's or role's identity as IAM compares it: account, kind and name ignoring case; the
+/// path and the partition are not part of it, and an assumed-role session is its role.
+fn identity_of(arn: &str) -> Option<(String, String, String)> {
+    let x = Arn::parse(arn)?;
+    let (kind, rest) = x.resource.split_once('/')?;
+    let name = match (x.service, kind) {
+        ("iam", "user") | ("iam", "role") => rest.rsplit('/').next()?,
+        ("sts", "assumed-role") => rest.split('/').next()?,
+        _ => return None,
+    };
+    let kind = if kind == "assumed-role" { "role" } else { kind };
+    (!name.is_empty()).then(|| (x.account.to_string(), kind.to_string(), name.to_ascii_lowercase()))
+}
+
+/// A principal's unique id as IAM shows it in a policy once the principal is deleted (`AIDA…`,
+/// `AROA…`): upper-case letters and digits, no ARN.
+fn is_unique_id(p: &str) -> bool {
+    p.len() >= 16 && p.starts_with('A') && p.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 fn label(a: &Admin) -> &'static str {
@@ -526,11 +579,13 @@ struct RoleIndex<'a> {
     by_arn: HashMap<&'a str, Vec<(&'a str, &'a IamRole)>>,
     by_account: HashMap<String, Vec<(&'a str, &'a IamRole)>>,
     open: Vec<(&'a str, &'a IamRole)>,
+    /// Roles whose trust names a principal by unique id (a deleted one).
+    by_id: Vec<(&'a str, (&'a str, &'a IamRole))>,
 }
 
 impl<'a> RoleIndex<'a> {
     fn new(inv: &'a AwsInventory) -> RoleIndex<'a> {
-        let mut ix = RoleIndex { by_arn: HashMap::new(), by_account: HashMap::new(), open: Vec::new() };
+        let mut ix = RoleIndex { by_arn: HashMap::new(), by_account: HashMap::new(), open: Vec::new(), by_id: Vec::new() };
         for a in &inv.accounts {
             let Some(d) = a.authorization_details.get() else { continue };
             for r in &d.roles {
@@ -546,6 +601,8 @@ impl<'a> RoleIndex<'a> {
                                     open = true;
                                 } else if crate::policy::arn::is_account_id(p) {
                                     ix.by_account.entry(p.clone()).or_default().push(entry);
+                                } else if is_unique_id(p) {
+                                    ix.by_id.push((p.as_str(), entry));
                                 } else if let Some(x) = Arn::parse(p) {
                                     if x.resource == "root" {
                                         ix.by_account.entry(x.account.to_string()).or_default().push(entry);

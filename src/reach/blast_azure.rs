@@ -139,6 +139,9 @@ pub fn blast_radius(inv: &AzureInventory, tenant: &str, id: &str) -> Result<Blas
                     groups.insert(gid.clone(), false);
                 } else if g.eligible.get().is_some_and(|e| e.iter().any(|m| m.id.eq_ignore_ascii_case(&id))) {
                     groups.insert(gid.clone(), true);
+                } else if nested_groups(g).any(|h| list.iter().any(|x| x.group_id.eq_ignore_ascii_case(&h) && x.eligible.get().is_some_and(|e| e.iter().any(|m| m.id.eq_ignore_ascii_case(&id))))) {
+                    // Eligible for a group nested in this one: a member of this one on activation.
+                    groups.insert(gid.clone(), true);
                 }
             }
             Some(list.iter().map(|g| g.group_id.to_ascii_lowercase()).collect())
@@ -161,6 +164,10 @@ pub fn blast_radius(inv: &AzureInventory, tenant: &str, id: &str) -> Result<Blas
                 let why = g.eligible.require(Dataset::AzureGroupMembers).err().map(|m| m.to_string()).unwrap_or_default();
                 Some(format!("who is eligible for group {gid} through PIM for Groups was not read ({why})"))
             }
+            // A group nested in it: who may activate membership of that one is unknown.
+            Some(g) if !groups.contains_key(&gid) => nested_groups(g)
+                .find(|h| !list.iter().any(|x| x.group_id.eq_ignore_ascii_case(h) && x.eligible.get().is_some()))
+                .map(|h| format!("group {h} is a member of group {gid}, and who is eligible for it through PIM for Groups (and so for {gid}'s roles) was not read")),
             _ => None,
         }
     };
@@ -178,6 +185,16 @@ pub fn blast_radius(inv: &AzureInventory, tenant: &str, id: &str) -> Result<Blas
         if is_group && read_groups.is_some() {
             if let Some(why) = group_unknown(&pid) {
                 return Err(why);
+            }
+        }
+        // No type given (Graph read without `$expand=principal`): unless it is a user or service
+        // principal read, it may be a group whose members were not read.
+        if ptype.is_none_or(|p| p.trim().is_empty()) {
+            let known = t.users.get().is_some_and(|u| u.iter().any(|u| u.id.eq_ignore_ascii_case(&pid))) || t.service_principals.get().is_some_and(|s| s.iter().any(|s| s.id.eq_ignore_ascii_case(&pid)));
+            if !known {
+                if let Some(why) = group_unknown(&pid) {
+                    return Err(format!("its type was not given, and it is no user or service principal read: if a group, {why}"));
+                }
             }
         }
         Ok(None)
@@ -662,6 +679,11 @@ fn risk_rank(r: &str) -> usize {
     ["assign-roles", "directory-admin", "run-as-another-identity", "secrets-and-keys", "logging", "organization"].iter().position(|x| *x == r).unwrap_or(99)
 }
 
+/// The groups nested in `g` (its transitive members of type group), lower-case.
+fn nested_groups(g: &crate::inventory::azure::GroupMembers) -> impl Iterator<Item = String> {
+    g.all_members().into_iter().filter(|m| m.kind.eq_ignore_ascii_case("group")).map(|m| m.id.to_ascii_lowercase())
+}
+
 /// "holds X", "is eligible for X through group G".
 fn how_held(eligible: bool, via_group: Option<&str>, what: &str) -> String {
     let verb = if eligible { "is eligible for" } else { "holds" };
@@ -724,5 +746,64 @@ fn covers(at: &str, a: &str, sub: &AzureSubscription, chain: Option<&[String]>) 
         }
         _ if a.starts_with("/providers/microsoft.management/managementgroups/") => Truth::Unknown,
         _ => Truth::False,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ALICE: &str = "10000000-0000-4000-8000-000000000001";
+    const OUTER: &str = "20000000-0000-4000-8000-0000000000a1";
+    const NESTED: &str = "20000000-0000-4000-8000-0000000000b2";
+
+    /// A tenant where group OUTER holds Global Administrator, and `group_members` is as given.
+    fn tenant(principal_type: Option<&str>, group_members: serde_json::Value) -> AzureInventory {
+        let mut a = json!({"principal_id": OUTER, "role_definition_id": "62e90394-69f5-4237-9190-012177145e10", "directory_scope_id": "/"});
+        if let Some(p) = principal_type {
+            a["principal_type"] = json!(p);
+        }
+        serde_json::from_value(json!({"tenants": [{
+            "tenant_id": "3f2e1d0c-aaaa-4bbb-8ccc-000000000001",
+            "users": {"collected": [{"id": ALICE, "user_principal_name": "alice@contoso.example", "account_enabled": true, "user_type": "Member"}]},
+            "applications": {"collected": []},
+            "service_principals": {"collected": []},
+            "directory_roles": {"collected": [a]},
+            "directory_role_eligibility": {"collected": []},
+            "group_members": group_members,
+            "subscriptions": []
+        }]}))
+        .unwrap()
+    }
+
+    fn blast(inv: &AzureInventory) -> BlastRadius {
+        let (t, id) = resolve(inv, "Alice@Contoso.example").unwrap();
+        blast_radius(inv, &t, &id).unwrap()
+    }
+
+    /// A directory role whose principal's type Graph did not give (read without
+    /// `$expand=principal`), naming no user or service principal read: it may be a group whose
+    /// members were not read, a gap; never silently not held.
+    #[test]
+    fn a_role_held_by_a_principal_of_unknown_type_is_a_gap() {
+        let b = blast(&tenant(None, json!({"collected": []})));
+        assert!(b.holds.is_empty(), "{:#?}", b.holds);
+        assert!(b.gaps.iter().any(|g| g.contains(OUTER)), "{:#?}", b.gaps);
+    }
+
+    /// Group NESTED is a member of OUTER, which holds a role: whoever may activate membership or
+    /// ownership of NESTED (PIM for Groups) holds OUTER's role on activation; NESTED's
+    /// eligibility not read is a gap.
+    #[test]
+    fn eligibility_for_a_group_nested_in_a_role_holding_group_is_counted() {
+        let outer = json!({"group_id": OUTER, "members": [{"id": NESTED.to_ascii_uppercase(), "type": "group"}], "eligible": {"collected": []}});
+        let b = blast(&tenant(Some("group"), json!({"collected": [outer.clone()]})));
+        assert!(b.holds.is_empty(), "{:#?}", b.holds);
+        assert!(b.gaps.iter().any(|g| g.to_ascii_lowercase().contains(NESTED)), "{:#?}", b.gaps);
+        let nested = json!({"group_id": NESTED, "members": [], "eligible": {"collected": [{"id": ALICE.to_ascii_uppercase(), "type": "unknown", "access": "owner"}]}});
+        let b = blast(&tenant(Some("group"), json!({"collected": [outer, nested]})));
+        assert_eq!(b.holds.len(), 1, "{:#?}", b.holds);
+        assert_eq!((b.holds[0].state, b.holds[0].via_group.as_deref()), ("eligible", Some(OUTER)), "{:#?}", b.holds);
     }
 }

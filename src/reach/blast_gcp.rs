@@ -102,10 +102,15 @@ fn covers(m: &str, member: &str) -> Option<Option<String>> {
         return Some(None);
     }
     let (kind, email) = member.split_once(':')?;
-    if let Some(subject) = m.strip_prefix("principal://goog/subject/") {
+    // Principal identifiers name a Google account or group too (the prefix in any case).
+    let strip = |prefix: &str| m.get(..prefix.len()).filter(|p| p.eq_ignore_ascii_case(prefix)).map(|_| &m[prefix.len()..]);
+    if let Some(subject) = strip("principal://goog/subject/") {
         return (kind == "user" && subject.eq_ignore_ascii_case(email)).then_some(None);
     }
-    if m == "allUsers" || m == "allAuthenticatedUsers" {
+    if let Some(group) = strip("principalSet://goog/group/") {
+        return (kind == "group" && group.eq_ignore_ascii_case(email)).then_some(None);
+    }
+    if super::gcp_member::is_public(m) {
         return Some(Some(m.to_string()));
     }
     if let Some(d) = m.strip_prefix("domain:") {
@@ -135,6 +140,17 @@ struct World<'a> {
     accounts: Vec<(&'a str, &'a ServiceAccount)>,
     /// Per project: the levels of its effective policy that were read (project first).
     levels: BTreeMap<&'a str, Vec<String>>,
+    /// The organization's Workspace / Cloud Identity customer id: its principal set holds every
+    /// user of the organization.
+    customer: Option<&'a str>,
+}
+
+/// The customer id a `principalSet://goog/cloudIdentityCustomerId/C…` member names (ids are
+/// case-sensitive; the prefix is not).
+fn customer_set(m: &str) -> Option<&str> {
+    let m = m.trim();
+    let prefix = "principalSet://goog/cloudIdentityCustomerId/";
+    m.get(..prefix.len()).filter(|p| p.eq_ignore_ascii_case(prefix)).map(|_| &m[prefix.len()..]).filter(|c| !c.is_empty())
 }
 
 impl<'a> World<'a> {
@@ -142,7 +158,8 @@ impl<'a> World<'a> {
         let mut out = Vec::new();
         for (level, p) in &self.policies {
             for b in &p.bindings {
-                let Some(via) = b.members.iter().filter(|m| !m.starts_with("deleted:")).filter_map(|m| covers(m, member)).min() else { continue };
+                let customer = |m: &String| self.customer.filter(|c| member.starts_with("user:") && customer_set(m) == Some(*c)).map(|_| Some(m.trim().to_string()));
+                let Some(via) = b.members.iter().filter(|m| !m.starts_with("deleted:")).filter_map(|m| covers(m, member).or_else(|| customer(m))).min() else { continue };
                 out.push(Grant {
                     role: b.role.as_str(),
                     level: level.clone(),
@@ -209,12 +226,20 @@ pub fn blast_radius(inv: &GcpInventory, member: &str) -> Result<BlastRadius, Bla
             }
         }
     }
-    let w = World { model: Model::new(inv), policies: all_policies(inv), accounts: accounts(inv), levels };
+    // The customer holds the users of the organization's domain (a user of another domain may
+    // be one of its users too, or not: not counted).
+    let org_domain = inv.organization.as_ref().and_then(|o| o.domain.as_deref()).map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase()).filter(|d| !d.is_empty());
+    let user_domain = email.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()).unwrap_or_default();
+    let in_org = org_domain.is_some_and(|d| user_domain == d || user_domain.ends_with(&format!(".{d}")));
+    let customer = inv.organization.as_ref().and_then(|o| o.customer_id.as_deref()).map(str::trim).filter(|c| !c.is_empty() && in_org);
+    let w = World { model: Model::new(inv), policies: all_policies(inv), accounts: accounts(inv), levels, customer };
     // Groups: their members are not read.
     let mut groups: BTreeSet<&str> = BTreeSet::new();
     for (_, p) in &w.policies {
         for b in &p.bindings {
-            groups.extend(b.members.iter().filter(|m| m.starts_with("group:") && !m.eq_ignore_ascii_case(member)).map(String::as_str));
+            // A group named as `group:` or by its principal set (`principalSet://goog/group/…`).
+            let is_group = |m: &str| m.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("group:")) || m.get(..26).is_some_and(|p| p.eq_ignore_ascii_case("principalSet://goog/group/"));
+            groups.extend(b.members.iter().filter(|m| is_group(m) && covers(m, member) != Some(None)).map(String::as_str));
         }
     }
     if !groups.is_empty() {
@@ -518,5 +543,41 @@ mod tests {
         assert_eq!(covers("allAuthenticatedUsers", "serviceAccount:ci@p.iam.gserviceaccount.com"), Some(Some("allAuthenticatedUsers".into())));
         assert_eq!(covers("group:ops@example.com", user), None, "groups are a gap, not a match");
         assert_eq!(covers("deleted:user:ops.lead@example.com?uid=1", user), None);
+    }
+
+    #[test]
+    fn a_user_holds_what_its_organizations_customer_holds_and_groups_by_principal_set_are_gaps() {
+        let inv: crate::inventory::gcp::GcpInventory = serde_json::from_value(serde_json::json!({
+            "organization": {"name": "organizations/7", "domain": "corp.example", "customer_id": "C0corp"},
+            "hierarchy": {"collected": [{"id": "organizations/7", "name": "corp.example", "kind": "gcp_organization"}, {"id": "projects/71", "name": "ops", "kind": "gcp_project", "parent": "organizations/7"}]},
+            "nodes": [{"name": "organizations/7", "iam_policy": {"collected": {"bindings": [{"role": "roles/owner", "members": ["user:someone@corp.example"]}]}}}],
+            "projects": [{"project_id": "ops", "name": "projects/71", "parent": "organizations/7", "service_accounts": {"collected": []},
+                "iam_policy": {"collected": {"bindings": [
+                    {"role": "roles/owner", "members": ["PrincipalSet://goog/cloudIdentityCustomerId/C0corp"]},
+                    {"role": "roles/viewer", "members": ["principalSet://goog/group/ops@corp.example", "principalSet://goog/cloudIdentityCustomerId/c0corp"]}]}}}],
+            "predefined_roles": {"collected": [
+                {"name": "roles/owner", "permissions": ["resourcemanager.projects.setIamPolicy", "resourcemanager.projects.delete"]},
+                {"name": "roles/viewer", "permissions": ["resourcemanager.projects.get"]}]}
+        }))
+        .unwrap();
+        let outsider = super::blast_radius(&inv, "user:guest@partner.example").unwrap();
+        assert!(outsider.holds.is_empty(), "a user of another domain is not proven the customer's");
+        let b = super::blast_radius(&inv, "user:mallory@corp.example").unwrap();
+        assert_eq!(b.administrator, "yes", "the customer's grant is the user's: {:?}", b.holds.iter().map(|h| (&h.role, &h.scope)).collect::<Vec<_>>());
+        assert_eq!(b.holds.len(), 1, "another customer id (ids are case-sensitive) is not the organization's");
+        assert!(b.gaps.iter().any(|g| g.contains("principalSet://goog/group/ops@corp.example")), "{:?}", b.gaps);
+    }
+
+    #[test]
+    fn principal_identifiers_and_every_public_spelling_cover_a_principal() {
+        // A group named by its principal set, a user by a subject in another casing of the prefix,
+        // and the public in each documented spelling: each holds the principal's grants.
+        let group = "group:ops@example.com";
+        assert_eq!(covers("principalSet://goog/group/Ops@Example.com", group), Some(None));
+        assert_eq!(covers("principalSet://goog/group/ops@example.com", "user:ops@example.com"), None, "a group set is not the user");
+        assert_eq!(covers("PRINCIPAL://goog/subject/Ops.Lead@example.com", "user:ops.lead@example.com"), Some(None));
+        for public in ["principalSet://goog/public:all", "allusers", "AllAuthenticatedUsers"] {
+            assert_eq!(covers(public, group), Some(Some(public.to_string())), "{public}");
+        }
     }
 }

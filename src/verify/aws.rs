@@ -30,6 +30,13 @@ const LOCKOUT_POLICIES: &[&str] = &[
     "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3",
 ];
 
+/// One of AWS's lockout policies, in any partition (`arn:aws-us-gov:…`, `arn:aws-cn:…`).
+fn is_lockout_policy(policy_arn: &str) -> bool {
+    let Some(rest) = policy_arn.strip_prefix("arn:") else { return false };
+    let Some((partition, rest)) = rest.split_once(':') else { return false };
+    partition.starts_with("aws") && LOCKOUT_POLICIES.iter().any(|p| p.strip_prefix("arn:aws:").is_some_and(|p| p == rest))
+}
+
 /// A statement that denies every action on every resource, whatever the request: no condition.
 fn denies_everything(s: &Statement) -> bool {
     s.effect == Effect::Deny
@@ -43,7 +50,7 @@ fn denies_everything(s: &Statement) -> bool {
 /// A statement of the lockout: in a deny-all or quarantine policy, denying everything, or
 /// revoking sessions issued before a time.
 fn is_lockout(policy: &str, s: &Statement) -> bool {
-    LOCKOUT_POLICIES.iter().any(|p| p.eq_ignore_ascii_case(policy))
+    is_lockout_policy(policy)
         || denies_everything(s)
         || (s.effect == Effect::Deny && revokes_sessions_before(&PolicyDocument { version: None, id: None, statements: vec![s.clone()] }).is_some())
 }
@@ -126,6 +133,8 @@ fn direct_read<'a>(acct: &'a AwsAccount, name: &str) -> Option<&'a UserCredentia
 
 struct Ctx<'a> {
     inc: &'a IncidentFile,
+    /// Every account read: the managed policies a role has attached are looked up here.
+    aws: &'a crate::inventory::aws::AwsInventory,
     items: Vec<Item>,
     _now: Timestamp,
 }
@@ -165,7 +174,7 @@ fn in_window(t: ReportTime, start: Timestamp, end: Timestamp) -> bool {
 
 /// Every AWS item of the incident.
 pub fn items(inc: &IncidentFile, inv: &crate::inventory::Inventory, now: Timestamp) -> Vec<Item> {
-    let mut cx = Ctx { inc, items: Vec::new(), _now: now };
+    let mut cx = Ctx { inc, aws: &inv.aws, items: Vec::new(), _now: now };
     let (start, contained) = (inc.incident.start(), inc.incident.contained());
     let principals: Vec<Principal> = inc.principals().into_iter().filter(|p| p.cloud() == crate::inventory::Cloud::Aws).collect();
     let restored: Vec<(Principal, &str)> = inc.restored.iter().filter_map(|r| Principal::parse(&r.principal).map(|p| (p, r.reference.as_str()))).collect();
@@ -460,11 +469,15 @@ fn user_containment(
     };
     let details = acct.authorization_details.get();
     let managed = |policy_arn: &str| -> bool {
-        LOCKOUT_POLICIES.contains(&policy_arn)
+        is_lockout_policy(policy_arn)
             || details.and_then(|d| d.policies.iter().find(|p| p.arn == policy_arn)).and_then(|p| p.document.as_ref()).is_some_and(|d| d.statements.iter().any(denies_everything))
     };
     let mut via: Vec<String> = user.attached_policies.iter().filter(|p| managed(&p.arn)).map(|p| p.arn.clone()).collect();
     via.extend(user.inline_policies.iter().filter(|p| p.document.as_ref().is_some_and(|d| d.statements.iter().any(denies_everything))).map(|p| format!("inline policy {}", p.name)));
+    // A lockout policy as the permissions boundary allows nothing at all.
+    if let Some(b) = user.permissions_boundary.as_deref().filter(|b| managed(b)) {
+        via.push(format!("{b} (permissions boundary)"));
+    }
     for g in &user.groups {
         if let Some(group) = details.and_then(|d| d.groups.iter().find(|x| same_name(&x.name, g))) {
             via.extend(group.attached_policies.iter().filter(|p| managed(&p.arn)).map(|p| format!("{} (group {g})", p.arn)));
@@ -676,13 +689,32 @@ fn window_mfa_devices(cx: &mut Ctx, acct: &AwsAccount, report: &Result<&Credenti
 /// reaches the role, when it is not compromised itself.
 fn role_sessions_revoked(cx: &mut Ctx, part: Part, role: &IamRole, principal: &str, how: Option<serde_json::Value>, contained: Timestamp) {
     let kind = "aws_role_sessions_revoked";
-    let unreadable: Vec<&str> = role.inline_policies.iter().filter(|p| p.document.is_none()).map(|p| p.name.as_str()).collect();
-    let cutoff = role.inline_policies.iter().filter_map(|p| p.document.as_ref()).filter_map(revokes_sessions_before).max();
+    let mut unreadable: Vec<&str> = role.inline_policies.iter().filter(|p| p.document.is_none()).map(|p| p.name.as_str()).collect();
+    let mut cutoff = role.inline_policies.iter().filter_map(|p| p.document.as_ref()).filter_map(revokes_sessions_before).max();
+    // The same deny in an attached managed policy or the permissions boundary denies as well.
+    // A policy denying everything unconditionally (AWSDenyAll) denies every session, old or new.
+    let mut denied_all: Vec<&str> = role.inline_policies.iter().filter(|p| p.document.as_ref().is_some_and(|d| d.statements.iter().any(denies_everything))).map(|p| p.name.as_str()).collect();
+    for policy_arn in role.attached_policies.iter().map(|p| p.arn.as_str()).chain(role.permissions_boundary.as_deref()) {
+        let managed = cx.aws.accounts.iter().filter_map(|a| a.authorization_details.get()).flat_map(|d| d.policies.iter()).find(|p| p.arn == policy_arn);
+        match managed.map(|p| p.document.as_ref()) {
+            Some(Some(doc)) => {
+                cutoff = cutoff.max(revokes_sessions_before(doc));
+                if doc.statements.iter().any(denies_everything) {
+                    denied_all.push(policy_arn);
+                }
+            }
+            _ if policy_arn.ends_with(":iam::aws:policy/AWSDenyAll") && is_lockout_policy(policy_arn) => denied_all.push(policy_arn),
+            // AWS's own managed policies revoke no session; a customer policy not read might.
+            _ if crate::policy::arn::Arn::parse(policy_arn).is_some_and(|a| a.account == "aws") => {}
+            _ => unreadable.push(policy_arn),
+        }
+    }
     let by = if how.is_some() { format!(" (which {principal} can assume)") } else { String::new() };
     let (status, message) = match cutoff {
+        _ if !denied_all.is_empty() => (Status::Pass, format!("role {}{by}: every session is denied by {}", role.name, denied_all.join(", "))),
         Some(t) if t >= contained => (Status::Pass, format!("role {}{by}: sessions issued before {t} are denied (containment {contained})", role.name)),
         Some(t) => (Status::Fail, format!("role {}{by}: sessions are revoked only before {t}, earlier than containment at {contained}: sessions issued in between still work", role.name)),
-        None if !unreadable.is_empty() => (Status::NotEvaluated, format!("not evaluated: role {}{by}: its inline policies {} could not be read", role.name, unreadable.join(", "))),
+        None if !unreadable.is_empty() => (Status::NotEvaluated, format!("not evaluated: role {}{by}: its policies {} could not be read", role.name, unreadable.join(", "))),
         None => (Status::Fail, format!("role {}{by}: no policy denies sessions issued before containment (aws:TokenIssueTime); a session taken by the attacker stays valid until it expires", role.name)),
     };
     let mut evidence = json!({"revoked_before": cutoff});
@@ -710,6 +742,25 @@ fn root_containment(cx: &mut Ctx, acct: &AwsAccount, report: &Result<&Credential
         None => (Status::NotEvaluated, "not evaluated: neither the account summary nor a fresh credential report was read".to_string()),
     };
     cx.push(Part::Containment, status, "aws_root_mfa_enabled", Some(&arn), Some(arn.clone()), message, json!({}));
+    // The attacker knew the root password: it must have been changed since containment. The
+    // credential report's root row says `not_supported` for it, and no other read API dates it.
+    let contained = cx.inc.incident.contained();
+    let (status, message) = match root_row.map(|r| r.password_last_changed) {
+        Some(ReportTime::At(t)) if t >= contained => (Status::Pass, format!("the root user's password was changed at {t}, after containment")),
+        Some(ReportTime::At(t)) => (Status::Fail, format!("the root user's password was last changed at {t}, before containment at {contained}")),
+        _ => (
+            Status::NotEvaluated,
+            "not evaluated: when the root user's password was last changed is in no API Portcullis reads (the credential report gives not_supported for it): confirm it was changed after containment".to_string(),
+        ),
+    };
+    cx.push(Part::Containment, status, "aws_root_password_changed", Some(&arn), Some(arn.clone()), message, json!({}));
+    // The root user's signing certificates are only in the credential report.
+    let (status, message) = match root_row.map(|r| r.certificates.iter().filter(|c| c.active).count()) {
+        Some(0) => (Status::Pass, "the root user has no active signing certificate".to_string()),
+        Some(n) => (Status::Fail, format!("the root user still has {n} active signing certificate(s)")),
+        None => (Status::NotEvaluated, format!("not evaluated: the root user's signing certificates are only in a credential report generated after containment: {}", report.as_ref().err().cloned().unwrap_or_default())),
+    };
+    cx.push(Part::Containment, status, "aws_root_signing_certificates_inactive", Some(&arn), Some(arn.clone()), message, json!({}));
 }
 
 fn persistence(cx: &mut Ctx, acct: &AwsAccount, report: &Result<&CredentialReport, String>, start: Timestamp, contained: Timestamp) {
@@ -723,6 +774,14 @@ fn persistence(cx: &mut Ctx, acct: &AwsAccount, report: &Result<&CredentialRepor
                     if let Collected::Collected(keys) = &u.access_keys {
                         for k in keys.iter().filter(|k| k.active && k.created.is_some_and(|t| t >= start && t <= contained)) {
                             found.push(json!({"user": u.user, "credential": format!("access key {}", k.id), "created": k.created}));
+                        }
+                    }
+                    // Signing certificates and service-specific credentials (Git, Bedrock keys) too.
+                    for (what, list) in [("signing certificate", &u.signing_certificates), ("service-specific credential", &u.service_specific)] {
+                        if let Collected::Collected(list) = list {
+                            for c in list.iter().filter(|c| c.active && c.created.is_some_and(|t| t >= start && t <= contained)) {
+                                found.push(json!({"user": u.user, "credential": format!("{what} {}", c.id), "created": c.created}));
+                            }
                         }
                     }
                     if let Collected::Collected(Some(t)) = &u.login_profile {
@@ -746,6 +805,11 @@ fn persistence(cx: &mut Ctx, acct: &AwsAccount, report: &Result<&CredentialRepor
                 for (i, k) in row.access_keys.iter().enumerate() {
                     if k.active && in_window(k.last_rotated, start, contained) {
                         found.push(json!({"user": row.user, "arn": row.arn, "credential": format!("access key {}", i + 1), "created": k.last_rotated.at()}));
+                    }
+                }
+                for (i, c) in row.certificates.iter().enumerate() {
+                    if c.active && in_window(c.last_rotated, start, contained) {
+                        found.push(json!({"user": row.user, "arn": row.arn, "credential": format!("signing certificate {}", i + 1), "created": c.last_rotated.at()}));
                     }
                 }
                 if row.password_enabled == Some(true) && in_window(row.password_last_changed, start, contained) {
@@ -795,6 +859,10 @@ fn persistence(cx: &mut Ctx, acct: &AwsAccount, report: &Result<&CredentialRepor
             let mut outside = Vec::new();
             let mut unknown = Vec::new();
             for e in &changes {
+                if e.targets.is_empty() {
+                    // CloudTrail gave no role name (the event's detail was not read): which role changed is unknown.
+                    unknown.push(format!("the role of event {} ({})", e.id, e.name));
+                }
                 for role_name in &e.targets {
                     // CloudTrail spells the name as the caller did; IAM names ignore case.
                     match lookup_role(acct, role_name) {
@@ -802,9 +870,15 @@ fn persistence(cx: &mut Ctx, acct: &AwsAccount, report: &Result<&CredentialRepor
                         Lookup::Gone => {}
                         Lookup::Found(role) => match &role.trust_policy {
                             Some(doc) => {
+                                // Federated callers (web identity, SAML) come from outside the account.
                                 let parties: Vec<String> = crate::policy::trust::analyze(doc)
                                     .iter()
-                                    .flat_map(|g| if g.is_public() { vec!["anyone".to_string()] } else { g.foreign_parties(account).iter().map(|p| format!("{p:?}")).collect() })
+                                    .flat_map(|g| match &g.trustee {
+                                        _ if g.is_public() => vec!["anyone".to_string()],
+                                        crate::policy::trust::Trustee::WebIdentity { provider, issuer } => vec![format!("web identities of {issuer} ({provider})")],
+                                        crate::policy::trust::Trustee::Saml { provider } => vec![format!("SAML identities of {provider}")],
+                                        _ => g.foreign_parties(account).iter().map(|p| format!("{p:?}")).collect(),
+                                    })
                                     .collect();
                                 if !parties.is_empty() {
                                     outside.push(json!({"role": role.arn, "event": e.id, "event_name": e.name, "time": e.time, "actor": e.actor, "trusts": parties}));
@@ -815,6 +889,10 @@ fn persistence(cx: &mut Ctx, acct: &AwsAccount, report: &Result<&CredentialRepor
                         Lookup::Unknown(_) => unknown.push(role_name.clone()),
                     }
                 }
+            }
+            // LookupEvents holds 90 days of management events: a window starting earlier is not all there.
+            if start.days_until(cx._now) > 90 {
+                unknown.push(format!("the trust changes from {start} on (CloudTrail's LookupEvents holds only the last 90 days; read the trail's S3 archive)"));
             }
             let (status, message) = if !outside.is_empty() {
                 (Status::Fail, format!("account {account}: {} role(s) whose trust was set inside the window still trust principals outside the account", outside.len()))
@@ -1083,6 +1161,184 @@ mod tests {
         assert_eq!(run(Collected::Collected(None), Collected::Collected(device(Some("2025-01-01T00:00:00Z")))).1, Status::Pass);
         assert_eq!(run(Collected::Collected(None), Collected::Collected(device(None))).1, Status::NotEvaluated);
         assert_eq!(run(Collected::Collected(None), Collected::NotRequested).1, Status::NotEvaluated);
+    }
+
+    #[test]
+    fn a_deleted_principal_is_named_by_its_unique_id_in_the_trust_it_leaves() {
+        // IAM rewrites a trust policy's principal to the unique id (AIDA…, AROA…) when that user or
+        // role is deleted: a role that trusted the deleted principal no longer names its ARN.
+        let now = Timestamp::parse("2026-12-01T00:00:00Z").unwrap();
+        let by_id = |name: &str, id: &str, revoked: Option<&str>| {
+            role("/", name, revoked).replace(r#""AWS": "arn:aws:iam::111122223333:root""#, &format!(r#""AWS": "{id}""#))
+        };
+        for (p, id) in [("arn:aws:iam::111122223333:role/Deploy", "AROAZZZDELETEDROLE1"), ("arn:aws:iam::111122223333:user/ops/Bob", "AIDAZZZDELETEDUSER1")] {
+            let inv = inventory(&user("someone", NOTHING), &by_id("Admin", id, None), "");
+            let all = items(&incident(&[p]), &inv, now);
+            let admin = found(&all, "aws_role_sessions_revoked", "role/Admin");
+            assert_eq!(admin.len(), 1, "{p}: {all:#?}");
+            assert_eq!(admin[0].status, Status::Fail, "{p}: {admin:?}");
+            let inv = inventory(&user("someone", NOTHING), &by_id("Admin", id, Some("2026-11-30T06:00:00Z")), "");
+            let all = items(&incident(&[p]), &inv, now);
+            assert_eq!(found(&all, "aws_role_sessions_revoked", "role/Admin")[0].status, Status::Pass, "{all:#?}");
+        }
+    }
+
+    #[test]
+    fn the_lockout_policies_count_in_every_partition() {
+        // AWSDenyAll and the quarantine policies live in each partition under its own ARN prefix.
+        let now = Timestamp::parse("2026-12-01T00:00:00Z").unwrap();
+        for partition in ["aws", "aws-us-gov", "aws-cn"] {
+            let acct_user = |u: String| u.replace("arn:aws:", &format!("arn:{partition}:")).replace(r#""AttachedManagedPolicies": []"#, &format!(r#""AttachedManagedPolicies": [{{"PolicyName": "AWSCompromisedKeyQuarantineV2", "PolicyArn": "arn:{partition}:iam::aws:policy/AWSCompromisedKeyQuarantineV2"}}]"#));
+            let inv = inventory(&acct_user(user("bob", NOTHING)), "", "");
+            let all = items(&incident(&[&format!("arn:{partition}:iam::111122223333:user/bob")]), &inv, now);
+            let it: Vec<&Item> = all.iter().filter(|i| i.kind == "aws_user_deny_all_attached").collect();
+            assert_eq!(it.len(), 1, "{all:#?}");
+            assert_eq!(it[0].status, Status::Pass, "{partition}: {it:?}");
+        }
+        // AWSDenyAll as the permissions boundary: the user can do nothing.
+        let boundary = user("bob", NOTHING).replace(r#""AttachedManagedPolicies": []"#, r#""AttachedManagedPolicies": [], "PermissionsBoundary": {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": "arn:aws:iam::aws:policy/AWSDenyAll"}"#);
+        let all = items(&incident(&["arn:aws:iam::111122223333:user/bob"]), &inventory(&boundary, "", ""), now);
+        assert_eq!(all.iter().find(|i| i.kind == "aws_user_deny_all_attached").map(|i| i.status), Some(Status::Pass), "{all:#?}");
+        assert!(is_lockout_policy("arn:aws-us-gov:iam::aws:policy/AWSDenyAll"));
+        assert!(!is_lockout_policy("arn:aws:iam::111122223333:policy/AWSDenyAll"), "a customer policy of that name is not AWS's");
+    }
+
+    #[test]
+    fn a_trust_set_inside_the_window_to_a_federated_identity_is_outside_the_account() {
+        // UpdateAssumeRolePolicy inside the window made the role trust a web identity (any GitHub
+        // repository's workflow) or a SAML provider: callers from outside the account.
+        let now = Timestamp::parse("2026-12-01T00:00:00Z").unwrap();
+        let event = |targets: Vec<String>| crate::inventory::aws::TrailEvent {
+            id: "e1".into(),
+            name: "UpdateAssumeRolePolicy".into(),
+            time: Some(Timestamp::parse("2026-11-30T03:00:00Z").unwrap()),
+            actor: None,
+            targets,
+            source_ip: None,
+        };
+        let oidc = r#"{"Federated": "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"}, "Action": "sts:AssumeRoleWithWebIdentity", "Condition": {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:*"}}"#;
+        let saml = r#"{"Federated": "arn:aws:iam::111122223333:saml-provider/Okta"}, "Action": "sts:AssumeRoleWithSAML""#;
+        // A window older than CloudTrail's 90 days of LookupEvents: the events may be gone.
+        let mut inv = inventory(&user("someone", NOTHING), &role("/", "CI", None), "");
+        inv.aws.accounts[0].trail_events = Collected::Collected(Vec::new());
+        let later = Timestamp::parse("2027-04-01T00:00:00Z").unwrap();
+        for (at, want) in [(now, Status::Pass), (later, Status::NotEvaluated)] {
+            let all = items(&incident(&["arn:aws:iam::111122223333:user/someone"]), &inv, at);
+            assert_eq!(all.iter().find(|i| i.kind == "aws_window_trust_unchanged").map(|i| i.status), Some(want), "{at}: {all:#?}");
+        }
+        for (trust, targets, want) in [
+            (oidc, vec!["ci".to_string()], Status::Fail),
+            (saml, vec!["CI".to_string()], Status::Fail),
+            // A trust change whose target role CloudTrail did not give: which role is unknown.
+            (r#"{"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole""#, vec![], Status::NotEvaluated),
+        ] {
+            let r = role("/", "CI", None).replace(r#"{"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole""#, trust);
+            let mut inv = inventory(&user("someone", NOTHING), &r, "");
+            inv.aws.accounts[0].trail_events = Collected::Collected(vec![event(targets)]);
+            let all = items(&incident(&["arn:aws:iam::111122223333:user/someone"]), &inv, now);
+            let it: Vec<&Item> = all.iter().filter(|i| i.kind == "aws_window_trust_unchanged").collect();
+            assert_eq!(it.len(), 1, "{all:#?}");
+            assert_eq!(it[0].status, want, "{trust}: {it:?}");
+        }
+    }
+
+    #[test]
+    fn a_compromised_root_is_contained_only_when_its_password_and_certificates_are_known() {
+        // The account summary says no root key and MFA on: the password the attacker knew, and a
+        // signing certificate, are still unaccounted for.
+        let now = Timestamp::parse("2026-12-01T00:00:00Z").unwrap();
+        let mut inv = inventory(&user("someone", NOTHING), "", "");
+        inv.aws.accounts[0].account_summary = Collected::Collected(serde_json::from_str(r#"{"AccountAccessKeysPresent": 0, "AccountMFAEnabled": 1}"#).unwrap());
+        let all = items(&incident(&["arn:aws:iam::111122223333:root"]), &inv, now);
+        let root: Vec<&Item> = all.iter().filter(|i| i.kind.contains("_root_")).collect();
+        assert!(root.iter().any(|i| i.kind == "aws_root_password_changed" && i.status == Status::NotEvaluated), "{root:#?}");
+        assert!(root.iter().any(|i| i.kind == "aws_root_signing_certificates_inactive" && i.status == Status::NotEvaluated), "{root:#?}");
+        assert!(root.iter().all(|i| i.status != Status::Pass || i.kind == "aws_root_access_keys_absent" || i.kind == "aws_root_mfa_enabled"), "{root:#?}");
+    }
+
+    #[test]
+    fn a_role_in_an_account_not_read_that_the_policy_names_is_a_gap() {
+        // The user may assume a role of another account (named, or in any account): that
+        // account's roles were not read, so whether their sessions were revoked is unknown.
+        let now = Timestamp::parse("2026-12-01T00:00:00Z").unwrap();
+        for resource in ["arn:aws:iam::999988887777:role/Admin", "arn:aws:iam::*:role/OrganizationAccountAccessRole", "arn:aws-us-gov:iam::999988887777:role/*"] {
+            let policy = format!(r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "{resource}"}}]}}"#);
+            let inv = inventory(&user("bob", &policy), &role("/", "Local", None), "");
+            let all = items(&incident(&["arn:aws:iam::111122223333:user/bob"]), &inv, now);
+            let it = found(&all, "aws_assumable_roles_sessions_revoked", "user/bob");
+            assert_eq!(it.len(), 1, "{all:#?}");
+            assert_eq!(it[0].status, Status::NotEvaluated, "{resource}: {it:?}");
+        }
+        // A role of an account that was read is judged there, not a gap.
+        let policy = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::111122223333:role/Local"}]}"#;
+        let inv = inventory(&user("bob", policy), &role("/", "Local", Some("2026-11-30T06:00:00Z")), "");
+        let all = items(&incident(&["arn:aws:iam::111122223333:user/bob"]), &inv, now);
+        assert_eq!(found(&all, "aws_assumable_roles_sessions_revoked", "user/bob")[0].status, Status::Pass, "{all:#?}");
+    }
+
+    #[test]
+    fn sessions_revoked_by_a_managed_policy_or_boundary_count() {
+        // The deny on aws:TokenIssueTime works wherever the role's policies hold it: an attached
+        // managed policy or its permissions boundary, not only the console's inline policy.
+        let now = Timestamp::parse("2026-12-01T00:00:00Z").unwrap();
+        let revoke = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"DateLessThan": {"aws:TokenIssueTime": "2026-11-30T06:00:00Z"}}}]}"#;
+        let policy = format!(
+            r#"{{"PolicyName": "Revoke", "PolicyId": "ANPAREVOKE", "Arn": "arn:aws:iam::{ACCOUNT}:policy/Revoke", "Path": "/", "DefaultVersionId": "v1", "AttachmentCount": 1, "IsAttachable": true, "PolicyVersionList": [{{"Document": {revoke}, "VersionId": "v1", "IsDefaultVersion": true}}]}}"#
+        );
+        for how in [
+            r#""AttachedManagedPolicies": [{"PolicyName": "Revoke", "PolicyArn": "arn:aws:iam::111122223333:policy/Revoke"}]"#,
+            r#""AttachedManagedPolicies": [], "PermissionsBoundary": {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": "arn:aws:iam::111122223333:policy/Revoke"}"#,
+            // Denied everything: no session of it works, whenever issued.
+            r#""AttachedManagedPolicies": [{"PolicyName": "AWSDenyAll", "PolicyArn": "arn:aws:iam::aws:policy/AWSDenyAll"}]"#,
+        ] {
+            let r = role("/", "Deploy", None).replace(r#""AttachedManagedPolicies": []"#, how);
+            let text = format!(r#"{{"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [{r}], "Policies": [{policy}]}}"#);
+            let inv = crate::import::aws_authorization_details::parse_authorization_details(&text, "details.json").unwrap();
+            let all = items(&incident(&["arn:aws:iam::111122223333:role/Deploy"]), &inv, now);
+            let it = found(&all, "aws_role_sessions_revoked", "role/Deploy");
+            assert_eq!(it.len(), 1, "{all:#?}");
+            assert_eq!(it[0].status, Status::Pass, "{how}: {it:?}");
+        }
+    }
+
+    #[test]
+    fn a_role_reached_through_a_group_or_another_account_needs_its_sessions_revoked() {
+        let now = Timestamp::parse("2026-12-01T00:00:00Z").unwrap();
+        // The user's group (named in another case) grants sts:AssumeRole; the user's own policy nothing.
+        let u = user("bob", NOTHING).replace(r#""GroupList": []"#, r#""GroupList": ["Ops"]"#);
+        let group = format!(r#"{{"GroupName": "Ops", "GroupId": "AGPAOPS", "Arn": "arn:aws:iam::{ACCOUNT}:group/Ops", "Path": "/", "CreateDate": "2020-01-01T00:00:00Z", "AttachedManagedPolicies": [], "GroupPolicyList": [{{"PolicyName": "g", "PolicyDocument": {ASSUME_ANY}}}]}}"#);
+        let text = format!(r#"{{"UserDetailList": [{u}], "GroupDetailList": [{group}], "RoleDetailList": [{}], "Policies": []}}"#, role("/", "Admin", None));
+        let inv = crate::import::aws_authorization_details::parse_authorization_details(&text, "details.json").unwrap();
+        let all = items(&incident(&["arn:aws:iam::111122223333:user/BOB"]), &inv, now);
+        let admin = found(&all, "aws_role_sessions_revoked", "role/Admin");
+        assert_eq!(admin.len(), 1, "{all:#?}");
+        assert_eq!(admin[0].status, Status::Fail);
+        // Chained through a role of another account: bob -> B:Hop -> A:Target (trusting Hop alone).
+        let hop = role("/", "Hop", None).replace(ACCOUNT, "444455556666").replace(r#""RolePolicyList": []"#, &format!(r#""RolePolicyList": [{{"PolicyName": "a", "PolicyDocument": {ASSUME_ANY}}}]"#));
+        let hop = hop.replace(r#""AWS": "arn:aws:iam::444455556666:root""#, r#""AWS": "arn:aws:iam::111122223333:root""#);
+        let target = role("/", "Target", None).replace(r#""AWS": "arn:aws:iam::111122223333:root""#, r#""AWS": "arn:aws:iam::444455556666:role/Hop""#);
+        let mut inv = inventory(&user("bob", ASSUME_ANY), &target, "");
+        let other = inventory("", &hop, "");
+        inv.aws.accounts.extend(other.aws.accounts);
+        assert_eq!(inv.aws.accounts.iter().map(|a| a.account_id.as_str()).collect::<Vec<_>>(), ["111122223333", "444455556666"]);
+        let all = items(&incident(&["arn:aws:iam::111122223333:user/bob"]), &inv, now);
+        let t = found(&all, "aws_role_sessions_revoked", "role/Target");
+        assert_eq!(t.len(), 1, "{all:#?}");
+        assert_eq!(t[0].status, Status::Fail);
+    }
+
+    #[test]
+    fn a_signing_certificate_uploaded_inside_the_window_is_a_window_credential() {
+        let now = Timestamp::parse("2026-12-01T00:00:00Z").unwrap();
+        let mut inv = inventory(&user("someone", NOTHING), "", "");
+        let row: CredentialReportRow = serde_json::from_value(json!({
+            "user": "other", "arn": "arn:aws:iam::111122223333:user/other", "password_enabled": false,
+            "certificates": [{"active": true, "last_rotated": "2026-11-30T03:00:00Z"}, {"active": false}],
+        }))
+        .unwrap();
+        inv.aws.accounts[0].credential_report = Collected::Collected(CredentialReport { generated_at: Some(now), rows: vec![row], read_at: Some(now), missing_columns: Vec::new() });
+        let all = items(&incident(&["arn:aws:iam::111122223333:user/someone"]), &inv, now);
+        assert_eq!(all.iter().find(|i| i.kind == "aws_window_credentials_inactive").map(|i| i.status), Some(Status::Fail), "{all:#?}");
     }
 
     #[test]

@@ -53,6 +53,9 @@ struct Cx<'a> {
     tenant: &'a AzureTenant,
     inc: &'a IncidentFile,
     now: Timestamp,
+    /// The principals some tenant read found (as a user, an app or a deleted object): absent
+    /// from another tenant (a complete read said so), they are nothing to judge there.
+    found: &'a [String],
 }
 
 impl Cx<'_> {
@@ -112,8 +115,17 @@ pub fn items(inc: &IncidentFile, inv: &Inventory, now: Timestamp) -> Vec<Item> {
     let restored: Vec<(String, &str)> =
         inc.restored.iter().filter_map(|r| match Principal::parse(&r.principal) { Some(Principal::AzureUser(q)) => Some((q, r.reference.as_str())), _ => None }).collect();
     let mut out = scope_items(inc, inv);
+    let found: Vec<String> = principals
+        .iter()
+        .filter(|q| {
+            inv.azure.tenants.iter().any(|t| {
+                t.directory_reads.get().into_iter().flatten().any(|r| r.query.eq_ignore_ascii_case(q) && !matches!(r.found, DirectoryObject::NotFound | DirectoryObject::Unreadable { .. }))
+            })
+        })
+        .cloned()
+        .collect();
     for tenant in &inv.azure.tenants {
-        let mut cx = Cx { items: Vec::new(), tenant, inc, now };
+        let mut cx = Cx { items: Vec::new(), tenant, inc, now, found: &found };
         let window = (inc.incident.start(), inc.incident.contained());
         let mut compromised_apps = Vec::new();
         let mut seen = Vec::new();
@@ -219,6 +231,10 @@ fn containment(cx: &mut Cx, q: &str, restored: &[(String, &str)], contained: Tim
         DirectoryObject::Unreadable { error } => {
             cx.ne(part, "azure_principal_read", Some(q), format!("{q} could not be read: {error}"));
         }
+        // Found in another tenant read: not here, proved by this read (a GUID is looked up in the
+        // app and service principal lists too, so only when both were read: an appId names a
+        // multi-tenant app's service principal in every tenant that has one).
+        DirectoryObject::NotFound if cx.found.iter().any(|f| f.eq_ignore_ascii_case(q)) && (!crate::inventory::azure::is_guid(q) || apps(cx.tenant).is_ok()) => {}
         DirectoryObject::NotFound => {
             let hint = if crate::inventory::azure::is_guid(q) { "" } else { " (a deleted user's UPN changes: name it by object id to find it among deleted items)" };
             cx.ne(part, "azure_principal_read", Some(q), format!("{q} is neither a user, an application, a service principal nor a deleted object of tenant {}{hint}", cx.tenant.tenant_id));
@@ -414,6 +430,17 @@ fn credentials(
     usable
 }
 
+/// The subscriptions the tenant's management-group tree (when read) holds that were not read:
+/// a role there is unseen.
+fn unread_in_tree(t: &AzureTenant) -> Vec<String> {
+    let Some(nodes) = t.scopes.get() else { return Vec::new() };
+    nodes
+        .iter()
+        .filter(|n| n.kind == crate::inventory::ScopeKind::AzureSubscription && !t.subscriptions.iter().any(|s| s.subscription_id.eq_ignore_ascii_case(&n.id)))
+        .map(|n| format!("subscription {} of tenant {} (in the management-group tree read) was not read", n.id, t.tenant_id))
+        .collect()
+}
+
 /// A role a principal holds, for the message and the evidence.
 struct Hold {
     text: String,
@@ -442,6 +469,31 @@ fn through(t: &AzureTenant, ids: &[String], kind: &str, pid: &str, ptype: Option
                 return Err(format!("who is eligible for group {pid} through PIM for Groups was not read ({why})"));
             }
             _ => {}
+        }
+        // A group nested in this one (a transitive member of type group): whoever may activate
+        // membership or ownership of it through PIM for Groups holds this group's roles then.
+        if out.is_empty() {
+            let mut unread = None;
+            for h in g.all_members().iter().filter(|m| m.kind.eq_ignore_ascii_case("group")) {
+                let nested = t.group_members.get().and_then(|gs| gs.iter().find(|x| x.group_id.eq_ignore_ascii_case(&h.id)));
+                match nested.map(|n| &n.eligible) {
+                    Some(Collected::Collected(v)) if v.iter().any(|m| mine(&m.id)) => {
+                        out.push((Some(g.group_id.clone()), true));
+                        break;
+                    }
+                    Some(Collected::Collected(_)) => {}
+                    Some(other) => {
+                        let why = other.require(Dataset::AzureGroupMembers).err().map(|m| m.to_string()).unwrap_or_default();
+                        unread.get_or_insert(format!("group {} is a member of group {pid}, and who is eligible for it through PIM for Groups was not read ({why})", h.id));
+                    }
+                    None => {
+                        unread.get_or_insert(format!("group {} is a member of group {pid}, and who is eligible for it through PIM for Groups (and so for {pid}'s roles) was not read", h.id));
+                    }
+                }
+            }
+            if let (true, Some(why)) = (out.is_empty(), unread) {
+                return Err(why);
+            }
         }
         return Ok(out);
     }
@@ -495,7 +547,8 @@ fn roles(cx: &mut Cx, q: &str, who: &str, ids: &[String], kind: &'static str) {
                 continue;
             }
         };
-        for a in list {
+        // An eligibility (or time-bound assignment) that ended before now is gone.
+        for a in list.iter().filter(|a| a.end.is_none_or(|e| e > cx.now)) {
             let via = match through(t, ids, kind, &a.principal_id, a.principal_type.as_deref()) {
                 Ok(v) => v,
                 Err(why) => {
@@ -522,6 +575,7 @@ fn roles(cx: &mut Cx, q: &str, who: &str, ids: &[String], kind: &'static str) {
     if t.subscriptions.is_empty() {
         gaps.push(format!("no subscription of tenant {} was read", t.tenant_id));
     }
+    gaps.extend(unread_in_tree(t));
     let mut named: Vec<(String, String, bool, Option<String>)> = Vec::new();
     for s in &t.subscriptions {
         let rbac = AzureRbac::new(s);
@@ -534,7 +588,7 @@ fn roles(cx: &mut Cx, q: &str, who: &str, ids: &[String], kind: &'static str) {
                     continue;
                 }
             };
-            for a in list {
+            for a in list.iter().filter(|a| a.end.is_none_or(|e| e > cx.now)) {
                 let via = match through(t, ids, kind, &a.principal_id, a.principal_type.as_deref()) {
                     Ok(v) => v,
                     Err(why) => {
@@ -621,22 +675,45 @@ fn grants(cx: &mut Cx, q: &str, who: &str, roles: Result<&Vec<AppRoleGrant>, Str
 }
 
 /// Does any role (directory or Azure, active or eligible) name `gid` as its principal?
+/// Or is `gid` nested in (a transitive member of) a group that one names: its members hold that
+/// group's roles too, and an owner of `gid` can add itself.
 fn holds_a_role(t: &AzureTenant, gid: &str) -> Option<bool> {
     let mut unknown = false;
     let mut any = false;
-    for list in [&t.directory_roles, &t.directory_role_eligibility] {
-        match list.get() {
-            Some(v) => any |= v.iter().any(|a| a.principal_id.eq_ignore_ascii_case(gid)),
-            None => unknown = true,
-        }
-    }
-    for s in &t.subscriptions {
-        for list in [&s.role_assignments, &s.role_eligibility] {
+    // Whether a role names `pid`; whether one names a group (or a principal of unknown type).
+    let mut to_groups = false;
+    let mut names = |pid: &str| -> bool {
+        let mut hit = false;
+        for list in [&t.directory_roles, &t.directory_role_eligibility] {
             match list.get() {
-                Some(v) => any |= v.iter().any(|a| a.principal_id.eq_ignore_ascii_case(gid)),
+                Some(v) => {
+                    hit |= v.iter().any(|a| a.principal_id.eq_ignore_ascii_case(pid));
+                    to_groups |= v.iter().any(|a| a.principal_type.as_deref().is_none_or(|p| p.eq_ignore_ascii_case("group")));
+                }
                 None => unknown = true,
             }
         }
+        for s in &t.subscriptions {
+            for list in [&s.role_assignments, &s.role_eligibility] {
+                match list.get() {
+                    Some(v) => {
+                        hit |= v.iter().any(|a| a.principal_id.eq_ignore_ascii_case(pid));
+                        to_groups |= v.iter().any(|a| a.principal_type.as_deref().is_none_or(|p| p.eq_ignore_ascii_case("group")));
+                    }
+                    None => unknown = true,
+                }
+            }
+        }
+        hit
+    };
+    any |= names(gid);
+    match t.group_members.get() {
+        Some(gs) => {
+            for g in gs.iter().filter(|g| g.all_members().iter().any(|m| m.kind.eq_ignore_ascii_case("group") && m.id.eq_ignore_ascii_case(gid))) {
+                any |= names(&g.group_id);
+            }
+        }
+        None => unknown |= to_groups,
     }
     if any {
         Some(true)
@@ -663,9 +740,14 @@ fn owned(cx: &mut Cx, q: &str, who: &str, objects: Result<&Vec<DirectoryRef>, St
     };
     let mut bad = Vec::new();
     let mut unknown = Vec::new();
+    let mut untyped = Vec::new();
     for o in objects {
-        let k = o.kind.to_ascii_lowercase();
-        if k == "application" || k == "serviceprincipal" {
+        let k = o.kind.trim().to_ascii_lowercase();
+        let k = k.trim_start_matches("#microsoft.graph.");
+        if k.is_empty() || k == "unknown" {
+            // Graph gave no @odata.type: it may be an application.
+            untyped.push(ref_name(o));
+        } else if k == "application" || k == "serviceprincipal" {
             bad.push(ref_name(o));
         } else if k == "group" {
             match holds_a_role(cx.tenant, &o.id) {
@@ -678,8 +760,15 @@ fn owned(cx: &mut Cx, q: &str, who: &str, objects: Result<&Vec<DirectoryRef>, St
     let evidence = json!({"owned": objects});
     let (status, message) = if !bad.is_empty() {
         (Status::Fail, format!("{who} still owns {}: an owner can add credentials (or members) and come back through them", bad.join(", ")))
-    } else if !unknown.is_empty() {
-        (Status::NotEvaluated, format!("not evaluated: {who} owns {}, and whether those groups hold a role is unknown (role assignments not read)", unknown.join(", ")))
+    } else if !unknown.is_empty() || !untyped.is_empty() {
+        let mut why = Vec::new();
+        if !unknown.is_empty() {
+            why.push(format!("{who} owns {}, and whether those groups hold a role is unknown (role assignments or group members not read)", unknown.join(", ")));
+        }
+        if !untyped.is_empty() {
+            why.push(format!("{who} owns {}, whose type Graph did not give (it may be an application or a service principal)", untyped.join(", ")));
+        }
+        (Status::NotEvaluated, format!("not evaluated: {}", why.join("; ")))
     } else {
         (Status::Pass, format!("{who} owns no application, service principal or role-holding group"))
     };
@@ -761,7 +850,7 @@ fn window_role_assignments(cx: &mut Cx, window: (Timestamp, Timestamp)) {
                     continue;
                 }
             };
-            for a in list.iter().filter(|a| in_window(a.created, window)) {
+            for a in list.iter().filter(|a| in_window(a.created, window) && a.end.is_none_or(|e| e > cx.now)) {
                 // An assignment above the subscription shows in each: once.
                 let key = (a.id.to_ascii_lowercase(), eligible);
                 if seen.contains(&key) {
@@ -784,6 +873,7 @@ fn window_role_assignments(cx: &mut Cx, window: (Timestamp, Timestamp)) {
             }
         }
     }
+    unread.extend(unread_in_tree(t));
     let tenant = t.tenant_id.clone();
     let (status, message) = if !found.is_empty() {
         let names: Vec<String> = found
@@ -888,6 +978,8 @@ pub const NOTES: &[&str] = &[
     "Azure: federated credentials are read for the compromised apps only: one added inside the window to another app is not found.",
     "Azure: a guest's sessions, password and MFA live in its home tenant, which this tenant cannot see: a restored guest is not evaluated, never passed.",
     "Azure: what a user owns (ownedObjects) may be refused to an application-only credential (current Graph documentation lists no application permission for it); it is then not evaluated.",
+    "Azure: PIM assignments and eligibility scheduled to start after the read (roleAssignmentSchedules and roleEligibilitySchedules with a future startDateTime) are not read: only the instances in force are; one the attacker scheduled for later is not found (list the schedules, or read the Entra and Azure activity logs).",
+    "Azure: a restored user's authentication methods (an authenticator app or phone the attacker registered, which can reset the password through self-service password reset) are not read one by one with their creation time: review them before restoring the user.",
 ];
 
 #[cfg(test)]
@@ -989,5 +1081,180 @@ principal = "A9000000-0000-4000-8000-000000000001"
         let it = status(&items(&inc, &inv, now), "azure_principal_roles_removed", "alice@contoso.example").clone();
         assert_eq!(it.status, Status::Fail, "{it:#?}");
         assert!(it.message.contains("eligible for directory role") && it.message.contains(group), "{it:#?}");
+    }
+
+    /// A role held by group G whose (transitive) members include group H: whoever may activate
+    /// membership or ownership of H through PIM for Groups, or owns H, holds G's roles on
+    /// activation (or by adding itself). Both the directory role and the Azure role forms.
+    #[test]
+    fn a_group_nested_in_a_role_holding_group_is_a_way_to_its_roles() {
+        use crate::inventory::azure::{GroupMember, GroupMembers};
+        let inc = IncidentFile::parse(INCIDENT, "t").unwrap();
+        let now = Timestamp::parse("2026-11-30T12:00:00Z").unwrap();
+        let alice = "10000000-0000-4000-8000-000000000001";
+        let (outer, nested) = ("20000000-0000-4000-8000-0000000000a1", "20000000-0000-4000-8000-0000000000B2");
+        let outer_group = |eligible: Vec<GroupMember>| GroupMembers {
+            group_id: outer.into(),
+            user_ids: Vec::new(),
+            members: Some(vec![GroupMember { id: nested.to_ascii_lowercase(), kind: "group".into(), access: None }]),
+            eligible: Collected::Collected(eligible),
+        };
+        for directory in [true, false] {
+            let mut inv = old_snapshot();
+            let t = &mut inv.azure.tenants[0];
+            if directory {
+                t.directory_roles = Collected::Collected(vec![DirectoryRoleAssignment {
+                    principal_id: outer.into(),
+                    role_definition_id: "62e90394-69f5-4237-9190-012177145e10".into(),
+                    directory_scope_id: "/".into(),
+                    principal_type: Some("group".into()),
+                    principal_name: None,
+                    end: None,
+                }]);
+            } else {
+                t.subscriptions[0].role_assignments = Collected::Collected(vec![AzureRoleAssignment {
+                    id: "/subscriptions/a1000000-0000-4000-8000-000000000001/providers/Microsoft.Authorization/roleAssignments/r1".into(),
+                    scope: "/subscriptions/a1000000-0000-4000-8000-000000000001".into(),
+                    role_definition_id: "/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443f-a75c-2fe8c4bcb635".into(),
+                    principal_id: outer.into(),
+                    principal_type: Some("Group".into()),
+                    condition: None,
+                    created: None,
+                    end: None,
+                }]);
+            }
+            // The nested group's PIM for Groups eligibility was not read: not a pass.
+            t.group_members = Collected::Collected(vec![outer_group(Vec::new())]);
+            let it = status(&items(&inc, &inv, now), "azure_principal_roles_removed", "alice@contoso.example").clone();
+            assert_eq!(it.status, Status::NotEvaluated, "{it:#?}");
+            assert!(it.message.to_ascii_lowercase().contains(&nested.to_ascii_lowercase()), "{it:#?}");
+            // Read, alice eligible to own it: she holds the outer group's role on activation.
+            inv.azure.tenants[0].group_members = Collected::Collected(vec![
+                outer_group(Vec::new()),
+                GroupMembers { group_id: nested.into(), user_ids: Vec::new(), members: Some(Vec::new()), eligible: Collected::Collected(vec![GroupMember { id: alice.to_ascii_uppercase(), kind: "unknown".into(), access: Some("owner".into()) }]) },
+            ]);
+            let it = status(&items(&inc, &inv, now), "azure_principal_roles_removed", "alice@contoso.example").clone();
+            assert_eq!(it.status, Status::Fail, "{it:#?}");
+            assert!(it.message.contains("is eligible for") && it.message.contains(outer), "{it:#?}");
+            // Alice owns the nested group (ownedObjects): she can add herself to it.
+            let t = &mut inv.azure.tenants[0];
+            t.group_members = Collected::Collected(vec![outer_group(Vec::new())]);
+            t.directory_roles = if directory { t.directory_roles.clone() } else { Collected::Collected(Vec::new()) };
+            let Collected::Collected(reads) = &mut t.directory_reads else { unreachable!() };
+            if let DirectoryObject::User { owned_objects, .. } = &mut reads[0].found {
+                *owned_objects = Collected::Collected(vec![DirectoryRef { id: nested.into(), kind: "group".into(), display_name: Some("ops".into()), user_principal_name: None, app_id: None, of: None }]);
+            }
+            let it = status(&items(&inc, &inv, now), "azure_principal_owned_apps_removed", "alice@contoso.example").clone();
+            assert_eq!(it.status, Status::Fail, "{it:#?}");
+            assert!(it.message.contains(nested), "{it:#?}");
+        }
+    }
+
+    /// A subscription the management-group tree shows but no read reached (verify read only
+    /// `[scope]`, or it was refused): a role the compromised principal holds there is unseen.
+    #[test]
+    fn a_subscription_in_the_tree_not_read_is_named() {
+        let inc = IncidentFile::parse(INCIDENT, "t").unwrap();
+        let now = Timestamp::parse("2026-11-30T12:00:00Z").unwrap();
+        let mut inv = old_snapshot();
+        let other = "B2000000-0000-4000-8000-000000000002";
+        inv.azure.tenants[0].scopes = serde_json::from_value(json!({"collected": [
+            {"id": "3f2e1d0c-aaaa-4bbb-8ccc-000000000001", "kind": "azure_management_group"},
+            {"id": "a1000000-0000-4000-8000-000000000001", "kind": "azure_subscription", "parent": "3f2e1d0c-aaaa-4bbb-8ccc-000000000001"},
+            {"id": other, "kind": "azure_subscription", "parent": "3f2e1d0c-aaaa-4bbb-8ccc-000000000001"}
+        ]}))
+        .unwrap();
+        let all = items(&inc, &inv, now);
+        for it in [status(&all, "azure_principal_roles_removed", "alice@contoso.example"), all.iter().find(|i| i.kind == "azure_window_role_assignments_absent").unwrap()] {
+            assert_eq!(it.status, Status::NotEvaluated, "{it:#?}");
+            assert!(it.message.contains(other), "{it:#?}");
+        }
+    }
+
+    /// Two tenants read: the principal is found in one and a complete read of the other says it
+    /// is not there. Nothing to judge in the other (no not_evaluated item for it); found in
+    /// neither stays not evaluated.
+    #[test]
+    fn a_principal_absent_from_another_tenant_read_is_not_a_gap() {
+        let inc = IncidentFile::parse(INCIDENT, "t").unwrap();
+        let now = Timestamp::parse("2026-11-30T12:00:00Z").unwrap();
+        let mut inv = old_snapshot();
+        let mut other = inv.azure.tenants[0].clone();
+        other.tenant_id = "3f2e1d0c-aaaa-4bbb-8ccc-000000000002".into();
+        other.directory_reads = Collected::Collected(vec![
+            crate::inventory::azure::DirectoryRead { query: "ALICE@contoso.example".into(), found: DirectoryObject::NotFound },
+            crate::inventory::azure::DirectoryRead { query: "a9000000-0000-4000-8000-000000000001".into(), found: DirectoryObject::NotFound },
+        ]);
+        other.subscriptions.clear();
+        inv.azure.tenants.push(other);
+        let all = items(&inc, &inv, now);
+        let reads: Vec<&Item> = all.iter().filter(|i| i.kind == "azure_principal_read").collect();
+        assert!(reads.is_empty(), "{reads:#?}");
+        // The other tenant's service principals not read: the appId may name one there.
+        let saved = inv.azure.tenants[1].service_principals.clone();
+        inv.azure.tenants[1].service_principals = Collected::Denied { action: "Application.Read.All".into(), message: None };
+        let all = items(&inc, &inv, now);
+        let reads: Vec<&Item> = all.iter().filter(|i| i.kind == "azure_principal_read").collect();
+        assert_eq!(reads.len(), 1, "{reads:#?}");
+        assert_eq!(reads[0].principal.as_deref(), Some("a9000000-0000-4000-8000-000000000001"));
+        inv.azure.tenants[1].service_principals = saved;
+        assert_eq!(status(&all, "azure_principal_roles_removed", "alice@contoso.example").status, Status::Pass);
+        // Found nowhere: not evaluated.
+        let Collected::Collected(r) = &mut inv.azure.tenants[0].directory_reads else { unreachable!() };
+        r[0].found = DirectoryObject::NotFound;
+        let all = items(&inc, &inv, now);
+        assert_eq!(all.iter().filter(|i| i.kind == "azure_principal_read" && i.status == Status::NotEvaluated).count(), 2, "{all:#?}");
+    }
+
+    /// A PIM eligibility whose end has passed no longer stands; one that ends later still does.
+    /// Directory and Azure roles, and the window's tenant-wide item.
+    #[test]
+    fn an_eligibility_that_has_ended_is_not_held() {
+        let inc = IncidentFile::parse(INCIDENT, "t").unwrap();
+        let now = Timestamp::parse("2026-11-30T12:00:00Z").unwrap();
+        for (end, want) in [("2026-11-30T11:59:59Z", Status::Pass), ("2026-12-30T00:00:00Z", Status::Fail)] {
+            let end = Some(Timestamp::parse(end).unwrap());
+            let mut inv = old_snapshot();
+            let t = &mut inv.azure.tenants[0];
+            t.directory_role_eligibility = Collected::Collected(vec![DirectoryRoleAssignment {
+                principal_id: "10000000-0000-4000-8000-000000000001".into(),
+                role_definition_id: "62e90394-69f5-4237-9190-012177145e10".into(),
+                directory_scope_id: "/".into(),
+                principal_type: Some("user".into()),
+                principal_name: None,
+                end,
+            }]);
+            t.subscriptions[0].role_eligibility = Collected::Collected(vec![AzureRoleAssignment {
+                id: "/subscriptions/a1000000-0000-4000-8000-000000000001/providers/Microsoft.Authorization/roleEligibilityScheduleInstances/e1".into(),
+                scope: "/subscriptions/a1000000-0000-4000-8000-000000000001".into(),
+                role_definition_id: "/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443f-a75c-2fe8c4bcb635".into(),
+                principal_id: "30000000-0000-4000-8000-000000000001".into(),
+                principal_type: Some("ServicePrincipal".into()),
+                condition: None,
+                created: Some(Timestamp::parse("2026-11-28T10:00:00Z").unwrap()),
+                end,
+            }]);
+            let all = items(&inc, &inv, now);
+            assert_eq!(status(&all, "azure_principal_roles_removed", "alice@contoso.example").status, want);
+            assert_eq!(status(&all, "azure_principal_roles_removed", "a9000000-0000-4000-8000-000000000001").status, want);
+            assert_eq!(all.iter().find(|i| i.kind == "azure_window_role_assignments_absent").unwrap().status, want);
+        }
+    }
+
+    /// An owned object whose type Graph did not give (`unknown`), or given in Graph's own
+    /// spelling: never a pass.
+    #[test]
+    fn an_owned_object_of_unknown_type_is_not_a_pass() {
+        let inc = IncidentFile::parse(INCIDENT, "t").unwrap();
+        let now = Timestamp::parse("2026-11-30T12:00:00Z").unwrap();
+        for (kind, want) in [("unknown", Status::NotEvaluated), ("#microsoft.graph.application", Status::Fail), ("ServicePrincipal", Status::Fail), ("device", Status::Pass)] {
+            let mut inv = old_snapshot();
+            let Collected::Collected(reads) = &mut inv.azure.tenants[0].directory_reads else { unreachable!() };
+            if let DirectoryObject::User { owned_objects, .. } = &mut reads[0].found {
+                *owned_objects = Collected::Collected(vec![DirectoryRef { id: "40000000-0000-4000-8000-0000000000f1".into(), kind: kind.into(), display_name: None, user_principal_name: None, app_id: None, of: None }]);
+            }
+            let it = status(&items(&inc, &inv, now), "azure_principal_owned_apps_removed", "alice@contoso.example").clone();
+            assert_eq!(it.status, want, "{kind}: {it:#?}");
+        }
     }
 }

@@ -79,6 +79,39 @@ struct Target<'a> {
     email: &'a str,
     disabled: bool,
     deleted: bool,
+    /// It has a user-managed key that is disabled but not expired: enabled again, it signs.
+    disabled_keys: bool,
+    /// When it is judged: a binding whose condition has lapsed grants nothing.
+    now: Timestamp,
+}
+
+/// A binding whose condition can never hold again: a conjunction one of whose terms is
+/// `request.time < timestamp("T")` (or `<=`) with `T` already past. Anything else (a
+/// disjunction, a negation, a choice, another quoting, a time to come) may still hold.
+fn lapsed(condition: Option<&str>, now: Timestamp) -> bool {
+    let Some(c) = condition else { return false };
+    let c: String = c.chars().filter(|ch| !ch.is_whitespace()).collect();
+    if ["||", "!", "?", "'", "\\", "`"].iter().any(|x| c.contains(x)) {
+        return false;
+    }
+    let terms: Vec<&str> = c.split("&&").collect();
+    if terms.iter().any(|t| t.matches('"').count() % 2 != 0) {
+        return false;
+    }
+    terms.iter().any(|t| {
+        let t = t.trim_start_matches('(');
+        let Some(rest) = t.strip_prefix("request.time<timestamp(\"").or_else(|| t.strip_prefix("request.time<=timestamp(\"")) else { return false };
+        let Some((time, tail)) = rest.split_once("\")") else { return false };
+        tail.chars().all(|ch| ch == ')') && Timestamp::parse(time).is_ok_and(|t| t < now)
+    })
+}
+
+/// Enables a disabled key again: whoever holds its private half (the attacker's, when the key
+/// was theirs) signs as the account once more.
+const KEYS_ENABLE: &str = "iam.serviceAccountKeys.enable";
+
+fn has_disabled_keys(sa: &ServiceAccount, now: Timestamp) -> bool {
+    sa.keys.iter().any(|k| k.key_type.eq_ignore_ascii_case("USER_MANAGED") && k.disabled && k.valid_before.is_none_or(|t| t > now))
 }
 
 /// One binding that lets its member get a service account back, or whose role is unknown.
@@ -121,9 +154,18 @@ impl Grant<'_> {
 /// runs code in the same role: one held elsewhere, or through a group, completes it), an HMAC key,
 /// what a Google-managed account runs, enabling it when disabled, undeleting it when deleted, or
 /// setting the allow policy of the level (`project_levels[at]`) that grants any of these.
-fn power(p: &Powers, t: Target, project_levels: &[(&str, &IamPolicy)], at: Option<usize>) -> Option<(&'static str, String)> {
+fn power(p: &Powers, t: Target, project_levels: &[(&str, &IamPolicy)], at: Option<usize>, custom: &[(&str, String)]) -> Option<(&'static str, String)> {
     let sa = t.email;
     let sets = at.and_then(|i| p.sets_policy(project_levels, i).map(|perm| (perm, format!("grant itself any role on {sa} (it sets the allow policy of {}, granted on {})", project_levels[0].0, project_levels[i].0))));
+    // A custom role bound over the account (enabled or not, deleted or not) that this grant can
+    // rewrite: its holders get whatever permission it is rewritten to carry.
+    let rewrites = at.filter(|_| p.rewrites_roles()).and_then(|i| {
+        let level = project_levels[i].0;
+        custom.iter().find(|(role, _)| role.starts_with("projects/") || (level.starts_with("organizations/") && role.starts_with(&format!("{level}/roles/")))).map(|(role, held)| {
+            (privilege::ROLES_UPDATE, format!("rewrite the custom role {role}, bound {held}, to carry a token permission for {sa} (granted on {level})"))
+        })
+    });
+    let sets = sets.or(rewrites);
     if t.deleted {
         // A deleted account gives nothing until it is undeleted; whoever undeletes it gets it back.
         return p.grants(UNDELETE).then(|| (UNDELETE, format!("undelete {sa}, with its role bindings"))).or(sets);
@@ -151,6 +193,9 @@ fn power(p: &Powers, t: Target, project_levels: &[(&str, &IamPolicy)], at: Optio
             return Some((perm, words.replace("{sa}", sa)));
         }
     }
+    if t.disabled_keys && !t.disabled && p.grants(KEYS_ENABLE) {
+        return Some((KEYS_ENABLE, format!("enable a disabled key of {sa} again, which signs as it for whoever holds the key")));
+    }
     if t.disabled && p.enables_accounts() {
         return Some((privilege::ENABLE, format!("enable {sa} again (a disable is undone by it)")));
     }
@@ -161,11 +206,16 @@ fn power(p: &Powers, t: Target, project_levels: &[(&str, &IamPolicy)], at: Optio
 /// project's effective levels. Only grants that get it back, or whose role is unknown.
 fn grants_over<'a>(model: &Model<'a>, t: Target, own: Option<(&str, &'a IamPolicy)>, project_levels: &[(&'a str, &'a IamPolicy)]) -> Vec<Grant<'a>> {
     let mut out = Vec::new();
-    let levels = own.map(|(n, p)| (n.to_string(), p, None)).into_iter().chain(project_levels.iter().enumerate().map(|(i, (n, p))| (n.to_string(), *p, Some(i))));
-    for (resource, policy, at) in levels {
-        for b in &policy.bindings {
+    let levels: Vec<(String, &IamPolicy, Option<usize>)> = own.map(|(n, p)| (n.to_string(), p, None)).into_iter().chain(project_levels.iter().enumerate().map(|(i, (n, p))| (n.to_string(), *p, Some(i)))).collect();
+    // The custom roles bound over the account, and to whom where.
+    let custom: Vec<(&str, String)> = levels
+        .iter()
+        .flat_map(|(resource, policy, _)| policy.bindings.iter().filter(|b| privilege::is_custom(&b.role)).map(move |b| (b.role.as_str(), format!("to {} on {resource}", b.members.join(", ")))))
+        .collect();
+    for (resource, policy, at) in &levels {
+        for b in policy.bindings.iter().filter(|b| !lapsed(b.condition_expression.as_deref(), t.now)) {
             let power = match model.permissions(&b.role) {
-                Ok(p) => match power(&p, t, project_levels, at) {
+                Ok(p) => match power(&p, t, project_levels, *at, &custom) {
                     Some(x) => Ok(x),
                     None => continue,
                 },
@@ -267,7 +317,14 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn on_team(&self, member: &str) -> bool {
-        self.inc.response.includes(&undeleted(member))
+        let m = undeleted(member);
+        if self.inc.response.includes(&m) {
+            return true;
+        }
+        // A bare e-mail on the team (`admins@example.com`) names the Google account, group or
+        // service account of that e-mail: GCP gives one e-mail to one of them only.
+        let email = m.split_once(':').filter(|(k, _)| ["user", "group", "serviceaccount"].contains(k)).map_or("", |(_, e)| e);
+        !email.is_empty() && self.inc.response.team.iter().any(|t| t.trim().eq_ignore_ascii_case(email))
     }
 
     /// The effective levels of the project a service account lives in, and the gap above them.
@@ -372,7 +429,7 @@ fn can_become(cx: &Ctx, email: &str) -> Vec<serde_json::Value> {
         let Some(sas) = p.service_accounts.get() else { continue };
         let (levels, _) = cx.project_levels(p);
         for sa in sas.iter().filter(|s| !s.email.eq_ignore_ascii_case(email)) {
-            let t = Target { email: &sa.email, disabled: sa.disabled, deleted: false };
+            let t = Target { email: &sa.email, disabled: sa.disabled, deleted: false, disabled_keys: has_disabled_keys(sa, cx.now), now: cx.now };
             let own = sa.iam_policy.get().map(|pol| (sa.email.as_str(), pol));
             for g in grants_over(&cx.model, t, own, &levels) {
                 if let (true, Ok((perm, _))) = (undeleted(g.member) == me, &g.power) {
@@ -411,7 +468,7 @@ fn service_account(cx: &Ctx, projects: &[&GcpProject], member: &str, email: &str
         // Deleted: contained while nobody outside the team can undelete it (30 days), which brings
         // its bindings back; the `deleted:` bindings it leaves are those.
         let (levels, gap) = cx.project_levels(p);
-        let t = Target { email, disabled: true, deleted: true };
+        let t = Target { email, disabled: true, deleted: true, disabled_keys: false, now: cx.now };
         let grants: Vec<Grant> = through_managed(cx, grants_over(&cx.model, t, None, &levels)).into_iter().filter(counts).collect();
         let left: Vec<serde_json::Value> = levels
             .iter()
@@ -454,7 +511,7 @@ fn service_account(cx: &Ctx, projects: &[&GcpProject], member: &str, email: &str
             None
         }
     };
-    let t = Target { email: &sa.email, disabled: sa.disabled, deleted: false };
+    let t = Target { email: &sa.email, disabled: sa.disabled, deleted: false, disabled_keys: has_disabled_keys(sa, cx.now), now: cx.now };
     let grants: Vec<Grant> = through_managed(cx, grants_over(&cx.model, t, own, &levels)).into_iter().filter(counts).collect();
     let (holds, unknown): (Vec<&Grant>, Vec<&Grant>) = grants.iter().partition(|g| g.power.is_ok());
     let locked = sa.disabled || keys.is_empty();
@@ -462,6 +519,8 @@ fn service_account(cx: &Ctx, projects: &[&GcpProject], member: &str, email: &str
     // Enabled without keys: code it could have started as itself inside the window still gets its
     // tokens (workloads are not read). It could, when it acts as itself and runs code.
     let self_code = if sa.disabled { None } else { runs_code_as_itself(cx, &me, own, &levels) };
+    // Roles it holds whose permissions were not read: whether it can run code as itself is unknown.
+    let self_unknown = if sa.disabled || self_code.is_some() { Vec::new() } else { own_roles_unknown(cx, &me, own, &levels) };
     let evidence = json!({
         "disabled": sa.disabled,
         "usable_keys": keys,
@@ -471,6 +530,7 @@ fn service_account(cx: &Ctx, projects: &[&GcpProject], member: &str, email: &str
         "not_read": gaps,
         "can_become": becomes,
         "runs_code_as_itself": self_code,
+        "own_roles_unknown": self_unknown,
     });
     let scope_note = outside_scope(project);
     let others = if holds.is_empty() { String::new() } else { format!("; principals outside [response] team can get it back: {}", holds.iter().map(|g| g.describe()).collect::<Vec<_>>().join("; ")) };
@@ -488,6 +548,11 @@ fn service_account(cx: &Ctx, projects: &[&GcpProject], member: &str, email: &str
         (
             Status::NotEvaluated,
             format!("not evaluated: {email} has no usable key but is enabled, and it can run code as itself ({how}): what it started inside the window (VMs, functions, services, jobs) still gets its tokens, and workloads are not read; disable it"),
+        )
+    } else if !self_unknown.is_empty() {
+        (
+            Status::NotEvaluated,
+            format!("not evaluated: {email} has no usable key but is enabled, and whether it can run code as itself (what it started inside the window still gets its tokens) is unknown: {}", self_unknown.join("; ")),
         )
     } else if sa.disabled {
         (Status::Pass, format!("{email} is disabled{scope_note}, and nobody outside [response] team can enable it, mint tokens or keys for it, or act as it"))
@@ -514,6 +579,25 @@ fn runs_code_as_itself(cx: &Ctx, me: &str, own: Option<(&str, &IamPolicy)>, leve
     let projects = cx.inv.projects.iter().filter_map(|p| p.iam_policy.get().map(|pol| (p.name.as_str(), pol)));
     let code = nodes.chain(projects).find_map(|(r, pol)| held(r, pol, &runs))?;
     Some(if acts == code { acts } else { format!("{acts}; {code}") })
+}
+
+/// The roles the account `me` holds (its own policy, its project's levels, every organization,
+/// folder and project read) whose permissions are unknown, each with what to read.
+fn own_roles_unknown(cx: &Ctx, me: &str, own: Option<(&str, &IamPolicy)>, levels: &[(&str, &IamPolicy)]) -> Vec<String> {
+    let nodes = cx.inv.nodes.iter().filter_map(|n| n.iam_policy.get().map(|p| (n.name.as_str(), p)));
+    let projects = cx.inv.projects.iter().filter_map(|p| p.iam_policy.get().map(|pol| (p.name.as_str(), pol)));
+    let mut out: Vec<String> = Vec::new();
+    for (resource, policy) in own.into_iter().chain(levels.iter().copied()).chain(nodes).chain(projects) {
+        for b in policy.bindings.iter().filter(|b| b.members.iter().any(|m| undeleted(m) == me)) {
+            if let Err(m) = cx.model.permissions(&b.role) {
+                let line = format!("{} on {resource}: {m}", b.role);
+                if !out.contains(&line) {
+                    out.push(line);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// How a binding's member includes the compromised `user:`/`group:` member.
@@ -577,7 +661,7 @@ fn member_bindings(cx: &Ctx, projects: &[&GcpProject], member: &str, restored: O
     let mut unread = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     let mut look = |resource: &str, policy: &IamPolicy| {
-        for b in &policy.bindings {
+        for b in policy.bindings.iter().filter(|b| !lapsed(b.condition_expression.as_deref(), cx.now)) {
             for m in &b.members {
                 let entry = json!({"resource": resource, "role": b.role, "member": m, "condition": b.condition_expression});
                 if is_deleted_form(m) && undeleted(m) == canonical {
@@ -613,6 +697,26 @@ fn member_bindings(cx: &Ctx, projects: &[&GcpProject], member: &str, restored: O
                 }
             }
             None => unread.push(format!("the service accounts of {}", p.project_id)),
+        }
+    }
+    // Every other level and account the inventory read: a grant there is held as well.
+    for n in &cx.inv.nodes {
+        if let Some(policy) = n.iam_policy.get() {
+            if seen.insert(n.name.clone()) {
+                look(&n.name, policy);
+            }
+        }
+    }
+    for p in cx.inv.projects.iter().filter(|p| !projects.iter().any(|q| q.project_id == p.project_id)) {
+        if let Some(policy) = p.iam_policy.get() {
+            if seen.insert(p.name.clone()) {
+                look(&p.name, policy);
+            }
+        }
+        for sa in p.service_accounts.get().into_iter().flatten() {
+            if let Some(policy) = sa.iam_policy.get() {
+                look(&sa_resource(sa, p), policy);
+            }
         }
     }
     let evidence = json!({"bindings": grants, "through": through, "may_include": maybe, "deleted_bindings": deleted, "not_read": unread});
@@ -652,7 +756,7 @@ fn member_bindings(cx: &Ctx, projects: &[&GcpProject], member: &str, restored: O
         }
         (Status::NotEvaluated, format!("not evaluated: {member} holds no binding in what was read, but {}", why.join("; ")))
     } else {
-        (Status::Pass, format!("{member} holds no role binding on the projects in scope, their folders and organization, or their service accounts"))
+        (Status::Pass, format!("{member} holds no role binding on the projects in scope, their folders and organization, or their service accounts (nor on anything else the inventory read)"))
     };
     item(Part::Containment, status, "gcp_member_bindings_removed", Some(member), None, message, evidence)
 }
@@ -687,7 +791,7 @@ fn service_account_grants(cx: &Ctx, projects: &[&GcpProject]) -> Item {
                     None
                 }
             };
-            let t = Target { email: &sa.email, disabled: sa.disabled, deleted: false };
+            let t = Target { email: &sa.email, disabled: sa.disabled, deleted: false, disabled_keys: has_disabled_keys(sa, cx.now), now: cx.now };
             let me = format!("serviceaccount:{}", sa.email.to_ascii_lowercase());
             for g in grants_over(&cx.model, t, own, &levels) {
                 let m = undeleted(g.member);
@@ -751,6 +855,218 @@ pub const NOTES: &[&str] = &[
 mod tests {
     use super::*;
     use crate::inventory::gcp::GcpOrganization;
+
+    const CI: &str = "serviceAccount:ci@ops-tools.iam.gserviceaccount.com";
+
+    /// An organization (a folder under it, `ops-tools` directly under it, `side-proj` under the
+    /// folder) whose compromised account `ci@ops-tools` is enabled with its only key disabled, the
+    /// administrators (`group:admins@corp.example`) on the team; `edit` changes the snapshot.
+    fn judge(edit: impl Fn(&mut serde_json::Value), scope: &str, compromised: &str) -> Vec<Item> {
+        judge_with(edit, scope, compromised, "\"group:admins@corp.example\"")
+    }
+
+    fn judge_with(edit: impl Fn(&mut serde_json::Value), scope: &str, compromised: &str, team: &str) -> Vec<Item> {
+        let roles = json!([
+            {"name": "roles/resourcemanager.organizationAdmin", "permissions": ["resourcemanager.organizations.setIamPolicy", "resourcemanager.folders.setIamPolicy", "resourcemanager.projects.setIamPolicy"]},
+            {"name": "roles/iam.roleAdmin", "permissions": ["iam.roles.create", "iam.roles.delete", "iam.roles.undelete", "iam.roles.update", "iam.roles.get"]},
+            {"name": "roles/iam.organizationRoleAdmin", "permissions": ["iam.roles.create", "iam.roles.delete", "iam.roles.undelete", "iam.roles.update", "iam.roles.get", "resourcemanager.organizations.get"]},
+            {"name": "roles/viewer", "permissions": ["resourcemanager.projects.get", "iam.serviceAccounts.get"]},
+            {"name": "roles/owner", "permissions": ["resourcemanager.projects.setIamPolicy", "resourcemanager.projects.delete"]}
+        ]);
+        let project = |id: &str, number: &str, parent: &str, accounts: serde_json::Value| {
+            json!({"project_id": id, "name": format!("projects/{number}"), "parent": parent,
+                   "iam_policy": {"collected": {}}, "service_accounts": {"collected": accounts}, "custom_roles": {"collected": []}})
+        };
+        let ci = json!({"email": "ci@ops-tools.iam.gserviceaccount.com", "unique_id": "1", "disabled": false, "iam_policy": {"collected": {}},
+            "keys": [{"name": "k1", "key_type": "USER_MANAGED", "valid_after": "2026-01-01T00:00:00Z", "disabled": true}]});
+        let mut snap = json!({"schema": "1", "gcp": {
+            "organization": {"name": "organizations/7", "domain": "corp.example", "customer_id": "C0corp"},
+            "hierarchy": {"collected": [
+                {"id": "organizations/7", "name": "corp.example", "kind": "gcp_organization"},
+                {"id": "folders/8", "name": "Side", "kind": "gcp_folder", "parent": "organizations/7"},
+                {"id": "projects/71", "name": "ops-tools", "kind": "gcp_project", "parent": "organizations/7"},
+                {"id": "projects/72", "name": "side-proj", "kind": "gcp_project", "parent": "folders/8"}]},
+            "nodes": [
+                {"name": "organizations/7", "iam_policy": {"collected": {"bindings": [{"role": "roles/resourcemanager.organizationAdmin", "members": ["group:admins@corp.example"]}]}}, "custom_roles": {"collected": []}},
+                {"name": "folders/8", "iam_policy": {"collected": {}}}],
+            "projects": [project("ops-tools", "71", "organizations/7", json!([ci])), project("side-proj", "72", "folders/8", json!([{"email": "app@side-proj.iam.gserviceaccount.com", "unique_id": "2", "iam_policy": {"collected": {}}}]))],
+            "predefined_roles": {"collected": roles}}});
+        edit(&mut snap);
+        let inv: Inventory = serde_json::from_value(snap).unwrap();
+        let text = format!(
+            "[incident]\nid = \"IR-1\"\nfirst_malicious_activity = \"2026-11-28T00:00:00Z\"\ncontained_at = \"2026-11-29T12:00:00Z\"\n[scope]\ngcp_projects = [{scope}]\n[[compromised]]\nprincipal = \"{compromised}\"\n[response]\nteam = [{team}]\n"
+        );
+        let inc = IncidentFile::parse(&text, "test").unwrap_or_else(|e| panic!("{e}"));
+        items(&inc, &inv, Timestamp::parse("2026-11-30T12:00:00Z").unwrap(), &Trusted::default())
+    }
+
+    fn one<'a>(items: &'a [Item], kind: &str) -> &'a Item {
+        items.iter().find(|i| i.kind == kind).unwrap_or_else(|| panic!("no {kind}"))
+    }
+
+    fn bind(snap: &mut serde_json::Value, at: &str, role: &str, member: &str) {
+        let gcp = &mut snap["gcp"];
+        let policy = if at.starts_with("projects/") {
+            gcp["projects"].as_array_mut().unwrap().iter_mut().find(|p| p["name"] == at).unwrap()["iam_policy"]["collected"].as_object_mut().unwrap()
+        } else {
+            gcp["nodes"].as_array_mut().unwrap().iter_mut().find(|n| n["name"] == at).unwrap()["iam_policy"]["collected"].as_object_mut().unwrap()
+        };
+        policy.entry("bindings").or_insert(json!([])).as_array_mut().unwrap().push(json!({"role": role, "members": [member]}));
+    }
+
+    #[test]
+    fn an_enabled_account_whose_own_roles_are_unknown_is_not_passed() {
+        // Baseline: enabled, no usable key, holding only a role known to run no code: a pass.
+        let ok = judge(|s| bind(s, "projects/71", "roles/viewer", CI), "\"ops-tools\"", CI);
+        assert_eq!(one(&ok, "gcp_service_account_locked").status, Status::Pass, "{:?}", one(&ok, "gcp_service_account_locked").message);
+        // A custom role of its project that was not read: it may run code as itself.
+        let custom = judge(|s| bind(s, "projects/71", "projects/ops-tools/roles/runner", CI), "\"ops-tools\"", CI);
+        let it = one(&custom, "gcp_service_account_locked");
+        assert_eq!(it.status, Status::NotEvaluated, "{}", it.message);
+        assert!(it.message.contains("projects/ops-tools/roles/runner"), "{}", it.message);
+        // An old snapshot without the predefined roles, the role held on the organization.
+        let old = judge(
+            |s| {
+                s["gcp"].as_object_mut().unwrap().remove("predefined_roles");
+                s["gcp"]["nodes"][0]["iam_policy"]["collected"]["bindings"] = json!([{"role": "roles/cloudbuild.builds.builder", "members": [CI.to_ascii_uppercase().replacen("SERVICEACCOUNT", "serviceAccount", 1)]}]);
+            },
+            "\"ops-tools\"",
+            CI,
+        );
+        let it = one(&old, "gcp_service_account_locked");
+        assert_eq!(it.status, Status::NotEvaluated, "{}", it.message);
+        assert!(it.message.contains("roles/cloudbuild.builds.builder"), "{}", it.message);
+    }
+
+    #[test]
+    fn whoever_outside_the_team_can_rewrite_a_custom_role_bound_over_the_account_gets_it_back() {
+        let ci_disabled = |s: &mut serde_json::Value| s["gcp"]["projects"][0]["service_accounts"]["collected"][0]["disabled"] = json!(true);
+        // A project's harmless custom role held by eve, who may rewrite the project's roles.
+        let project = judge(
+            |s| {
+                ci_disabled(s);
+                s["gcp"]["projects"][0]["custom_roles"]["collected"] = json!([{"name": "projects/ops-tools/roles/reader", "permissions": ["resourcemanager.projects.get"], "stage": "GA"}]);
+                bind(s, "projects/71", "projects/ops-tools/roles/reader", "user:eve@corp.example");
+                bind(s, "projects/71", "roles/iam.roleAdmin", "user:Eve@corp.example");
+            },
+            "\"ops-tools\"",
+            CI,
+        );
+        let it = one(&project, "gcp_service_account_locked");
+        assert_eq!(it.status, Status::Fail, "{}", it.message);
+        assert!(it.message.contains("iam.roles.update") && it.message.contains("projects/ops-tools/roles/reader"), "{}", it.message);
+        // A disabled organization role that mints keys, bound to eve, who administers the
+        // organization's roles: she enables it again.
+        let org = judge(
+            |s| {
+                ci_disabled(s);
+                s["gcp"]["nodes"][0]["custom_roles"]["collected"] = json!([{"name": "organizations/7/roles/keys", "permissions": ["iam.serviceAccountKeys.create"], "stage": "DISABLED"}]);
+                bind(s, "organizations/7", "organizations/7/roles/keys", "user:eve@corp.example");
+                bind(s, "organizations/7", "roles/iam.organizationRoleAdmin", "user:eve@corp.example");
+            },
+            "\"ops-tools\"",
+            CI,
+        );
+        let it = one(&org, "gcp_service_account_locked");
+        assert_eq!(it.status, Status::Fail, "{}", it.message);
+        assert!(it.message.contains("organizations/7/roles/keys"), "{}", it.message);
+        // Rewriting a role granted to nobody over the account gets nothing.
+        let none = judge(
+            |s| {
+                ci_disabled(s);
+                bind(s, "projects/71", "roles/iam.roleAdmin", "user:eve@corp.example");
+            },
+            "\"ops-tools\"",
+            CI,
+        );
+        assert_eq!(one(&none, "gcp_service_account_locked").status, Status::Pass);
+    }
+
+    #[test]
+    fn whoever_outside_the_team_can_enable_a_disabled_key_again_gets_the_account_back() {
+        // ci is enabled and its one key disabled; eve may enable keys (an organization role).
+        let flip = |key: serde_json::Value| {
+            move |s: &mut serde_json::Value| {
+                s["gcp"]["projects"][0]["service_accounts"]["collected"][0]["keys"] = json!([key.clone()]);
+                s["gcp"]["nodes"][0]["custom_roles"]["collected"] = json!([{"name": "organizations/7/roles/keyflip", "permissions": ["iam.serviceAccountKeys.enable"], "stage": "GA"}]);
+                bind(s, "organizations/7", "organizations/7/roles/keyflip", "user:eve@corp.example");
+            }
+        };
+        let disabled = json!({"name": "k666", "key_type": "user_managed", "valid_after": "2026-11-28T05:00:00Z", "disabled": true});
+        let got = judge(flip(disabled), "\"ops-tools\"", CI);
+        let it = one(&got, "gcp_service_account_locked");
+        assert_eq!(it.status, Status::Fail, "{}", it.message);
+        assert!(it.message.contains("iam.serviceAccountKeys.enable"), "{}", it.message);
+        // An expired key signs nothing once enabled: a pass.
+        let expired = json!({"name": "k1", "key_type": "USER_MANAGED", "valid_after": "2025-01-01T00:00:00Z", "valid_before": "2026-01-01T00:00:00Z", "disabled": true});
+        assert_eq!(one(&judge(flip(expired), "\"ops-tools\"", CI), "gcp_service_account_locked").status, Status::Pass);
+    }
+
+    #[test]
+    fn a_binding_whose_time_condition_has_lapsed_grants_nothing() {
+        let now = Timestamp::parse("2026-11-30T12:00:00Z").unwrap();
+        for c in ["request.time < timestamp(\"2026-11-29T00:00:00Z\")", " ( request.time <= timestamp( \"2020-01-01T00:00:00Z\" ) ) ", "resource.name.startsWith(\"projects/_/buckets/x\") && request.time < timestamp(\"2026-01-01T00:00:00Z\")"] {
+            assert!(lapsed(Some(c), now), "{c}");
+        }
+        for c in [
+            "request.time < timestamp(\"2027-01-01T00:00:00Z\")",
+            "request.time > timestamp(\"2020-01-01T00:00:00Z\")",
+            "request.time < timestamp(\"2020-01-01T00:00:00Z\") || true",
+            "!(request.time < timestamp(\"2020-01-01T00:00:00Z\"))",
+            "resource.name == \"a&&request.time<timestamp(\"2020-01-01T00:00:00Z\")&&b\"",
+            "request.time < timestamp('2020-01-01T00:00:00Z')",
+            "request.time < timestamp(\"2020-01-01T00:00:00Z\") + duration(\"999999999s\")",
+            "request.time < timestamp(\"not a time\")",
+        ] {
+            assert!(!lapsed(Some(c), now), "{c}");
+        }
+        assert!(!lapsed(None, now));
+        // A token creator to an outsider that expired before containment: contained; one still open: not.
+        let grant = |cond: &'static str| {
+            move |s: &mut serde_json::Value| {
+                s["gcp"]["projects"][0]["service_accounts"]["collected"][0]["disabled"] = json!(true);
+                s["gcp"]["predefined_roles"]["collected"].as_array_mut().unwrap().push(json!({"name": "roles/iam.serviceAccountTokenCreator", "permissions": ["iam.serviceAccounts.getAccessToken"]}));
+                s["gcp"]["projects"][0]["iam_policy"]["collected"] = json!({"bindings": [{"role": "roles/iam.serviceAccountTokenCreator", "members": ["user:eve@partner.example"], "condition_expression": cond}]});
+            }
+        };
+        let expired = judge(grant("request.time < timestamp(\"2026-11-29T00:00:00Z\")"), "\"ops-tools\"", CI);
+        assert_eq!(one(&expired, "gcp_service_account_locked").status, Status::Pass, "{}", one(&expired, "gcp_service_account_locked").message);
+        let open = judge(grant("request.time < timestamp(\"2026-12-29T00:00:00Z\")"), "\"ops-tools\"", CI);
+        assert_eq!(one(&open, "gcp_service_account_locked").status, Status::Fail);
+    }
+
+    #[test]
+    fn a_team_member_named_by_a_bare_email_is_on_the_team() {
+        // The administrators' group sets the organization's policy: named on the team with or
+        // without its `group:` prefix (in any case), the disabled account is contained; a team
+        // that names someone else is not the administrators.
+        let disabled = |s: &mut serde_json::Value| s["gcp"]["projects"][0]["service_accounts"]["collected"][0]["disabled"] = json!(true);
+        for (team, status) in [("\"group:admins@corp.example\"", Status::Pass), ("\"Admins@Corp.example\"", Status::Pass), ("\"other@corp.example\"", Status::Fail), ("\"admins@corp.example.evil\"", Status::Fail)] {
+            let got = judge_with(disabled, "\"ops-tools\"", CI, team);
+            let it = one(&got, "gcp_service_account_locked");
+            assert_eq!(it.status, status, "{team}: {}", it.message);
+        }
+    }
+
+    #[test]
+    fn a_compromised_user_holding_a_role_anywhere_the_inventory_read_still_holds_it() {
+        let mallory = "user:mallory@corp.example";
+        let clean = judge(|_| {}, "\"ops-tools\"", mallory);
+        assert_eq!(one(&clean, "gcp_member_bindings_removed").status, Status::Pass);
+        // A project read but not in [scope], under a folder; the folder itself; an account of it.
+        for (what, at) in [("a project outside scope", "projects/72"), ("a folder above no scope project", "folders/8")] {
+            let got = judge(|s| bind(s, at, "roles/owner", "user:Mallory@corp.example"), "\"ops-tools\"", mallory);
+            let it = one(&got, "gcp_member_bindings_removed");
+            assert_eq!(it.status, Status::Fail, "{what}: {}", it.message);
+            assert!(it.message.contains(at), "{what}: {}", it.message);
+        }
+        let on_account = judge(
+            |s| s["gcp"]["projects"][1]["service_accounts"]["collected"][0]["iam_policy"]["collected"] = json!({"bindings": [{"role": "roles/iam.serviceAccountTokenCreator", "members": ["principal://goog/subject/mallory@corp.example"]}]}),
+            "\"ops-tools\"",
+            mallory,
+        );
+        assert_eq!(one(&on_account, "gcp_member_bindings_removed").status, Status::Fail);
+    }
 
     #[test]
     fn members_are_compared_as_gcp_names_them() {
