@@ -20,7 +20,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::inventory::azure::{role_guid, AzureRoleDefinition, AzureSubscription, RolePermissions};
+use crate::inventory::azure::{role_guid, AzureRoleDefinition, AzureSubscription, AzureTenant, RolePermissions};
 use crate::inventory::{CoverageState, Dataset, Missing};
 use crate::policy::arn::wildcard_match_ci;
 use crate::policy::azure_condition::{allows, AssignmentRequest, Truth};
@@ -688,6 +688,36 @@ fn with_role(state: &CoverageState, guid: &str) -> CoverageState {
     match state {
         CoverageState::Partial { missing } => CoverageState::Partial { missing: format!("{missing} (role {guid})") },
         other => other.clone(),
+    }
+}
+
+/// The subscription's management-group path, root first, then the subscription itself
+/// (lowercase); `None` when the tree was not read up to the root.
+pub fn subscription_chain(t: &AzureTenant, sub: &AzureSubscription) -> Option<Vec<String>> {
+    let mut chain = t.ancestors(&sub.subscription_id)?;
+    chain.push(sub.scope());
+    Some(chain.into_iter().map(|s| s.to_ascii_lowercase()).collect())
+}
+
+/// Does a write right at `at` (over the whole subscription) reach the assignable scope `a`?
+pub fn covers(at: &str, a: &str, sub: &AzureSubscription, chain: Option<&[String]>) -> Truth {
+    let at = at.trim_end_matches('/').to_ascii_lowercase();
+    let a = a.trim_end_matches('/').to_ascii_lowercase();
+    let under = |outer: &str, inner: &str| inner == outer || inner.starts_with(&format!("{outer}/"));
+    if at.is_empty() || under(&at, &a) || under(&sub.scope().to_ascii_lowercase(), &a) {
+        return Truth::True;
+    }
+    match chain {
+        // A management group on the subscription's path: reached when the right sits at it or above.
+        Some(chain) if chain.contains(&a) => {
+            let pos = |s: &str| chain.iter().position(|c| c == s);
+            match (pos(&at), pos(&a)) {
+                (Some(i), Some(j)) if i <= j => Truth::True,
+                _ => Truth::False,
+            }
+        }
+        _ if a.starts_with("/providers/microsoft.management/managementgroups/") => Truth::Unknown,
+        _ => Truth::False,
     }
 }
 

@@ -283,7 +283,6 @@ pub fn resolve(inv: &AwsInventory, p: &str) -> Result<String, BlastError> {
 pub fn blast_radius(inv: &AwsInventory, arn: &str, catalogue: &[EscalationPath]) -> Result<BlastRadius, BlastError> {
     let account_id = account_of(arn).ok_or_else(|| BlastError::NotFound(arn.to_string()))?;
     let account = inv.accounts.iter().find(|a| a.account_id == account_id).ok_or_else(|| BlastError::NotFound(arn.to_string()))?;
-    let mut views: HashMap<&str, AccountView> = HashMap::new();
     let view = AccountView::new(&inv.organization, account).map_err(|e| BlastError::Unreadable { account: account_id.to_string(), why: e.to_string() })?;
     let actor = view.actor(arn).ok_or_else(|| BlastError::NotFound(arn.to_string()))?;
     let kind = if actor.user.is_some() { "user" } else { "role" };
@@ -307,67 +306,11 @@ pub fn blast_radius(inv: &AwsInventory, arn: &str, catalogue: &[EscalationPath])
             (hits.iter().map(hit_json).collect(), summary)
         }
     };
-    // Roles, transitively, across every account of the sources.
-    let roles = RoleIndex::new(inv);
-    let mut assumable = Vec::new();
-    let mut seen: BTreeSet<String> = BTreeSet::new();
-    seen.insert(arn.to_string());
-    let mut queue: VecDeque<(String, Vec<String>)> = VecDeque::new();
-    queue.push_back((arn.to_string(), Vec::new()));
-    let mut admin_of: HashMap<String, &'static str> = HashMap::new();
-    while let Some((caller_arn, chain)) = queue.pop_front() {
-        let Some(caller_acct_id) = account_of(&caller_arn).map(str::to_string) else { continue };
-        if !views.contains_key(caller_acct_id.as_str()) && caller_acct_id != account_id {
-            if let Some(a) = inv.accounts.iter().find(|a| a.account_id == caller_acct_id) {
-                if let Ok(v) = AccountView::new(&inv.organization, a) {
-                    views.insert(a.account_id.as_str(), v);
-                }
-            }
-        }
-        let cv = if caller_acct_id == account_id { Some(&view) } else { views.get(caller_acct_id.as_str()) };
-        let Some(cv) = cv else { continue };
-        let Some(caller) = cv.actor(&caller_arn) else { continue };
-        let ctx = cv.context(caller).with("aws:RequestedRegion", &["us-east-1"]);
-        let cg = &caller.gathered;
-        for (role_account, role) in roles.candidates(&caller_arn, &caller_acct_id) {
-            if seen.contains(&role.arn) {
-                continue;
-            }
-            let Some(trust) = &role.trust_policy else { continue };
-            let policies = Policies {
-                identity: cg.policies.identity.clone(),
-                boundary: cg.policies.boundary,
-                scps: cv.scps().clone(),
-                resource: Some((Named { name: &role.arn, document: trust }, role_account)),
-                resource_required: true,
-                ..Default::default()
-            };
-            let e = evaluate(&cg.caller, &Request { action: "sts:AssumeRole", resource: &role.arn, context: &ctx }, &policies);
-            let decision = match e.decision {
-                Decision::Allowed => "allowed",
-                Decision::Undecided => "undecided",
-                _ => continue,
-            };
-            seen.insert(role.arn.clone());
-            let mut via = chain.clone();
-            if caller_arn != arn {
-                via.push(caller_arn.clone());
-            }
-            let admin = *admin_of.entry(role.arn.clone()).or_insert_with(|| role_admin(inv, &role.arn));
-            assumable.push(Assumable {
-                role: role.arn.clone(),
-                account: role_account.to_string(),
-                via: via.clone(),
-                decision,
-                undecided: e.undecided.clone(),
-                administrator: admin,
-                granted_by: e.because.iter().map(|c| format!("{} {} statement {}", c.layer.label(), c.policy, c.statement)).collect(),
-            });
-            if decision == "allowed" {
-                queue.push_back((role.arn.clone(), via));
-            }
-        }
-    }
+    // Roles, transitively, across every account of the sources: those allowed are followed.
+    let (assumable, walk_gaps) = walk(inv, arn, &|_, _| false, false)?;
+    gaps.extend(walk_gaps);
+    gaps.sort();
+    gaps.dedup();
     Ok(BlastRadius {
         cloud: "aws",
         principal: arn.to_string(),
@@ -398,6 +341,12 @@ pub fn blast_radius(inv: &AwsInventory, arn: &str, catalogue: &[EscalationPath])
 /// statement): `verify` asks what the principal could assume *before* its lockout, since a role
 /// session obtained then outlives a deny-all attached since.
 pub fn assumable_roles(inv: &AwsInventory, arn: &str, ignore: &dyn Fn(&str, &crate::policy::document::Statement) -> bool) -> Result<(Vec<Assumable>, Vec<String>), BlastError> {
+    walk(inv, arn, ignore, true)
+}
+
+/// The walk behind [`assumable_roles`] and [`blast_radius`]: a role reached under undecided
+/// conditions is followed only when `follow_undecided`.
+fn walk(inv: &AwsInventory, arn: &str, ignore: &dyn Fn(&str, &crate::policy::document::Statement) -> bool, follow_undecided: bool) -> Result<(Vec<Assumable>, Vec<String>), BlastError> {
     let account_id = account_of(arn).ok_or_else(|| BlastError::NotFound(arn.to_string()))?;
     let account = inv.accounts.iter().find(|a| a.account_id == account_id).ok_or_else(|| BlastError::NotFound(arn.to_string()))?;
     let mut views: HashMap<String, AccountView> = HashMap::new();
@@ -494,10 +443,19 @@ pub fn assumable_roles(inv: &AwsInventory, arn: &str, ignore: &dyn Fn(&str, &cra
                 administrator: "maybe",
                 granted_by: e.because.iter().map(|c| format!("{} {} statement {}", c.layer.label(), c.policy, c.statement)).collect(),
             });
-            queue.push_back((role.arn.clone(), via));
+            if follow_undecided || decision == "allowed" {
+                queue.push_back((role.arn.clone(), via));
+            }
         }
     }
-    // Every role reached was a caller in turn: its account's view is built.
+    // A role not followed (undecided) may sit in an account no caller was in.
+    for a in &out {
+        if !views.contains_key(&a.account) {
+            if let Some(Ok(v)) = inv.accounts.iter().find(|x| x.account_id == a.account).map(|x| AccountView::new(&inv.organization, x)) {
+                views.insert(a.account.clone(), v);
+            }
+        }
+    }
     for a in out.iter_mut() {
         if let Some((v, r)) = views.get(&a.account).and_then(|v| v.actor(&a.role).map(|r| (v, r))) {
             a.administrator = label(&v.admin(r, &r.gathered.policies.identity, r.gathered.policies.boundary, &r.gathered.gaps));
@@ -562,15 +520,6 @@ fn label(a: &Admin) -> &'static str {
         Admin::Yes => "yes",
         Admin::Maybe(_) => "maybe",
         Admin::No => "no",
-    }
-}
-
-fn role_admin(inv: &AwsInventory, arn: &str) -> &'static str {
-    let Some(acct) = account_of(arn).and_then(|id| inv.accounts.iter().find(|a| a.account_id == id)) else { return "maybe" };
-    let Ok(v) = AccountView::new(&inv.organization, acct) else { return "maybe" };
-    match v.actor(arn) {
-        Some(r) => label(&v.admin(r, &r.gathered.policies.identity, r.gathered.policies.boundary, &r.gathered.gaps)),
-        None => "maybe",
     }
 }
 

@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::azure::{Asker, AzureRbac, Capability, Held, CHANGE_LOGGING, MANAGE_SUBSCRIPTION, RUN_CODE, SECRETS_AND_KEYS, WRITE_ROLE_ASSIGNMENTS, WRITE_ROLE_DEFINITIONS};
+use super::azure::{covers, subscription_chain, Asker, AzureRbac, Capability, Held, CHANGE_LOGGING, MANAGE_SUBSCRIPTION, RUN_CODE, SECRETS_AND_KEYS, WRITE_ROLE_ASSIGNMENTS, WRITE_ROLE_DEFINITIONS};
 use super::blast::{BlastError, BlastRadius, Hold, Identity, Permission};
 use super::entra::{EntraRoles, Verdict};
 use crate::inventory::azure::{is_guid, role_guid, AzureInventory, AzureRoleAssignment, AzureSubscription, AzureTenant, DirectoryObject};
@@ -718,35 +718,6 @@ fn count_apps(t: &AzureTenant, what: &str) -> Option<usize> {
 fn covers_subscription(scope: &str, sub: &AzureSubscription) -> bool {
     let s = scope.trim_end_matches('/').to_ascii_lowercase();
     s.is_empty() || s.starts_with("/providers/microsoft.management/managementgroups/") || s == sub.scope().to_ascii_lowercase()
-}
-
-fn subscription_chain(t: &AzureTenant, sub: &AzureSubscription) -> Option<Vec<String>> {
-    let mut chain = t.ancestors(&sub.subscription_id)?;
-    chain.push(sub.scope());
-    Some(chain.into_iter().map(|s| s.to_ascii_lowercase()).collect())
-}
-
-/// Does a write right at `at` (over the whole subscription) reach the assignable scope `a`? As
-/// the escalation check reads it: below it, or on the subscription's path at or under it; a
-/// management group off a path that was not read is undecided.
-fn covers(at: &str, a: &str, sub: &AzureSubscription, chain: Option<&[String]>) -> Truth {
-    let at = at.trim_end_matches('/').to_ascii_lowercase();
-    let a = a.trim_end_matches('/').to_ascii_lowercase();
-    let under = |outer: &str, inner: &str| inner == outer || inner.starts_with(&format!("{outer}/"));
-    if at.is_empty() || under(&at, &a) || under(&sub.scope().to_ascii_lowercase(), &a) {
-        return Truth::True;
-    }
-    match chain {
-        Some(chain) if chain.contains(&a) => {
-            let pos = |s: &str| chain.iter().position(|c| c == s);
-            match (pos(&at), pos(&a)) {
-                (Some(i), Some(j)) if i <= j => Truth::True,
-                _ => Truth::False,
-            }
-        }
-        _ if a.starts_with("/providers/microsoft.management/managementgroups/") => Truth::Unknown,
-        _ => Truth::False,
-    }
 }
 
 #[cfg(test)]

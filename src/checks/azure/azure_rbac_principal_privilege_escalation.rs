@@ -17,7 +17,7 @@ use crate::finding::Resource;
 use crate::inventory::azure::{AzureRoleAssignment, AzureSubscription, AzureTenant};
 use crate::inventory::{Dataset, Missing};
 use crate::policy::azure_condition::Truth;
-use crate::reach::azure::{Asker, AzureRbac, Capability, Held};
+use crate::reach::azure::{covers, subscription_chain, Asker, AzureRbac, Capability, Held};
 
 use super::azure_rbac_guest_privileged_role_absent::subscription_resource;
 use super::{at_subscription_or_above, how, subscription_assignments};
@@ -32,34 +32,6 @@ pub const DATASETS: &[Dataset] = &[
     Dataset::AzureGroupMembers,
 ];
 pub const PARAMS: &[&str] = &[];
-
-fn subscription_chain(t: &AzureTenant, sub: &AzureSubscription) -> Option<Vec<String>> {
-    let mut chain = t.ancestors(&sub.subscription_id)?;
-    chain.push(sub.scope());
-    Some(chain.into_iter().map(|s| s.to_ascii_lowercase()).collect())
-}
-
-/// Does a write right at `at` (over the whole subscription) reach the assignable scope `a`?
-fn covers(at: &str, a: &str, sub: &AzureSubscription, chain: Option<&[String]>) -> Truth {
-    let at = at.trim_end_matches('/').to_ascii_lowercase();
-    let a = a.trim_end_matches('/').to_ascii_lowercase();
-    let under = |outer: &str, inner: &str| inner == outer || inner.starts_with(&format!("{outer}/"));
-    if at.is_empty() || under(&at, &a) || under(&sub.scope().to_ascii_lowercase(), &a) {
-        return Truth::True;
-    }
-    match chain {
-        // A management group on the subscription's path: reached when the right sits at it or above.
-        Some(chain) if chain.contains(&a) => {
-            let pos = |s: &str| chain.iter().position(|c| c == s);
-            match (pos(&at), pos(&a)) {
-                (Some(i), Some(j)) if i <= j => Truth::True,
-                _ => Truth::False,
-            }
-        }
-        _ if a.starts_with("/providers/microsoft.management/managementgroups/") => Truth::Unknown,
-        _ => Truth::False,
-    }
-}
 
 /// The groups a principal belongs to or may activate (PIM for Groups): it may assign a role to
 /// one of them instead of itself.
