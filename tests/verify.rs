@@ -204,34 +204,7 @@ fn init_writes_a_template_that_verify_reads_and_bad_files_exit_two() {
 
 // ---- Azure and GCP: the real collectors against the local fakes ----------------------------------
 
-const AZURE_INCIDENT: &str = r#"[incident]
-id = "IR-2026-077"
-first_malicious_activity = "2026-11-28T00:00:00Z"
-contained_at = "2026-11-29T12:00:00Z"
-
-[scope]
-azure_subscriptions = ["a1000000-0000-4000-8000-000000000001"]
-
-[[compromised]]
-principal = "Alice@Contoso.example"                   # a user, by UPN
-[[compromised]]
-principal = "a9000000-0000-4000-8000-000000000001"    # the deploy-pipeline app, by appId
-[[compromised]]
-principal = "10000000-0000-4000-8000-000000000009"    # svc-sync, deleted by the responders
-[[compromised]]
-principal = "10000000-0000-4000-8000-000000000002"    # bob, by object id ...
-
-[[restored]]
-principal = "bob@contoso.example"                     # ... given back by UPN
-signed_off_by = "ciso@contoso.example"
-reference = "IR-2026-077-signoff"
-
-[response]
-team = ["Carol@Contoso.example"]                      # owns deploy-pipeline
-
-[fixes]
-checks = ["azure_entra_user_mfa_registered"]
-"#;
+const AZURE_INCIDENT: &str = include_str!("../fixtures/azure/incident.toml");
 
 /// verify's JSON, its exit code, and the requests the fake saw.
 type FakeOutcome<R> = Option<(Value, i32, Vec<R>)>;
@@ -432,34 +405,7 @@ fn azure_a_denied_read_is_not_evaluated_and_fails_verification() {
     assert_eq!(out.status.code(), Some(1));
 }
 
-const GCP_INCIDENT: &str = r#"[incident]
-id = "IR-2026-078"
-first_malicious_activity = "2026-11-28T00:00:00Z"
-contained_at = "2026-11-29T12:00:00Z"
-
-[scope]
-gcp_projects = ["prod-payments", "ci-tools"]
-
-[[compromised]]
-principal = "builder@ci-tools.iam.gserviceaccount.com"
-[[compromised]]
-principal = "serviceAccount:old-sync@prod-payments.iam.gserviceaccount.com"
-[[compromised]]
-principal = "user:dev.mallory@example.com"
-[[compromised]]
-principal = "serviceAccount:reporter@prod-payments.iam.gserviceaccount.com"
-
-[[restored]]
-principal = "reporter@prod-payments.iam.gserviceaccount.com"
-signed_off_by = "ciso@example.com"
-reference = "IR-2026-078-signoff"
-
-[fixes]
-checks = ["gcp_iam_no_public_access"]
-
-[response]
-team = ["group:gcp-admins@example.com"]
-"#;
+const GCP_INCIDENT: &str = concat!(include_str!("../fixtures/gcp/incident.toml"), include_str!("../fixtures/gcp/team.toml"));
 
 fn gcp_verify(edit: impl Fn(&mut Value)) -> FakeOutcome<(String, String)> {
     let dir = tempfile::tempdir().unwrap();

@@ -19,31 +19,7 @@ const KV_ADMIN: &str = "00482a5a-887f-4fb3-b363-3b7fe8e74483";
 
 /// The response to IR-2026-077 as tests/verify.rs has it (alice, the deploy-pipeline app, svc-sync
 /// deleted, bob restored), with carol on the response team.
-const INCIDENT: &str = r#"[incident]
-id = "IR-2026-077"
-first_malicious_activity = "2026-11-28T00:00:00Z"
-contained_at = "2026-11-29T12:00:00Z"
-
-[scope]
-azure_subscriptions = ["a1000000-0000-4000-8000-000000000001"]
-
-[[compromised]]
-principal = "Alice@Contoso.example"
-[[compromised]]
-principal = "a9000000-0000-4000-8000-000000000001"
-[[compromised]]
-principal = "10000000-0000-4000-8000-000000000009"
-[[compromised]]
-principal = "10000000-0000-4000-8000-000000000002"
-
-[[restored]]
-principal = "bob@contoso.example"
-signed_off_by = "ciso@contoso.example"
-reference = "IR-2026-077-signoff"
-
-[response]
-team = ["Carol@Contoso.example"]
-"#;
+const INCIDENT: &str = include_str!("../fixtures/azure/incident.toml");
 
 /// The fixture changed by `edit`, served by the fake started with `flags`; verify's JSON and exit
 /// code for `incident`, and every request the fake saw.

@@ -9,33 +9,9 @@ use serde_json::{json, Value};
 
 /// The response to IR-2026-078 as fixtures/gcp/incident.json shows it, the organization's
 /// administrators on the response team.
-const INCIDENT: &str = r#"[incident]
-id = "IR-2026-078"
-first_malicious_activity = "2026-11-28T00:00:00Z"
-contained_at = "2026-11-29T12:00:00Z"
+const INCIDENT: &str = include_str!("../fixtures/gcp/incident.toml");
 
-[scope]
-gcp_projects = ["prod-payments", "ci-tools"]
-
-[[compromised]]
-principal = "builder@ci-tools.iam.gserviceaccount.com"
-[[compromised]]
-principal = "serviceAccount:old-sync@prod-payments.iam.gserviceaccount.com"
-[[compromised]]
-principal = "user:dev.mallory@example.com"
-[[compromised]]
-principal = "serviceAccount:reporter@prod-payments.iam.gserviceaccount.com"
-
-[[restored]]
-principal = "reporter@prod-payments.iam.gserviceaccount.com"
-signed_off_by = "ciso@example.com"
-reference = "IR-2026-078-signoff"
-
-[fixes]
-checks = ["gcp_iam_no_public_access"]
-"#;
-
-const TEAM: &str = "\n[response]\nteam = [\"group:gcp-admins@example.com\"]\n";
+const TEAM: &str = include_str!("../fixtures/gcp/team.toml");
 
 /// fixtures/gcp/incident.json (with the predefined roles of fixtures/gcp/predefined_roles.json)
 /// changed by `edit`, served by the fake with `flags`; verify's JSON and exit code for `incident`.
